@@ -1,0 +1,13 @@
+# The registry's image: web (gunicorn) and scheduler run from it, against PostGIS.
+FROM python:3.11-slim-bookworm
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libsqlite3-mod-spatialite curl \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY . /app
+RUN pip install --no-cache-dir -e . \
+ && useradd --system --home /app resilience \
+ && mkdir -p /app/instance && chown resilience /app/instance
+USER resilience
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "4", "web.wsgi:app"]

@@ -1,0 +1,50 @@
+# The two set-up commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= /usr/bin/python3
+VENV := .venv
+BIN := $(VENV)/bin
+export RESILIENCE_INSTANCE_PATH ?= instance
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-test system-deps test-system-deps init demo lint translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python system-deps
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python test-system-deps
+	$(BIN)/pip install --quiet -e '.[test]'
+
+system-deps:
+	@scripts/system-deps.sh run
+
+test-system-deps:
+	@scripts/system-deps.sh test
+
+init: install
+	$(BIN)/resilience init
+
+demo: init
+	$(BIN)/resilience demo
+
+run: demo
+	@echo "Serving http://$(HOST):$(PORT) (web + scheduler); Ctrl-C stops both."
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/resilience scheduler & \
+	  $(BIN)/resilience serve --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/python -m pytest --require-all-dialects -p no:cacheprovider $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check .
+
+translations:
+	$(BIN)/pybabel compile -d web/translations
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,145 @@
+"""What every registry collection shares: columns, field specifications, the collection table.
+
+A collection is described once, as data (`CollectionSpec` of `FieldSpec`s). Validation,
+serialisation, property filters, the OpenAPI schema, imports and the pages all read the
+same description, so a new field is added in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from resilience.codes import CodeList
+from resilience.errors import Problem
+from resilience.model import Tracked
+
+Kind = Literal["str", "text", "int", "float", "bool", "date", "code", "str_list", "int_list"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One property of a collection: its type, labels, rules and whether clients may set it."""
+
+    name: str
+    kind: Kind
+    zh: str
+    en: str
+    required: bool = False
+    codes: CodeList | None = None
+    min: float | None = None
+    max: float | None = None
+    exclusive_min: bool = False
+    max_length: int = 200
+    readonly: bool = False
+    filterable: bool = True
+    default: Any = None
+
+    def label(self, locale: str) -> str:
+        """The field's label for a locale."""
+        return self.zh if locale.lower().startswith("zh") else self.en
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """A list nested in a record (a tunnel's cabins, a flood point's events)."""
+
+    name: str
+    zh: str
+    en: str
+    fields: tuple[FieldSpec, ...]
+    has_position: bool = False
+
+    def field(self, name: str) -> FieldSpec | None:
+        """A child field by name."""
+        return next((f for f in self.fields if f.name == name), None)
+
+
+CrossCheck = Callable[[dict[str, Any]], list[Problem]]
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    """A collection of the registry as the API, validation and pages see it."""
+
+    name: str
+    zh: str
+    en: str
+    model: type[Any]
+    geometry_types: tuple[str, ...]
+    fields: tuple[FieldSpec, ...]
+    children: tuple[ChildSpec, ...] = ()
+    cross_checks: tuple[CrossCheck, ...] = ()
+    references: dict[str, str] = field(default_factory=dict)  # field -> collection it points at
+    readonly_collection: bool = False
+
+    def field(self, name: str) -> FieldSpec | None:
+        """A field by name (None if the collection has no such property)."""
+        return self._by_name.get(name)
+
+    @property
+    def _by_name(self) -> dict[str, FieldSpec]:
+        cached: dict[str, FieldSpec] | None = self.__dict__.get("_names")
+        if cached is None:
+            cached = {f.name: f for f in self.fields}
+            object.__setattr__(self, "_names", cached)
+        return cached
+
+    def child(self, name: str) -> ChildSpec | None:
+        """A nested list by name."""
+        return next((c for c in self.children if c.name == name), None)
+
+    def title(self, locale: str) -> str:
+        """The collection's title for a locale."""
+        return self.zh if locale.lower().startswith("zh") else self.en
+
+
+F = FieldSpec
+
+# Fields every asset collection has (besides geometry), in display order.
+COMMON_HEAD = (
+    F("name", "str", "名称", "Name"),
+    F("external_id", "str", "外部编号", "External id", max_length=64),
+)
+COMMON_TAIL = (
+    F("address", "str", "位置描述", "Address"),
+    F("data_source", "str", "数据来源", "Data source"),
+    F("survey_date", "date", "普查日期", "Survey date"),
+    F("remarks", "text", "备注", "Remarks", max_length=2000, filterable=False),
+    F("division_code", "str", "行政区划", "Division", max_length=12),
+    F("version", "int", "版本", "Version", readonly=True, filterable=False),
+    F("created_at", "str", "创建时间", "Created at", readonly=True, filterable=False),
+    F("created_by", "str", "创建人", "Created by", readonly=True),
+    F("updated_at", "str", "更新时间", "Updated at", readonly=True, filterable=False),
+    F("updated_by", "str", "更新人", "Updated by", readonly=True),
+)
+
+
+class AssetColumns(Tracked):
+    """Columns of every asset table: id, division, identity, provenance, tracking."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    data_source: Mapped[str | None] = mapped_column(String(200))
+    survey_date: Mapped[date | None] = mapped_column(Date)
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+    @declared_attr
+    def division_code(cls) -> Mapped[str]:  # noqa: N805
+        return mapped_column(String(12), ForeignKey("divisions.code"), nullable=False, index=True)
+
+
+COLLECTIONS: dict[str, CollectionSpec] = {}
+
+
+def register(spec: CollectionSpec) -> CollectionSpec:
+    """Add a collection to the registry's table of collections."""
+    COLLECTIONS[spec.name] = spec
+    return spec

@@ -1,0 +1,148 @@
+"""Pipeline segments and network points (CJJ 61-2017), the bulk of the census."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geoalchemy2 import WKBElement
+from sqlalchemy import Float, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inventory.assets import COMMON_HEAD, COMMON_TAIL, AssetColumns, CollectionSpec, F, register
+from resilience import codes
+from resilience.errors import Problem
+from resilience.model import Base
+from resilience.spatial import geometry
+
+
+class Pipeline(AssetColumns, Base):
+    """A pipeline segment between two survey points."""
+
+    __tablename__ = "pipelines"
+    __table_args__ = (Index("ix_pipelines_division_id", "division_code", "id"),)
+
+    geom: Mapped[WKBElement] = mapped_column(geometry("LINESTRING"), nullable=False)
+    category: Mapped[str] = mapped_column(String(24), nullable=False, index=True)
+    subcategory: Mapped[str | None] = mapped_column(String(24))
+    material: Mapped[str | None] = mapped_column(String(24))
+    diameter_mm: Mapped[float | None] = mapped_column(Float)
+    width_mm: Mapped[float | None] = mapped_column(Float)
+    height_mm: Mapped[float | None] = mapped_column(Float)
+    pressure_class: Mapped[str | None] = mapped_column(String(16))
+    pressure_mpa: Mapped[float | None] = mapped_column(Float)
+    voltage_kv: Mapped[float | None] = mapped_column(Float)
+    cable_count: Mapped[int | None] = mapped_column(Integer)
+    start_depth_m: Mapped[float | None] = mapped_column(Float)
+    end_depth_m: Mapped[float | None] = mapped_column(Float)
+    burial_method: Mapped[str | None] = mapped_column(String(24))
+    build_year: Mapped[int | None] = mapped_column(SmallInteger)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    operator: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="in_service")
+    condition_grade: Mapped[int | None] = mapped_column(SmallInteger)
+    start_point_id: Mapped[int | None] = mapped_column(ForeignKey("network_points.id"), index=True)
+    end_point_id: Mapped[int | None] = mapped_column(ForeignKey("network_points.id"), index=True)
+    length_m: Mapped[float | None] = mapped_column(Float)
+
+
+class NetworkPoint(AssetColumns, Base):
+    """A surveyed point of the network: valve, manhole, junction, meter…"""
+
+    __tablename__ = "network_points"
+    __table_args__ = (Index("ix_network_points_division_id", "division_code", "id"),)
+
+    geom: Mapped[WKBElement] = mapped_column(geometry("POINT"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(24), nullable=False)
+    category: Mapped[str | None] = mapped_column(String(24), index=True)
+    ground_elevation_m: Mapped[float | None] = mapped_column(Float)
+    depth_m: Mapped[float | None] = mapped_column(Float)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="in_service")
+    condition_grade: Mapped[int | None] = mapped_column(SmallInteger)
+    build_year: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+def _pipeline_checks(v: dict[str, Any]) -> list[Problem]:
+    """Rules between fields: sub-category under category, pressure only for gas, a size."""
+    problems = []
+    cat, sub = v.get("category"), v.get("subcategory")
+    if cat and sub:
+        parent = codes.PIPELINE_SUBCATEGORIES.get(sub)
+        if parent is not None and parent.parent != cat:
+            problems.append(Problem("subcategory", "subcategory_mismatch",
+                                    {"value": sub, "category": cat}))
+    if v.get("pressure_class") and cat and cat != "gas":
+        problems.append(Problem("pressure_class", "only_for_gas", {"category": cat}))
+    if (v.get("width_mm") is None) != (v.get("height_mm") is None):
+        missing = "height_mm" if v.get("height_mm") is None else "width_mm"
+        problems.append(Problem(missing, "section_needs_both", {}))
+    if v.get("voltage_kv") is not None and cat and cat != "power":
+        problems.append(Problem("voltage_kv", "only_for_power", {"category": cat}))
+    return problems
+
+
+DEPTH = {"min": 0, "max": 50}
+YEAR = {"min": 1850}  # the upper bound (this year) is checked in validation
+
+PIPELINES = register(CollectionSpec(
+    name="pipelines", zh="管线段", en="Pipeline segments", model=Pipeline,
+    geometry_types=("LineString",),
+    fields=(
+        *COMMON_HEAD,
+        F("category", "code", "管线大类", "Category", required=True,
+          codes=codes.PIPELINE_CATEGORIES),
+        F("subcategory", "code", "管线小类", "Sub-category", codes=codes.PIPELINE_SUBCATEGORIES),
+        F("material", "code", "材质", "Material", codes=codes.MATERIALS),
+        F("diameter_mm", "float", "管径(mm)", "Diameter (mm)", min=0, exclusive_min=True,
+          max=10_000),
+        F("width_mm", "float", "断面宽(mm)", "Section width (mm)", min=0, exclusive_min=True,
+          max=20_000),
+        F("height_mm", "float", "断面高(mm)", "Section height (mm)", min=0, exclusive_min=True,
+          max=20_000),
+        F("pressure_class", "code", "压力级制", "Pressure class",
+          codes=codes.GAS_PRESSURE_CLASSES),
+        F("pressure_mpa", "float", "压力(MPa)", "Pressure (MPa)", min=0, max=10),
+        F("voltage_kv", "float", "电压(kV)", "Voltage (kV)", min=0, max=1000),
+        F("cable_count", "int", "电缆条数", "Cable count", min=0, max=10_000),
+        F("start_depth_m", "float", "起点埋深(m)", "Start depth (m)", **DEPTH),
+        F("end_depth_m", "float", "终点埋深(m)", "End depth (m)", **DEPTH),
+        F("burial_method", "code", "埋设方式", "Burial method", codes=codes.BURIAL_METHODS),
+        F("build_year", "int", "建设年代", "Build year", **YEAR),
+        F("owner", "str", "权属单位", "Owner"),
+        F("operator", "str", "运维单位", "Operator"),
+        F("status", "code", "使用状态", "Status", codes=codes.PIPELINE_STATUSES,
+          default="in_service"),
+        F("condition_grade", "int", "状况等级", "Condition grade", min=1, max=4,
+          codes=codes.CONDITION_GRADES),
+        F("start_point_id", "int", "起点", "Start point", min=1),
+        F("end_point_id", "int", "终点", "End point", min=1),
+        F("length_m", "float", "长度(m)", "Length (m)", readonly=True, filterable=False),
+        F("cabin_id", "int", "所在舱室", "Tunnel cabin", readonly=True),
+        *COMMON_TAIL,
+    ),
+    cross_checks=(_pipeline_checks,),
+    references={"start_point_id": "network-points", "end_point_id": "network-points"},
+))
+
+
+NETWORK_POINTS = register(CollectionSpec(
+    name="network-points", zh="管线点", en="Network points", model=NetworkPoint,
+    geometry_types=("Point",),
+    fields=(
+        *COMMON_HEAD,
+        F("kind", "code", "点类型", "Kind", required=True, codes=codes.NETWORK_POINT_KINDS),
+        F("category", "code", "管线大类", "Category", codes=codes.PIPELINE_CATEGORIES),
+        F("ground_elevation_m", "float", "地面高程(m)", "Ground elevation (m)", min=-100,
+          max=9000),
+        F("depth_m", "float", "埋深(m)", "Depth (m)", **DEPTH),
+        F("owner", "str", "权属单位", "Owner"),
+        F("status", "code", "使用状态", "Status", codes=codes.PIPELINE_STATUSES,
+          default="in_service"),
+        F("condition_grade", "int", "状况等级", "Condition grade", min=1, max=4,
+          codes=codes.CONDITION_GRADES),
+        F("build_year", "int", "建设年代", "Build year", **YEAR),
+        F("segment_ids", "int_list", "连接管段", "Connected segments", readonly=True,
+          filterable=False),
+        *COMMON_TAIL,
+    ),
+))

@@ -1,0 +1,227 @@
+"""All asset SQL: feature pages by keyset with bbox and division filters, lookups, children."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, Row, Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from inventory.assets import CollectionSpec
+from inventory.flood_points import WaterloggingEvent
+from inventory.pipelines import Pipeline
+from inventory.tunnels import CabinLine, TunnelCabin, TunnelNode
+from resilience.accounts import Principal
+from resilience.divisions import within
+from resilience.spatial import BBox, as_geojson, as_wkb, bbox_filter, dialect_of
+from resilience.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a client asked of a collection: the filters and the page."""
+
+    bbox: BBox | None = None
+    division: str | None = None
+    filters: dict[str, Any] = field(default_factory=dict)
+    limit: int = 100
+    after: Any = None
+    before: Any = None
+    include_retired: bool = False
+    ids: Sequence[Any] | None = None
+
+
+def table_of(spec: CollectionSpec) -> Any:
+    """The Core table behind a collection."""
+    return spec.model.__table__
+
+
+def pk_of(spec: CollectionSpec) -> Column[Any]:
+    """The primary-key column (``id``, or ``code`` for divisions)."""
+    return next(iter(table_of(spec).primary_key.columns))
+
+
+def geom_of(spec: CollectionSpec) -> Column[Any]:
+    """The geometry column."""
+    table = table_of(spec)
+    return table.c.geom if "geom" in table.c else table.c.boundary
+
+
+def stored_fields(spec: CollectionSpec) -> list[str]:
+    """The spec's fields that are columns of its table (the rest are derived)."""
+    table = table_of(spec)
+    return [f.name for f in spec.fields if f.name in table.c]
+
+
+def visibility(spec: CollectionSpec, principal: Principal) -> ColumnElement[bool] | None:
+    """The division filter for a user; None when they see everything."""
+    table = table_of(spec)
+    if principal.is_admin or "division_code" not in table.c:
+        return None
+    return within(table.c.division_code, principal.prefixes)
+
+
+def _base(session: Session, spec: CollectionSpec, principal: Principal, q: Query,
+          geometry: str) -> tuple[Select[Any], Column[Any]]:
+    table = table_of(spec)
+    pk = pk_of(spec)
+    dialect = dialect_of(session)
+    geom = geom_of(spec)
+    geom_expr = as_geojson(dialect, geom) if geometry == "geojson" else as_wkb(dialect, geom)
+    cols = [table.c[name] for name in stored_fields(spec) if name != pk.name]
+    stmt = select(pk, *cols, geom_expr.label("geometry"))
+    conditions: list[ColumnElement[bool]] = []
+    vis = visibility(spec, principal)
+    if vis is not None:
+        conditions.append(vis)
+    if "retired_at" in table.c and not q.include_retired:
+        conditions.append(table.c.retired_at.is_(None))
+    if q.division:
+        conditions.append(within(table.c.division_code if "division_code" in table.c
+                                 else table.c.code, (_prefix(q.division),)))
+    for name, value in q.filters.items():
+        column = table.c[name]
+        if isinstance(value, list):
+            conditions.append(column.in_(value))
+        else:
+            conditions.append(column == value)
+    if q.bbox is not None:
+        conditions.append(bbox_filter(dialect, table, geom, q.bbox))
+    if q.ids is not None:
+        conditions.append(pk.in_(list(q.ids)))
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    return stmt, pk
+
+
+def _prefix(code: str) -> str:
+    from resilience.divisions import division_prefix
+
+    return division_prefix(code)
+
+
+def page(session: Session, spec: CollectionSpec, principal: Principal, q: Query,
+         geometry: str = "geojson") -> list[Row[Any]]:
+    """One page of features in id order, by keyset (``after``/``before``), never OFFSET."""
+    stmt, pk = _base(session, spec, principal, q, geometry)
+    if q.before is not None:
+        stmt = stmt.where(pk < q.before).order_by(pk.desc()).limit(q.limit)
+        return list(reversed(session.execute(stmt).all()))
+    if q.after is not None:
+        stmt = stmt.where(pk > q.after)
+    stmt = stmt.order_by(pk).limit(q.limit)
+    return list(session.execute(stmt).all())
+
+
+def exists_before(session: Session, spec: CollectionSpec, principal: Principal, q: Query,
+                  first: Any) -> bool:
+    """True when a page starting at ``first`` has features before it (for ``prev``)."""
+    stmt, pk = _base(session, spec, principal, q, "wkb")
+    stmt = select(pk).select_from(stmt.where(pk < first).order_by(pk.desc()).limit(1).subquery())
+    return session.execute(stmt).first() is not None
+
+
+def one(session: Session, spec: CollectionSpec, principal: Principal, key: Any,
+        geometry: str = "geojson", include_retired: bool = True) -> Row[Any]:
+    """One feature by id, whatever its division (the caller checks access), or NotFound."""
+    from resilience.accounts import SYSTEM
+
+    rows = page(session, spec, SYSTEM, Query(ids=[key], limit=1, include_retired=include_retired),
+                geometry)
+    if not rows:
+        raise NotFound("no such feature", collection=spec.name, id=key)
+    return rows[0]
+
+
+def derived(session: Session, spec: CollectionSpec, ids: list[Any]) -> dict[Any, dict[str, Any]]:
+    """Per-record values that come from other tables: cabins, nodes, events, links."""
+    out: dict[Any, dict[str, Any]] = defaultdict(dict)
+    if not ids:
+        return out
+    if spec.name == "pipelines":
+        for cabin_id, pipeline_id in session.execute(
+            select(CabinLine.cabin_id, CabinLine.pipeline_id).where(CabinLine.pipeline_id.in_(ids))
+        ):
+            out[pipeline_id]["cabin_id"] = cabin_id
+    elif spec.name == "network-points":
+        p = Pipeline.__table__.c
+        links: dict[int, set[int]] = defaultdict(set)
+        stmt = select(p.id, p.start_point_id, p.end_point_id).where(
+            or_(p.start_point_id.in_(ids), p.end_point_id.in_(ids)), p.retired_at.is_(None)
+        )
+        for seg, start, end in session.execute(stmt):
+            for point in (start, end):
+                if point in ids:
+                    links[point].add(seg)
+        for point in ids:
+            out[point]["segment_ids"] = sorted(links.get(point, ()))
+    elif spec.name == "tunnels":
+        cabins: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        lines: dict[int, list[int]] = defaultdict(list)
+        cabin_rows = session.execute(
+            select(TunnelCabin).where(TunnelCabin.tunnel_id.in_(ids))
+            .order_by(TunnelCabin.tunnel_id, TunnelCabin.position)
+        ).scalars().all()
+        for cabin_id, pipeline_id in session.execute(
+            select(CabinLine.cabin_id, CabinLine.pipeline_id)
+            .where(CabinLine.cabin_id.in_([c.id for c in cabin_rows]))
+        ):
+            lines[cabin_id].append(pipeline_id)
+        for c in cabin_rows:
+            cabins[c.tunnel_id].append({
+                "id": c.id, "name": c.name, "use": c.use,
+                "fire_compartment_m": c.fire_compartment_m,
+                "pipeline_ids": sorted(lines.get(c.id, [])),
+            })
+        nodes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for n in session.execute(
+            select(TunnelNode).where(TunnelNode.tunnel_id.in_(ids))
+            .order_by(TunnelNode.tunnel_id, TunnelNode.position)
+        ).scalars():
+            nodes[n.tunnel_id].append(
+                {"id": n.id, "kind": n.kind, "name": n.name, "position": [n.lon, n.lat]}
+            )
+        for tid in ids:
+            out[tid]["cabins"] = cabins.get(tid, [])
+            out[tid]["nodes"] = nodes.get(tid, [])
+    elif spec.name == "flood-points":
+        events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for e in session.execute(
+            select(WaterloggingEvent).where(WaterloggingEvent.flood_point_id.in_(ids))
+            .order_by(WaterloggingEvent.flood_point_id, WaterloggingEvent.occurred_on)
+        ).scalars():
+            events[e.flood_point_id].append({
+                "id": e.id, "occurred_on": e.occurred_on, "max_depth_cm": e.max_depth_cm,
+                "duration_h": e.duration_h, "rainfall_mm": e.rainfall_mm, "area_m2": e.area_m2,
+                "note": e.note,
+            })
+        for fid in ids:
+            out[fid]["events"] = events.get(fid, [])
+    return out
+
+
+def existing_ids(session: Session, spec: CollectionSpec, ids: set[int]) -> dict[int, str]:
+    """Which of these ids exist and are not retired, with their division codes."""
+    if not ids:
+        return {}
+    t = table_of(spec)
+    stmt = select(t.c.id, t.c.division_code).where(t.c.id.in_(ids), t.c.retired_at.is_(None))
+    return {row.id: row.division_code for row in session.execute(stmt)}
+
+
+def cabins_holding(session: Session, pipeline_ids: set[int],
+                   tunnel_id: int | None) -> dict[int, int]:
+    """Pipelines already carried in a cabin of another tunnel: {pipeline_id: cabin_id}."""
+    if not pipeline_ids:
+        return {}
+    stmt = (
+        select(CabinLine.pipeline_id, CabinLine.cabin_id)
+        .join(TunnelCabin, TunnelCabin.id == CabinLine.cabin_id)
+        .where(CabinLine.pipeline_id.in_(pipeline_ids))
+    )
+    if tunnel_id is not None:
+        stmt = stmt.where(TunnelCabin.tunnel_id != tunnel_id)
+    return {row.pipeline_id: row.cabin_id for row in session.execute(stmt)}

@@ -1,0 +1,16 @@
+"""Registers the handlers for long work; each later capability adds its own here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from resilience.jobs import Job, Progress, handler
+
+
+@handler("noop")
+def noop(session: Session, job: Job, progress: Progress) -> dict[str, Any]:
+    """A job that does nothing: lets operators and tests check the scheduler end to end."""
+    progress(0.5, "halfway")
+    return {"echo": job.params}

@@ -1,0 +1,154 @@
+"""Long work recorded as job rows and carried out by the scheduler process (DESIGN.md §2).
+
+The web answers 202 with the job's status URL; the scheduler claims queued jobs one at a
+time with a conditional UPDATE, so two schedulers never run the same job, and a job whose
+worker died is re-queued when its heartbeat goes stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Float, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from resilience.errors import NotFound, ResilienceError
+from resilience.model import Base, UTCDateTime, now
+from resilience.spatial import Json
+
+log = logging.getLogger(__name__)
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+STALE_AFTER = timedelta(minutes=10)
+
+
+class Job(Base):
+    """A unit of long work (import, export, risk run…) and its progress and outcome."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=QUEUED, index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(Json, nullable=False, default=dict)
+    progress: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    message: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    error: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    division_code: Mapped[str | None] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+Progress = Callable[[float, str | None], None]
+Handler = Callable[[Session, Job, Progress], dict[str, Any]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that carries out jobs of a kind."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def submit(
+    session: Session, kind: str, params: dict[str, Any], *, by: str | None,
+    division_code: str | None = None,
+) -> Job:
+    """Record a job for the scheduler to run; the caller commits."""
+    if kind not in HANDLERS:
+        raise NotFound(f"no handler for job kind {kind!r}")
+    job = Job(kind=kind, params=params, created_by=by, division_code=division_code)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get(session: Session, job_id: int) -> Job:
+    """A job by id, or NotFound."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound("no such job")
+    return job
+
+
+def claim_next(session: Session) -> int | None:
+    """Atomically take the oldest queued job (or one whose worker died); None if idle."""
+    stale = now() - STALE_AFTER
+    candidates = select(Job.id).where(
+        (Job.status == QUEUED) | ((Job.status == RUNNING) & (Job.heartbeat_at < stale))
+    ).order_by(Job.id).limit(5)
+    for job_id in session.scalars(candidates).all():
+        taken = session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .where((Job.status == QUEUED) | ((Job.status == RUNNING) & (Job.heartbeat_at < stale)))
+            .values(status=RUNNING, started_at=now(), heartbeat_at=now())
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            return job_id
+    return None
+
+
+def run_one(sessions: sessionmaker[Session]) -> int | None:
+    """Claim and carry out one job; its work commits or rolls back as one unit."""
+    with sessions() as session:
+        job_id = claim_next(session)
+        session.commit()
+    if job_id is None:
+        return None
+
+    def progress(fraction: float, message: str | None = None) -> None:
+        with sessions() as s:
+            s.execute(
+                update(Job).where(Job.id == job_id).values(
+                    progress=max(0.0, min(1.0, fraction)), message=message, heartbeat_at=now()
+                )
+            )
+            s.commit()
+
+    with sessions() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        try:
+            fn = HANDLERS.get(job.kind)
+            if fn is None:
+                raise NotFound(f"no handler for job kind {job.kind!r}")
+            result = fn(session, job, progress)
+            job.status, job.result, job.progress = DONE, result, 1.0
+            job.finished_at = now()
+            session.commit()
+        except Exception as error:  # the job fails, the scheduler stays up
+            session.rollback()
+            log.exception("job %s failed", job_id)
+            with sessions() as s:
+                failed = s.get(Job, job_id)
+                assert failed is not None
+                failed.status, failed.finished_at = FAILED, now()
+                failed.error = _describe(error)
+                s.commit()
+    return job_id
+
+
+def _describe(error: Exception) -> dict[str, Any]:
+    if isinstance(error, ResilienceError):
+        return {
+            "code": error.code,
+            "message": error.message,
+            "problems": [
+                {"row": p.row, "field": p.field, "code": p.code, "params": p.params}
+                for p in error.problems
+            ],
+        }
+    return {"code": "internal", "message": "".join(traceback.format_exception_only(error)).strip()}

@@ -1,0 +1,110 @@
+"""Human messages for problem codes, in Chinese and English, shared by the API and the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resilience.errors import Problem
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # code: (English, Chinese); {params} are filled in.
+    "required": ("is required", "必填"),
+    "unknown_property": ("is not a property of this collection", "不是该数据集的属性"),
+    "unknown_member": ("is not a member of a GeoJSON Feature", "不是 GeoJSON 要素的成员"),
+    "unknown_code": ("'{value}' is not an allowed code (allowed: {allowed})",
+                     "“{value}”不是允许的代码（允许：{allowed}）"),
+    "not_a_string": ("must be text", "应为文本"),
+    "not_an_integer": ("'{value}' is not an integer", "“{value}”不是整数"),
+    "not_a_number": ("'{value}' is not a number", "“{value}”不是数字"),
+    "not_a_date": ("'{value}' is not a date (YYYY-MM-DD)", "“{value}”不是日期（YYYY-MM-DD）"),
+    "not_a_boolean": ("'{value}' is not true or false", "“{value}”不是是/否"),
+    "not_a_list": ("must be a list", "应为列表"),
+    "not_integers": ("must be a list of integers", "应为整数列表"),
+    "not_strings": ("must be a list of texts", "应为文本列表"),
+    "not_an_object": ("must be an object", "应为对象"),
+    "too_long": ("is longer than {max} characters", "超过 {max} 个字符"),
+    "too_small": ("{value} is below the minimum {min}", "{value} 小于最小值 {min}"),
+    "too_large": ("{value} is above the maximum {max}", "{value} 大于最大值 {max}"),
+    "must_be_positive": ("must be greater than 0 (got {value})", "应大于 0（当前 {value}）"),
+    "in_future": ("{value} is in the future", "{value} 晚于今天"),
+    "not_a_feature": ("the body must be a GeoJSON Feature", "请求体应为 GeoJSON 要素（Feature）"),
+    "not_a_geometry": ("must be a GeoJSON geometry", "应为 GeoJSON 几何"),
+    "malformed_geometry": ("is not a well-formed {type} geometry", "不是格式正确的 {type} 几何"),
+    "wrong_geometry_type": ("{value} is not allowed here (allowed: {allowed})",
+                            "此处不允许 {value}（允许：{allowed}）"),
+    "empty_geometry": ("is empty", "为空"),
+    "zero_length": ("has zero length", "长度为零"),
+    "too_many_vertices": ("has more than {max} vertices", "顶点数超过 {max}"),
+    "non_finite_coordinates": ("has coordinates that are not finite numbers", "坐标含非有限数值"),
+    "invalid_geometry": ("is not valid: {reason}", "几何无效：{reason}"),
+    "outside_city": ("lies outside the city's extent {extent}", "超出城市范围 {extent}"),
+    "outside_divisions": ("lies in no division of the registry", "不在任何已登记的行政区划内"),
+    "subcategory_mismatch": ("'{value}' is not a sub-category of '{category}'",
+                             "“{value}”不是“{category}”的小类"),
+    "only_for_gas": ("applies to gas lines only (category is '{category}')",
+                     "仅适用于燃气管线（当前大类为“{category}”）"),
+    "only_for_power": ("applies to power lines only (category is '{category}')",
+                       "仅适用于电力管线（当前大类为“{category}”）"),
+    "section_needs_both": ("a section size needs both width and height", "断面尺寸需同时填写宽和高"),
+    "capacity_over_area": ("{value} persons exceed what the effective area holds ({max})",
+                           "{value} 人超过有效面积可容纳人数（{max}）"),
+    "emergency_unit_too_large": ("an emergency shelter unit holds at most {max} persons",
+                                 "紧急避难场所单元最多容纳 {max} 人"),
+    "required_when": ("is required when {other} is '{value}'", "当 {other} 为“{value}”时必填"),
+    "only_when": ("may be set only when {other} is '{value}'", "仅当 {other} 为“{value}”时可填"),
+    "invalid_position": ("must be [longitude, latitude]", "应为 [经度, 纬度]"),
+    "unknown_division": ("'{value}' is not a known division code", "“{value}”不是已知的区划代码"),
+    "division_mismatch": ("'{value}' does not contain the geometry (it lies in {found})",
+                          "“{value}”不包含该几何（几何位于 {found}）"),
+    "division_not_granted": ("division {value} is not granted to you", "您无权操作区划 {value}"),
+    "reference_not_found": ("{collection} {value} does not exist", "{collection} {value} 不存在"),
+    "same_start_end": ("start and end point are the same", "起点与终点相同"),
+    "already_in_cabin": ("pipeline {value} is already carried in another cabin",
+                         "管线 {value} 已在其他舱室中"),
+    "unknown_crs": ("'{value}' is not a supported CRS", "“{value}”不是支持的坐标参考系"),
+    "invalid_bbox": ("must be four or six numbers, lower corner first",
+                     "应为 4 或 6 个数值，先写左下角"),
+    "invalid_limit": ("must be an integer from 1 to {max}", "应为 1 到 {max} 之间的整数"),
+    "unknown_parameter": ("is not a query parameter of this resource", "不是该资源的查询参数"),
+    "invalid_json": ("is not valid JSON: {reason}", "不是有效的 JSON：{reason}"),
+    "payload_too_large": ("the body is larger than {max} bytes", "请求体超过 {max} 字节"),
+    "not_found": ("'{value}' does not exist", "“{value}”不存在"),
+    "duplicate": ("'{value}' already exists", "“{value}”已存在"),
+    "invalid_username": ("'{value}' is not a valid user name", "“{value}”不是有效的用户名"),
+    "password_too_short": ("must have at least {min} characters", "至少 {min} 个字符"),
+    "stale_version": ("the record changed (now version {current}); reload and merge",
+                      "记录已被修改（当前版本 {current}），请刷新后合并"),
+    "not_retired": ("the record is not retired", "记录未注销"),
+    "retired": ("the record is retired", "记录已注销"),
+    "precondition_required": ("send If-Match with the version you edited",
+                              "请在 If-Match 中提供所编辑的版本"),
+    "invalid_value": ("'{value}' is not valid here", "“{value}”在此无效"),
+}
+
+
+def describe(problem: Problem, locale: str = "en") -> str:
+    """The problem's message in the locale ("zh…" → Chinese), with its parameters filled in."""
+    en, zh = MESSAGES.get(problem.code, (problem.code.replace("_", " "),) * 2)
+    template = zh if locale.lower().startswith("zh") else en
+    params = {k: _fmt(v) for k, v in problem.params.items()}
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def as_dicts(problems: list[Problem], locale: str = "en") -> list[dict[str, Any]]:
+    """Problems as the API's ``errors`` list: ``{row?, field, code, message}``."""
+    out = []
+    for p in problems:
+        item: dict[str, Any] = {"field": p.field, "code": p.code, "message": describe(p, locale)}
+        if p.row is not None:
+            item = {"row": p.row, **item}
+        out.append(item)
+    return out

@@ -1,0 +1,92 @@
+"""Typed settings, built once at the edge (CLI, app factory, scheduler) and passed down."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+DEFAULT_INSTANCE = Path("instance")
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable; nothing else in the code reads ``os.environ``."""
+
+    database_url: str = ""
+    instance_path: Path = DEFAULT_INSTANCE
+    secret_key: str = ""
+    # GB/T 2260 code of the city this registry serves (杭州市 by default).
+    city_code: str = "330100"
+    # Lon/lat extent used to check coordinates before the divisions are loaded.
+    city_extent: tuple[float, float, float, float] = (118.3, 29.1, 120.8, 30.6)
+    # The city's 3-degree Gauss-Krüger zone (CGCS2000, no zone prefix), DOMAIN.md §9.
+    local_crs: int = 4549
+    max_body_bytes: int = 16 * 1024 * 1024
+    token_days: int = 90
+    default_locale: str = "zh_CN"
+    page_limit_default: int = 100
+    page_limit_max: int = 10_000
+    # Basemap: "none", a local XYZ folder/URL template served by the app, or an online template.
+    basemap_url: str = ""
+    basemap_attribution: str = ""
+    basemap_crs: str = "EPSG:4326"  # "GCJ-02" shifts overlays for AMap/Tencent tiles
+    job_poll_seconds: float = 2.0
+    testing: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read ``RESILIENCE_*`` variables; anything unset keeps its default."""
+        env = os.environ if env is None else env
+        instance = Path(env.get("RESILIENCE_INSTANCE_PATH", str(DEFAULT_INSTANCE)))
+        values: dict[str, Any] = {
+            "instance_path": instance,
+            "database_url": env.get("RESILIENCE_DATABASE_URL", ""),
+            "secret_key": env.get("RESILIENCE_SECRET_KEY", ""),
+            "city_code": env.get("RESILIENCE_CITY_CODE", cls.city_code),
+            "local_crs": int(env.get("RESILIENCE_LOCAL_CRS", cls.local_crs)),
+            "max_body_bytes": int(env.get("RESILIENCE_MAX_BODY_BYTES", cls.max_body_bytes)),
+            "token_days": int(env.get("RESILIENCE_TOKEN_DAYS", cls.token_days)),
+            "default_locale": env.get("RESILIENCE_DEFAULT_LOCALE", cls.default_locale),
+            "basemap_url": env.get("RESILIENCE_BASEMAP_URL", ""),
+            "basemap_attribution": env.get("RESILIENCE_BASEMAP_ATTRIBUTION", ""),
+            "basemap_crs": env.get("RESILIENCE_BASEMAP_CRS", cls.basemap_crs),
+            "job_poll_seconds": float(env.get("RESILIENCE_JOB_POLL_SECONDS", cls.job_poll_seconds)),
+            "testing": _bool(env.get("RESILIENCE_TESTING", "0")),
+        }
+        if "RESILIENCE_CITY_EXTENT" in env:
+            parts = tuple(float(p) for p in env["RESILIENCE_CITY_EXTENT"].split(","))
+            if len(parts) != 4:
+                raise ValueError("RESILIENCE_CITY_EXTENT must be minlon,minlat,maxlon,maxlat")
+            values["city_extent"] = parts
+        values.update(overrides)
+        return cls(**values).resolved()
+
+    def resolved(self) -> Settings:
+        """Fill the defaults that depend on other settings (database file, secret key)."""
+        url = self.database_url or f"sqlite:///{self.instance_path / 'resilience.db'}"
+        key = self.secret_key or self._instance_secret()
+        return replace(self, database_url=url, secret_key=key)
+
+    def _instance_secret(self) -> str:
+        """Keep one random key per instance so sessions survive a restart."""
+        path = self.instance_path / "secret_key"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            pass
+        key = secrets.token_hex(32)
+        try:
+            self.instance_path.mkdir(parents=True, exist_ok=True)
+            path.write_text(key)
+            path.chmod(0o600)
+        except OSError:
+            pass  # read-only instance: a per-process key still works
+        return key

@@ -1,0 +1,118 @@
+"""Every difference between SpatiaLite and PostGIS lives here, picked by dialect name.
+
+Services and repositories call these helpers with the session's dialect; nothing else in
+the code asks which database it is talking to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import JSON, Column, Connection, ColumnElement, Table, func, literal_column, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from resilience.model import SRID
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+BBox = tuple[float, float, float, float]
+
+
+def dialect_of(bind: Session | Connection) -> str:
+    """The dialect name ("sqlite" or "postgresql") behind a session or connection."""
+    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    return engine.dialect.name
+
+
+def geometry(kind: str) -> Geometry:
+    """A geometry column type in the registry's CRS with a spatial index on both databases."""
+    return Geometry(geometry_type=kind, srid=SRID, spatial_index=True)
+
+
+def envelope(dialect: str, bbox: BBox) -> ColumnElement[Any]:
+    """A rectangle in storage coordinates (lon/lat, EPSG:4490)."""
+    minx, miny, maxx, maxy = bbox
+    if dialect == "sqlite":
+        return func.BuildMbr(minx, miny, maxx, maxy, SRID)
+    return func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID)
+
+
+def bbox_filter(dialect: str, table: Table, geom: Column[Any], bbox: BBox) -> ColumnElement[bool]:
+    """Features intersecting a bbox, through the spatial index on both databases.
+
+    PostGIS's ST_Intersects uses the GiST index by itself; SpatiaLite needs its R*Tree
+    asked explicitly through the SpatialIndex virtual table.
+    """
+    env = envelope(dialect, bbox)
+    if dialect == "sqlite":
+        minx, miny, maxx, maxy = bbox
+        candidates = text(
+            "SELECT rowid FROM SpatialIndex WHERE f_table_name = :t AND f_geometry_column = :g "
+            "AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, :srid)"
+        ).bindparams(
+            t=table.name, g=geom.name, minx=minx, miny=miny, maxx=maxx, maxy=maxy, srid=SRID
+        )
+        pk = table.c.id
+        return pk.in_(candidates.columns(literal_column("rowid"))) & (
+            func.ST_Intersects(geom, env) == 1
+        )
+    return func.ST_Intersects(geom, env)
+
+
+def as_geojson(dialect: str, geom: Column[Any], digits: int = 8) -> ColumnElement[str]:
+    """The geometry as GeoJSON text built by the database (lon/lat order)."""
+    if dialect == "sqlite":
+        return func.AsGeoJSON(geom, digits)
+    return func.ST_AsGeoJSON(geom, digits, 0)  # 0: no "crs" member
+
+
+def as_wkb(dialect: str, geom: Column[Any]) -> ColumnElement[bytes]:
+    """Plain (ISO) WKB of the geometry, for shapely."""
+    if dialect == "sqlite":
+        return func.AsBinary(geom)
+    return func.ST_AsBinary(geom)
+
+
+def from_wkb(dialect: str, wkb: bytes) -> ColumnElement[Any]:
+    """A geometry in the registry's CRS from WKB bytes."""
+    if dialect == "sqlite":
+        return func.GeomFromWKB(wkb, SRID)
+    return func.ST_GeomFromWKB(wkb, SRID)
+
+
+def length_m(dialect: str, geom: Column[Any]) -> ColumnElement[float]:
+    """Geodesic length in metres on the ellipsoid."""
+    if dialect == "sqlite":
+        return func.GeodesicLength(geom)
+    return func.ST_Length(func.Geography(geom))
+
+
+def prepare_database(conn: Connection) -> None:
+    """Make the database spatial: SpatiaLite metadata or the PostGIS extension."""
+    if conn.dialect.name == "sqlite":
+        has = conn.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'spatial_ref_sys'"
+        ).scalar()
+        if not has:
+            conn.exec_driver_sql("SELECT InitSpatialMetadata(0)")
+    else:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+
+
+def analyze(conn: Connection) -> None:
+    """Refresh planner statistics after a bulk load so bbox queries use their index."""
+    conn.exec_driver_sql("ANALYZE")
+
+
+def contains(dialect: str, outer: Any, inner: Any) -> ColumnElement[bool]:
+    """ST_Contains as a boolean on both databases (SpatiaLite answers 0/1/-1)."""
+    if dialect == "sqlite":
+        return func.ST_Contains(outer, inner) == 1
+    return func.ST_Contains(outer, inner)
+
+
+def point_on_surface(geom: Any) -> ColumnElement[Any]:
+    """A point guaranteed to lie on the geometry (same name on both databases)."""
+    return func.ST_PointOnSurface(geom)

@@ -1,0 +1,92 @@
+"""The first page in headless Chromium: login, the map with the demo layers, nothing external."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium missing: make test installs it", pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _login(page: Any, base: str, user: str = "engineer", password: str = "engineer-demo-2026"
+           ) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_map_shows_demo_layers_and_stays_local(live: Any, browser: Any, dialect: str,
+                                               width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800},
+                                  locale="zh-CN")
+    page = context.new_page()
+    outside: list[str] = []
+    failed: list[str] = []
+    page.on("request", lambda r: outside.append(r.url)
+            if not r.url.startswith((live.url, "data:", "blob:")) else None)
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    _login(page, live.url)
+    page.wait_for_url(f"{live.url}/map")
+    page.wait_for_function(
+        "Number(document.body.getAttribute('data-loaded-pipelines') || 0) > 0", timeout=20000)
+    assert page.locator(".leaflet-control-layers").count() == 1
+    assert "管线段" in page.inner_text(".leaflet-control-layers")
+    assert page.locator(".leaflet-interactive").count() > 10
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"map-{dialect}-{width}.png"))
+    assert outside == [] and failed == []
+    context.close()
+
+
+def test_popup_shows_stored_text_as_text(live: Any, browser: Any) -> None:
+    import json
+    import urllib.request
+    from base64 import b64encode
+
+    x, y = 120.0801, 30.2801
+    body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
+            "properties": {"name": "<img src=x onerror=\"document.title='pwned'\">井",
+                           "kind": "manhole"}}
+    req = urllib.request.Request(
+        f"{live.url}/api/collections/flood-points/items", data=json.dumps(
+            {**body, "properties": {"name": body["properties"]["name"], "status": "active"}}
+        ).encode(), method="POST",
+        headers={"Content-Type": "application/geo+json", "Authorization": "Basic " +
+                 b64encode(b"admin:admin-demo-2026").decode()})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 201
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    _login(page, live.url, "admin", "admin-demo-2026")
+    page.wait_for_url(f"{live.url}/map")
+    page.evaluate(f"window.resilienceLayers[0].map.setView([{y}, {x}], 18)")
+    page.wait_for_function(
+        "Number(document.body.getAttribute('data-loaded-flood-points') || 0) > 0", timeout=20000)
+    page.locator("path.leaflet-interactive").last.click(force=True)
+    popup = page.locator(".resilience-popup")
+    popup.wait_for(timeout=5000)
+    assert "<img src=x" in popup.inner_text()
+    assert page.title() != "pwned"
+    assert page.locator(".resilience-popup img").count() == 0
+    context.close()

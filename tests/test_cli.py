@@ -1,0 +1,63 @@
+"""The CLI as a user runs it: one clear line and a non-zero exit on every error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = str(Path(sys.executable).parent / "resilience")
+
+
+def run(args: list[str], url: str, tmp: Path, input_: str | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RESILIENCE_DATABASE_URL": url, "RESILIENCE_INSTANCE_PATH": str(tmp)}
+    return subprocess.run([BIN, *args], capture_output=True, text=True, env=env, input=input_,
+                          timeout=300)
+
+
+@pytest.fixture
+def fresh(request: pytest.FixtureRequest, tmp_path: Path, engine: object) -> str:
+    from tests.conftest import fresh_database
+
+    dialect = "spatialite" if getattr(engine, "dialect").name == "sqlite" else "postgis"
+    return fresh_database(request.config, dialect, "resilience_cli", tmp_path)
+
+
+def test_init_users_tokens(fresh: str, tmp_path: Path) -> None:
+    before = run(["users", "add", "ann", "--role", "viewer", "--password", "x" * 10], fresh,
+                 tmp_path)
+    assert before.returncode == 69 and "resilience init" in before.stderr
+    first = run(["init"], fresh, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "schema at revision" in first.stdout
+    assert run(["init"], fresh, tmp_path).returncode == 0  # idempotent
+    added = run(["users", "add", "ann", "--role", "engineer", "--password", "long-enough-1"],
+                fresh, tmp_path)
+    assert added.returncode == 0, added.stderr
+    dup = run(["users", "add", "ann", "--role", "engineer", "--password", "long-enough-1"],
+              fresh, tmp_path)
+    assert dup.returncode == 75 and "Traceback" not in dup.stderr
+    bad = run(["users", "add", "bob", "--role", "engineer", "--division", "999999",
+               "--password", "long-enough-1"], fresh, tmp_path)
+    assert bad.returncode == 65
+    assert "division" in bad.stderr and "Traceback" not in bad.stderr
+    token = run(["tokens", "issue", "ann", "--days", "5"], fresh, tmp_path)
+    assert token.returncode == 0 and token.stdout.startswith("rsl_")
+    missing = run(["tokens", "issue", "zed"], fresh, tmp_path)
+    assert missing.returncode == 66 and "Traceback" not in missing.stderr
+
+
+def test_wrong_arguments(tmp_path: Path) -> None:
+    out = run(["users", "add", "x", "--role", "pilot"], f"sqlite:///{tmp_path}/x.db", tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "pilot" in out.stderr
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    out = run(["init"], "postgresql+psycopg://nobody@127.0.0.1:1/none", tmp_path)
+    assert out.returncode == 69
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: cannot reach")

@@ -1,0 +1,170 @@
+"""The OpenAPI 3 document, generated from the collection specs so it never drifts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from inventory import COLLECTIONS, CollectionSpec, FieldSpec
+from web.serializers import dumps
+
+bp = Blueprint("openapi", __name__)
+
+_TYPES = {
+    "str": {"type": "string"}, "text": {"type": "string"}, "int": {"type": "integer"},
+    "float": {"type": "number"}, "bool": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+    "str_list": {"type": "array", "items": {"type": "string"}},
+    "int_list": {"type": "array", "items": {"type": "integer"}},
+}
+
+
+def field_schema(field: FieldSpec) -> dict[str, Any]:
+    """JSON Schema of one property."""
+    if field.kind == "code" and field.codes is not None:
+        schema: dict[str, Any] = {"type": "string", "enum": field.codes.values()}
+    else:
+        schema = dict(_TYPES[field.kind])
+    if field.min is not None:
+        schema["exclusiveMinimum" if field.exclusive_min else "minimum"] = field.min
+    if field.max is not None:
+        schema["maximum"] = field.max
+    if field.kind in ("str", "text"):
+        schema["maxLength"] = field.max_length
+    if field.readonly:
+        schema["readOnly"] = True
+    schema["description"] = f"{field.zh} / {field.en}"
+    return schema
+
+
+def feature_schema(spec: CollectionSpec) -> dict[str, Any]:
+    """JSON Schema of a collection's Feature."""
+    props = {f.name: field_schema(f) for f in spec.fields}
+    for child in spec.children:
+        item = {f.name: field_schema(f) for f in child.fields}
+        if child.has_position:
+            item["position"] = {"type": "array", "items": {"type": "number"}, "minItems": 2,
+                                "maxItems": 2, "description": "[lon, lat]"}
+        props[child.name] = {"type": "array", "items": {
+            "type": "object", "properties": item,
+            "required": [f.name for f in child.fields if f.required]}}
+    geometry_types = list(spec.geometry_types)
+    return {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string" if spec.name == "divisions" else "integer"},
+            "geometry": {"type": "object", "properties": {
+                "type": {"type": "string", "enum": geometry_types},
+                "coordinates": {"type": "array"}}},
+            "properties": {"type": "object", "properties": props,
+                           "required": [f.name for f in spec.fields if f.required],
+                           "additionalProperties": False},
+        },
+    }
+
+
+def _param(name: str, description: str, schema: dict[str, Any],
+           where: str = "query") -> dict[str, Any]:
+    return {"name": name, "in": where, "required": where == "path",
+            "description": description, "schema": schema}
+
+
+PROBLEM = {"description": "problem+json", "content": {"application/problem+json": {
+    "schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def document(base: str) -> dict[str, Any]:
+    """The whole OpenAPI document for a server root."""
+    paths: dict[str, Any] = {
+        "/api": {"get": {"summary": "Landing page", "responses": {"200": {"description": "ok"}}}},
+        "/api/conformance": {"get": {"summary": "Conformance classes",
+                                     "responses": {"200": {"description": "ok"}}}},
+        "/api/collections": {"get": {"summary": "Collections",
+                                     "responses": {"200": {"description": "ok"}}}},
+        "/api/health": {"get": {"summary": "Liveness and database", "security": [],
+                                "responses": {"200": {"description": "ok"},
+                                              "503": {"description": "database down"}}}},
+    }
+    page_params = [
+        _param("bbox", "minx,miny,maxx,maxy in bbox-crs (CRS84 by default)",
+               {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 6}),
+        _param("bbox-crs", "CRS of bbox", {"type": "string"}),
+        _param("crs", "CRS of the response geometry", {"type": "string"}),
+        _param("limit", "page size (1–10000)", {"type": "integer", "minimum": 1,
+                                                "maximum": 10000, "default": 100}),
+        _param("after", "keyset cursor: ids after this one", {"type": "string"}),
+        _param("before", "keyset cursor: ids before this one", {"type": "string"}),
+        _param("division", "GB/T 2260 code: this division and below", {"type": "string"}),
+    ]
+    schemas: dict[str, Any] = {"Problem": {"type": "object", "properties": {
+        "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "row": {"type": "integer"}, "field": {"type": "string"},
+            "code": {"type": "string"}, "message": {"type": "string"}}}}}}}
+    for spec in COLLECTIONS.values():
+        ref = f"Feature_{spec.name.replace('-', '_')}"
+        schemas[ref] = feature_schema(spec)
+        filters = [_param(f.name, f"{f.zh} / {f.en} (equals; comma for several)",
+                          field_schema(f)) for f in spec.fields if f.filterable and not f.readonly]
+        base_path = f"/api/collections/{spec.name}"
+        paths[base_path] = {"get": {"summary": spec.en, "responses": {
+            "200": {"description": "ok"}, "404": PROBLEM}}}
+        geojson = {"application/geo+json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
+        items: dict[str, Any] = {"get": {
+            "summary": f"{spec.en} ({spec.zh})", "parameters": page_params + filters,
+            "responses": {"200": {"description": "FeatureCollection",
+                                  "content": {"application/geo+json": {"schema": {
+                                      "type": "object"}}}},
+                          "400": PROBLEM, "401": PROBLEM, "403": PROBLEM}}}
+        key = _param("key", "feature id", {"type": "string"}, "path")
+        one: dict[str, Any] = {"get": {"summary": f"One of {spec.en}", "parameters": [key],
+                                       "responses": {"200": {"description": "Feature",
+                                                             "content": geojson},
+                                                     "404": PROBLEM}}}
+        if not spec.readonly_collection:
+            if_match = _param("If-Match", "ETag of the version edited", {"type": "string"},
+                              "header")
+            if_match["required"] = False
+            write = {"requestBody": {"required": True, "content": geojson}}
+            errors = {"400": PROBLEM, "401": PROBLEM, "403": PROBLEM, "412": PROBLEM,
+                      "413": PROBLEM, "422": PROBLEM}
+            items["post"] = {"summary": f"Add to {spec.en}", **write,
+                             "responses": {"201": {"description": "created"}, **errors}}
+            one["put"] = {"summary": "Replace", "parameters": [key, if_match], **write,
+                          "responses": {"200": {"description": "replaced"}, **errors}}
+            one["patch"] = {"summary": "Merge-patch", "parameters": [key, if_match],
+                            "requestBody": {"required": True, "content": {
+                                "application/merge-patch+json": {"schema": {"type": "object"}}}},
+                            "responses": {"200": {"description": "updated"}, **errors}}
+            one["delete"] = {"summary": "Retire (hidden, restorable)",
+                             "parameters": [key, if_match,
+                                            _param("reason", "why", {"type": "string"})],
+                             "responses": {"204": {"description": "retired"}, **errors}}
+        paths[f"{base_path}/items"] = items
+        paths[f"{base_path}/items/{{key}}"] = one
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "resilience API", "version": "1.0.0",
+                 "description": "城市地下市政基础设施与风险登记 — OGC API Features"},
+        "servers": [{"url": base}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "basic": {"type": "http", "scheme": "basic"},
+            },
+        },
+        "security": [{"bearer": []}, {"basic": []}],
+    }
+
+
+@bp.get("/api/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 document (public, like the landing page)."""
+    return Response(dumps(document(request.url_root.rstrip("/"))),
+                    mimetype="application/vnd.oai.openapi+json;version=3.0")

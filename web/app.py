@@ -1,0 +1,85 @@
+"""The application factory: settings, database, babel, CSRF, blueprints; nothing built on import."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from resilience.db import make_engine, make_sessions
+from resilience.settings import Settings
+
+babel = Babel()
+csrf = CSRFProtect()
+LOCALES = ("zh_CN", "en")
+
+
+def select_locale() -> str:
+    """The page language: the user's choice, else zh-CN unless the browser prefers English."""
+    chosen = session.get("lang")
+    if chosen in LOCALES:
+        return chosen  # type: ignore[no-any-return]
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"], default="zh-CN")
+    return "en" if best == "en" else "zh_CN"
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Build an app; tests make as many as they need with their own settings."""
+    settings = settings or Settings.from_env(**overrides)
+    app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_CHECK_DEFAULT=False,  # pages call csrf.protect(); the API checks its own way
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="zh_CN",
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+        JSON_AS_ASCII=False,
+        TESTING=settings.testing,
+    )
+    engine = make_engine(settings.database_url)
+    app.extensions["resilience"] = {
+        "settings": settings, "engine": engine, "sessions": make_sessions(engine),
+    }
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+
+    from web import errors
+    from web.api import features, openapi
+    from web.pages import views
+    from web.session import close_db
+
+    app.register_blueprint(features.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(views.bp)
+    errors.register(app)
+    app.teardown_appcontext(close_db)
+
+    from flask_babel import get_locale
+
+    from resilience.codes import ROLES
+    from web.session import current_principal
+
+    def role_label(role: str) -> str:
+        code = ROLES.get(role)
+        return code.label(str(get_locale())) if code else role
+
+    app.jinja_env.globals.update(
+        get_locale=get_locale, current_principal=current_principal, role_label=role_label
+    )
+
+    @app.after_request
+    def _security_headers(resp):  # type: ignore[no-untyped-def]
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if resp.mimetype == "text/html":
+            resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return resp
+
+    return app

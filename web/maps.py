@@ -1,0 +1,105 @@
+"""The registry map, built with folium: Leaflet, layer control and our layers, all served locally.
+
+The layers load their features from the registry's own API for the current view, so a
+page never embeds a whole city; popups are built with ``textContent`` so stored text
+(a name like ``<script>``) always arrives as text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import folium
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from inventory import COLLECTIONS
+from resilience import codes
+from resilience.settings import Settings
+from web.offline_assets import make_offline
+
+HANGZHOU = (30.25, 120.17)
+
+LAYER_STYLE = {
+    "pipelines": {"kind": "line"},
+    "network-points": {"kind": "point", "colour": "#555555", "radius": 3, "minZoom": 15},
+    "tunnels": {"kind": "line", "colour": "#222222", "weight": 6},
+    "shelters": {"kind": "mixed", "colour": "#1E90FF"},
+    "flood-points": {"kind": "point", "colour": "#0050b3", "radius": 7},
+    "divisions": {"kind": "area", "colour": "#888888"},
+}
+DEFAULT_ON = {"pipelines", "tunnels", "shelters", "flood-points", "divisions"}
+
+
+class RegistryLayer(MacroElement):  # type: ignore[misc]
+    """A feature group filled from ``/api/collections/{name}/items`` for the visible area."""
+
+    _template = Template("""
+    {% macro script(this, kwargs) %}
+    window.resilienceLayers = window.resilienceLayers || [];
+    window.resilienceLayers.push({
+        group: {{ this._parent.get_name() }},
+        map: {{ this._parent._parent.get_name() }},
+        collection: {{ this.collection|tojson }},
+        options: {{ this.options|tojson }}
+    });
+    {% endmacro %}
+    """)
+
+    def __init__(self, collection: str, options: dict[str, Any]):
+        super().__init__()
+        self._name = "RegistryLayer"
+        self.collection = collection
+        self.options = options
+
+
+def _labels(locale: str) -> dict[str, Any]:
+    """Field and code labels for the popups, in the page's language."""
+    fields: dict[str, dict[str, str]] = {}
+    code_labels: dict[str, dict[str, str]] = {}
+    for spec in COLLECTIONS.values():
+        fields[spec.name] = {f.name: f.label(locale) for f in spec.fields}
+        for f in spec.fields:
+            if f.codes is not None:
+                code_labels[f"{spec.name}.{f.name}"] = {c.value: c.label(locale) for c in f.codes}
+    return {
+        "fields": fields,
+        "codes": code_labels,
+        "colours": {c.value: c.colour for c in codes.PIPELINE_CATEGORIES},
+        "titles": {s.name: s.title(locale) for s in COLLECTIONS.values()},
+    }
+
+
+def registry_map(settings: Settings, locale: str, static_url: Callable[[str], str],
+                 layers: list[str] | None = None) -> folium.Map:
+    """The engineer's map of the registry's layers, with nothing fetched from outside."""
+    m = folium.Map(location=HANGZHOU, zoom_start=12, tiles=None, max_zoom=20, min_zoom=8,
+                   prefer_canvas=True, control_scale=True)
+    if settings.basemap_url:
+        folium.TileLayer(tiles=settings.basemap_url, attr=settings.basemap_attribution or " ",
+                         name="basemap", max_zoom=20, overlay=False).add_to(m)
+    for name in layers or list(LAYER_STYLE):
+        spec = COLLECTIONS[name]
+        group = folium.FeatureGroup(name=spec.title(locale), show=name in DEFAULT_ON)
+        group.add_child(RegistryLayer(name, LAYER_STYLE[name]))
+        group.add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    root = m.get_root()
+    root.header.add_child(Element(
+        f'<link rel="stylesheet" href="{static_url("css/map.css")}">'))
+    root.html.add_child(Element(
+        '<script type="application/json" id="resilience-labels">'
+        + json.dumps(_labels(locale), ensure_ascii=False).replace("</", "<\\/")
+        + "</script>"))
+    root.script.add_child(Element(
+        f'var s = document.createElement("script"); s.src = {json.dumps(static_url("js/map.js"))};'
+        ' document.body.appendChild(s);'))
+    make_offline(m, static_url)
+    return m
+
+
+def render(m: folium.Map) -> str:
+    """The map as a standalone HTML document (for an iframe)."""
+    return m.get_root().render()  # type: ignore[no-any-return]

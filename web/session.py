@@ -1,0 +1,125 @@
+"""Who is calling: browser session, Bearer token or HTTP Basic; and the request's database unit."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import current_app, g, request, session
+from sqlalchemy.orm import Session, sessionmaker
+
+from resilience import accounts
+from resilience.accounts import Principal, User
+from resilience.db import unit_of_work
+from resilience.errors import Unauthenticated
+from resilience.settings import Settings
+
+
+def settings() -> Settings:
+    """The app's settings."""
+    return current_app.extensions["resilience"]["settings"]  # type: ignore[no-any-return]
+
+
+def sessions() -> sessionmaker[Session]:
+    """The app's session factory."""
+    return current_app.extensions["resilience"]["sessions"]  # type: ignore[no-any-return]
+
+
+@contextmanager
+def unit() -> Iterator[Session]:
+    """One unit of work for this request: commit on success, roll back on error."""
+    with unit_of_work(sessions()) as s:
+        yield s
+
+
+def db() -> Session:
+    """A read session for this request, closed at teardown."""
+    if "db" not in g:
+        g.db = sessions()()
+    return g.db  # type: ignore[no-any-return]
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    """Teardown: close the request's read session."""
+    s = g.pop("db", None)
+    if s is not None:
+        s.close()
+
+
+def _from_header(s: Session) -> tuple[Principal | None, bool]:
+    """The principal from an Authorization header, and whether a header was sent."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None, False
+    scheme, _, value = header.partition(" ")
+    scheme = scheme.lower()
+    if scheme == "bearer":
+        return accounts.authenticate_token(s, value.strip()), True
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None, True
+        username, sep, password = decoded.partition(":")
+        if not sep:
+            return None, True
+        return accounts.authenticate_password(s, username, password), True
+    return None, True
+
+
+def _from_cookie(s: Session) -> Principal | None:
+    user_id = session.get("user_id")
+    if user_id is None:
+        return None
+    user = s.get(User, user_id)
+    if user is None or not user.active:
+        session.clear()
+        return None
+    return accounts.principal_of(user)
+
+
+def current_principal(optional: bool = False) -> Principal | None:
+    """The caller, resolved once per request; Unauthenticated unless ``optional``."""
+    if "principal" not in g:
+        s = db()
+        principal, sent = _from_header(s)
+        g.via_cookie = False
+        if principal is None and not sent:
+            principal = _from_cookie(s)
+            g.via_cookie = principal is not None
+        g.principal = principal
+    if g.principal is None and not optional:
+        raise Unauthenticated("credentials required")
+    return g.principal  # type: ignore[no-any-return]
+
+
+def require_principal() -> Principal:
+    """The caller, or 401."""
+    principal = current_principal()
+    assert principal is not None
+    return principal
+
+
+def login(user: User) -> None:
+    """Start a browser session for the user."""
+    session.clear()
+    session["user_id"] = user.id
+    session.permanent = True
+
+
+def logout() -> None:
+    """End the browser session."""
+    session.clear()
+
+
+def via_cookie() -> bool:
+    """True when this request was authenticated by the browser session (needs CSRF)."""
+    return bool(g.get("via_cookie"))
+
+
+def extras() -> dict[str, Any]:
+    """Template globals about the caller."""
+    return {"principal": current_principal(optional=True)}
