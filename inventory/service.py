@@ -151,6 +151,8 @@ def patch(session: Session, spec_name: str, record_id: int, body: Any, ctx: Writ
     props = body.get("properties")
     if props is not None and not isinstance(props, dict):
         raise InvalidInput("bad properties", [Problem("properties", "not_an_object", {})])
+    if "geometry" in body and "division_code" not in (props or {}):
+        merged["properties"].pop("division_code", None)  # a moved record is located anew
     merged["properties"].update(props or {})
     for key, value in body.items():
         if key != "properties":

@@ -8,6 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+# SQLite loads extensions with RTLD_GLOBAL, so SpatiaLite's system GEOS and PROJ would
+# shadow the copies bundled with shapely and pyproj if those were loaded afterwards (shapely
+# then calls an older GEOS than it was built for). Load the bundled ones first.
+import pyproj  # noqa: F401  isort: skip
+import pyproj.crs  # noqa: F401  isort: skip
+import shapely  # noqa: F401  isort: skip
 from sqlalchemy import Engine, create_engine, event, exc, make_url
 from sqlalchemy.orm import Session, sessionmaker
 

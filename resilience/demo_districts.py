@@ -134,7 +134,7 @@ def _boundary_wkt(raw_geometry: dict[str, Any]) -> str:
     geom = _polygons_only(shapely.set_precision(geom, _GRID_DEG))
     if geom.is_empty or not geom.is_valid:
         raise ValueError("boundary became empty or invalid after cleaning")
-    return str(shapely.to_wkt(geom, rounding_precision=6, trim=True))
+    return str(shapely.to_wkt(geom, rounding_precision=6, trim=True, output_dimension=2))
 
 
 def _seed(feature: dict[str, Any], level: str, parent_code: str | None) -> DivisionSeed:

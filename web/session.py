@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app, g, request, session
+from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from resilience import accounts
 from resilience.accounts import Principal, User
-from resilience.db import unit_of_work
-from resilience.errors import Unauthenticated
+from resilience.errors import ServiceUnavailable, Unauthenticated
 from resilience.settings import Settings
 
 
@@ -30,13 +30,21 @@ def sessions() -> sessionmaker[Session]:
 
 @contextmanager
 def unit() -> Iterator[Session]:
-    """One unit of work for this request: commit on success, roll back on error."""
-    with unit_of_work(sessions()) as s:
+    """The request's unit of work: its one session, committed on success, rolled back on error."""
+    s = db()
+    try:
         yield s
+        s.commit()
+    except exc.OperationalError as error:
+        s.rollback()
+        raise ServiceUnavailable(f"database unavailable: {error.orig}") from error
+    except BaseException:
+        s.rollback()
+        raise
 
 
 def db() -> Session:
-    """A read session for this request, closed at teardown."""
+    """The request's one session (reads, then the unit of work), closed at teardown."""
     if "db" not in g:
         g.db = sessions()()
     return g.db  # type: ignore[no-any-return]

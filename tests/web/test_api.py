@@ -265,6 +265,9 @@ def test_cookie_session_needs_csrf_for_writes(client: Any, app: Any) -> None:
     denied = client.post("/api/collections/pipelines/items", data=json.dumps(f.pipeline()),
                          content_type=GEO)
     assert denied.status_code == 403
+    # Signing in starts a new session with a new token; pages carry it in a meta tag.
+    html = client.get("/map").get_data(as_text=True)
+    token = html.split('<meta name="csrf-token" content="')[1].split('"')[0]
     allowed = client.post("/api/collections/pipelines/items", data=json.dumps(f.pipeline()),
                           content_type=GEO, headers={"X-CSRFToken": token})
     assert allowed.status_code == 201
