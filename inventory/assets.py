@@ -133,6 +133,7 @@ class AssetColumns(Tracked):
 
     @declared_attr
     def division_code(cls) -> Mapped[str]:  # noqa: N805
+        """The division the record belongs to (indexed: every list filters by it)."""
         return mapped_column(String(12), ForeignKey("divisions.code"), nullable=False, index=True)
 
 

@@ -16,8 +16,8 @@ from inventory.pipelines import Pipeline
 from inventory.tunnels import CabinLine, TunnelCabin, TunnelNode
 from resilience.accounts import Principal
 from resilience.divisions import within
-from resilience.spatial import BBox, as_geojson, as_wkb, bbox_filter, dialect_of
 from resilience.errors import NotFound
+from resilience.spatial import BBox, as_geojson, as_wkb, bbox_filter, dialect_of
 
 
 @dataclass(frozen=True)

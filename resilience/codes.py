@@ -7,8 +7,8 @@ importers can accept any of the three spellings and the pages can show the right
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 # SQLite loads extensions with RTLD_GLOBAL, so SpatiaLite's system GEOS and PROJ would

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import JSON, Column, Connection, ColumnElement, Table, func, literal_column, text
+from sqlalchemy import JSON, Column, ColumnElement, Connection, Table, func, literal_column, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 

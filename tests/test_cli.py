@@ -23,7 +23,7 @@ def run(args: list[str], url: str, tmp: Path, input_: str | None = None
 def fresh(request: pytest.FixtureRequest, tmp_path: Path, engine: object) -> str:
     from tests.conftest import fresh_database
 
-    dialect = "spatialite" if getattr(engine, "dialect").name == "sqlite" else "postgis"
+    dialect = "spatialite" if engine.dialect.name == "sqlite" else "postgis"
     return fresh_database(request.config, dialect, "resilience_cli", tmp_path)
 
 

@@ -147,7 +147,7 @@ def _walk(element: Element) -> Iterator[tuple[Element | None, str | None, Elemen
 
 
 def make_offline(element: Element, static_url: StaticUrl) -> None:
-    """Point every default_js/default_css (and already-placed header link) at vendored files so the page works offline."""
+    """Point every default_js/default_css (and header link) at vendored files so the page works offline."""
     # Start at the root Figure so links a previous render put in its header are covered too;
     # replacements are instance attributes, folium's class attributes are never mutated.
     for parent, key, node in _walk(element.get_root()):

@@ -10,9 +10,8 @@ from flask import Blueprint, Response, request, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from inventory import COLLECTIONS, CollectionSpec
+from inventory import COLLECTIONS, CollectionSpec, service
 from inventory import repository as repo
-from inventory import service
 from inventory.validation import coerce
 from resilience import audit, geo
 from resilience.accounts import Principal
@@ -259,7 +258,7 @@ def items(name: str) -> Response:
     pk = repo.pk_of(spec).name
     keys = [r._mapping[pk] for r in rows]
     extra = repo.derived(session, spec, keys)
-    features = ",".join(feature_text(spec, r, pk, crs, extra.get(k)) for r, k in zip(rows, keys))
+    features = ",".join(feature_text(spec, r, pk, crs, extra.get(k)) for r, k in zip(rows, keys, strict=True))
     links = _page_links(spec, q, keys)
     head = {
         "type": "FeatureCollection",
