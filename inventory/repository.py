@@ -17,7 +17,7 @@ from inventory.tunnels import CabinLine, TunnelCabin, TunnelNode
 from resilience.accounts import Principal
 from resilience.divisions import within
 from resilience.errors import NotFound
-from resilience.spatial import BBox, as_geojson, as_wkb, bbox_filter, dialect_of
+from resilience.spatial import BBox, as_geojson, as_wkb, bbox_filter, dialect_of, extent_columns
 
 
 @dataclass(frozen=True)
@@ -225,3 +225,18 @@ def cabins_holding(session: Session, pipeline_ids: set[int],
     if tunnel_id is not None:
         stmt = stmt.where(TunnelCabin.tunnel_id != tunnel_id)
     return {row.pipeline_id: row.cabin_id for row in session.execute(stmt)}
+
+
+def extent(session: Session, spec: CollectionSpec, principal: Principal) -> BBox | None:
+    """The lon/lat extent of what the user sees in a collection (None when empty)."""
+    table = table_of(spec)
+    stmt = select(*extent_columns(dialect_of(session), geom_of(spec)))
+    vis = visibility(spec, principal)
+    if vis is not None:
+        stmt = stmt.where(vis)
+    if "retired_at" in table.c:
+        stmt = stmt.where(table.c.retired_at.is_(None))
+    row = session.execute(stmt).one()
+    if row[0] is None:
+        return None
+    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))

@@ -138,7 +138,12 @@ def demo(ctx: Context, segments: int, seed: int) -> None:
         summary = demo_city.load(session, segments=segments, seed=seed,
                                  progress=_progress_printer())
     if summary.created:
-        click.echo(f"demo city loaded in {summary.seconds:.1f} s: {summary.describe()}")
+        click.echo(
+            f"demo city loaded in {summary.seconds:.1f} s: {summary.pipelines} pipeline segments "
+            f"({summary.pipeline_km:.0f} km), {summary.network_points} network points, "
+            f"{summary.tunnels} tunnels ({summary.tunnel_cabins} cabins), {summary.shelters} "
+            f"shelters, {summary.flood_points} flood points ({summary.waterlogging_events} events)"
+        )
     else:
         click.echo("demo city already loaded; nothing changed")
     click.echo("demo logins:")

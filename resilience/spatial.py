@@ -54,8 +54,8 @@ def bbox_filter(dialect: str, table: Table, geom: Column[Any], bbox: BBox) -> Co
         ).bindparams(
             t=table.name, g=geom.name, minx=minx, miny=miny, maxx=maxx, maxy=maxy, srid=SRID
         )
-        pk = table.c.id
-        return pk.in_(candidates.columns(literal_column("rowid"))) & (
+        rowid = literal_column(f'"{table.name}".rowid')  # divisions key on text codes
+        return rowid.in_(candidates.columns(literal_column("rowid"))) & (
             func.ST_Intersects(geom, env) == 1
         )
     return func.ST_Intersects(geom, env)
@@ -116,3 +116,12 @@ def contains(dialect: str, outer: Any, inner: Any) -> ColumnElement[bool]:
 def point_on_surface(geom: Any) -> ColumnElement[Any]:
     """A point guaranteed to lie on the geometry (same name on both databases)."""
     return func.ST_PointOnSurface(geom)
+
+
+def extent_columns(dialect: str, geom: Any) -> list[ColumnElement[float]]:
+    """minx, miny, maxx, maxy of a geometry column as aggregate expressions."""
+    if dialect == "sqlite":
+        ext = func.Extent(geom)
+        return [func.MbrMinX(ext), func.MbrMinY(ext), func.MbrMaxX(ext), func.MbrMaxY(ext)]
+    ext = func.ST_Extent(geom)
+    return [func.ST_XMin(ext), func.ST_YMin(ext), func.ST_XMax(ext), func.ST_YMax(ext)]

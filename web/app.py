@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         WTF_CSRF_CHECK_DEFAULT=False,  # pages call csrf.protect(); the API checks its own way
         WTF_CSRF_TIME_LIMIT=None,
-        BABEL_DEFAULT_LOCALE="zh_CN",
+        BABEL_DEFAULT_LOCALE="zh",
         BABEL_TRANSLATION_DIRECTORIES="translations",
         JSON_AS_ASCII=False,
         TESTING=settings.testing,
@@ -61,17 +61,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     errors.register(app)
     app.teardown_appcontext(close_db)
 
-    from flask_babel import get_locale
-
     from resilience.codes import ROLES
     from web.session import current_principal
 
     def role_label(role: str) -> str:
         code = ROLES.get(role)
-        return code.label(str(get_locale())) if code else role
+        return code.label(select_locale()) if code else role
 
     app.jinja_env.globals.update(
-        get_locale=get_locale, current_principal=current_principal, role_label=role_label
+        page_locale=select_locale, current_principal=current_principal, role_label=role_label
     )
 
     @app.after_request

@@ -73,10 +73,14 @@ def _labels(locale: str) -> dict[str, Any]:
 
 
 def registry_map(settings: Settings, locale: str, static_url: Callable[[str], str],
-                 layers: list[str] | None = None) -> folium.Map:
+                 layers: list[str] | None = None,
+                 bounds: tuple[float, float, float, float] | None = None) -> folium.Map:
     """The engineer's map of the registry's layers, with nothing fetched from outside."""
-    m = folium.Map(location=HANGZHOU, zoom_start=12, tiles=None, max_zoom=20, min_zoom=8,
+    m = folium.Map(location=HANGZHOU, zoom_start=12, tiles=None, max_zoom=20, min_zoom=6,
                    prefer_canvas=True, control_scale=True)
+    if bounds is not None:
+        minx, miny, maxx, maxy = bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
     if settings.basemap_url:
         folium.TileLayer(tiles=settings.basemap_url, attr=settings.basemap_attribution or " ",
                          name="basemap", max_zoom=20, overlay=False).add_to(m)

@@ -52,7 +52,8 @@ def test_map_shows_demo_layers_and_stays_local(live: Any, browser: Any, dialect:
         "Number(document.body.getAttribute('data-loaded-pipelines') || 0) > 0", timeout=20000)
     assert page.locator(".leaflet-control-layers").count() == 1
     assert "管线段" in page.inner_text(".leaflet-control-layers")
-    assert page.locator(".leaflet-interactive").count() > 10
+    drawn = page.evaluate("window.resilienceLayers[0].group.getLayers()[0].getLayers().length")
+    assert drawn > 10
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"map-{dialect}-{width}.png"))
     assert outside == [] and failed == []
@@ -83,7 +84,11 @@ def test_popup_shows_stored_text_as_text(live: Any, browser: Any) -> None:
     page.evaluate(f"window.resilienceLayers[0].map.setView([{y}, {x}], 18)")
     page.wait_for_function(
         "Number(document.body.getAttribute('data-loaded-flood-points') || 0) > 0", timeout=20000)
-    page.locator("path.leaflet-interactive").last.click(force=True)
+    point = page.evaluate(f"(() => {{ const m = window.resilienceLayers[0].map;"
+                          f" const p = m.latLngToContainerPoint([{y}, {x}]);"
+                          f" const r = m.getContainer().getBoundingClientRect();"
+                          f" return [p.x + r.left, p.y + r.top]; }})()")
+    page.mouse.click(point[0], point[1])
     popup = page.locator(".resilience-popup")
     popup.wait_for(timeout=5000)
     assert "<img src=x" in popup.inner_text()

@@ -102,14 +102,36 @@ def map_page() -> Any:
     if needed is not None:
         return needed
     m = maps.registry_map(settings(), select_locale(),
-                          lambda p: url_for("static", filename=p))
+                          lambda p: url_for("static", filename=p), bounds=_view_bounds())
     root = m.get_root()
+    root.render()  # fills the header with the (vendored) Leaflet and folium assets
     return render_template(
         "map.html",
         map_header=root.header.render(),
         map_html=root.html.render(),
         map_script=root.script.render(),
     )
+
+
+_BOUNDS: dict[tuple[str, ...], tuple[float, Any]] = {}
+
+
+def _view_bounds() -> tuple[float, float, float, float] | None:
+    """Open the map on the pipelines the user sees (cached a few minutes per grant)."""
+    import time
+
+    from inventory import repository
+    from inventory.service import collection
+
+    principal = current_principal()
+    assert principal is not None
+    key = (settings().database_url, *(("*",) if principal.is_admin else principal.prefixes))
+    cached = _BOUNDS.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]  # type: ignore[no-any-return]
+    box = repository.extent(db(), collection("pipelines"), principal)
+    _BOUNDS[key] = (time.monotonic() + 300, box)
+    return box
 
 
 def error_page(status: int, error: ResilienceError | None) -> tuple[str, int]:

@@ -49,6 +49,7 @@
 
   function makeGeoJson(layer) {
     return L.geoJSON(null, {
+      interactive: layer.options.kind !== "area", /* boundaries give context, not popups */
       style: function (f) { return style(layer, f); },
       pointToLayer: function (f, latlng) {
         var o = layer.options;
