@@ -12,17 +12,19 @@ import os
 from flask import Flask, Response, request
 from sqlalchemy import text
 
+from inventory import Pipeline
 from resilience.db import make_engine
 
 URL = os.environ["RESILIENCE_DATABASE_URL"]
 engine = make_engine(URL)
 app = Flask(__name__)
 
-PG = text("""
+COLUMNS = ", ".join(c for c in Pipeline.__table__.c.keys() if c != "geom")
+PG = text(f"""
 SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
-  json_build_object('type', 'Feature', 'id', t.id, 'geometry', ST_AsGeoJSON(t.geom, 8)::json,
-                    'properties', to_jsonb(t) - 'geom' - 'id')), '[]'::json))::text
-FROM (SELECT * FROM pipelines
+  json_build_object('type', 'Feature', 'id', t.id, 'geometry', t.gj::json,
+                    'properties', to_jsonb(t) - 'gj' - 'id')), '[]'::json))::text
+FROM (SELECT {COLUMNS}, ST_AsGeoJSON(geom, 8) AS gj FROM pipelines
       WHERE ST_Intersects(geom, ST_MakeEnvelope(:a, :b, :c, :d, 4490))
         AND division_code >= :lo AND division_code < :hi AND retired_at IS NULL
       ORDER BY id LIMIT :n) t

@@ -17,7 +17,16 @@ from inventory.tunnels import CabinLine, TunnelCabin, TunnelNode
 from resilience.accounts import Principal
 from resilience.divisions import within
 from resilience.errors import NotFound
-from resilience.spatial import BBox, as_geojson, as_wkb, bbox_filter, dialect_of, extent_columns
+from resilience.spatial import (
+    BBox,
+    as_geojson,
+    as_wkb,
+    bbox_filter,
+    dialect_of,
+    extent_columns,
+    json_array_agg,
+    json_object,
+)
 
 
 @dataclass(frozen=True)
@@ -64,15 +73,57 @@ def visibility(spec: CollectionSpec, principal: Principal) -> ColumnElement[bool
     return within(table.c.division_code, principal.prefixes)
 
 
-def _base(session: Session, spec: CollectionSpec, principal: Principal, q: Query,
-          geometry: str) -> tuple[Select[Any], Column[Any]]:
+def _kind(column: Column[Any]) -> str:
+    """How a column's values go into JSON (see ``resilience.spatial.json_object``)."""
+    type_name = type(column.type).__name__
+    if type_name == "Boolean":
+        return "bool"
+    if type_name == "UTCDateTime":
+        return "datetime"
+    if type_name in ("JSON", "Variant") or "JSON" in repr(column.type):
+        return "json"
+    return "plain"
+
+
+def _derived_columns(session: Session, spec: CollectionSpec) -> list[tuple[str, Any, str]]:
+    """Properties computed from other tables, as correlated subqueries (no extra round trip)."""
+    table = table_of(spec)
+    dialect = dialect_of(session)
+    if spec.name == "pipelines":
+        cabin = (select(CabinLine.cabin_id).where(CabinLine.pipeline_id == table.c.id)
+                 .scalar_subquery())
+        return [("cabin_id", cabin, "plain")]
+    if spec.name == "network-points":
+        p = Pipeline.__table__.alias("seg")
+        agg = select(json_array_agg(dialect, p.c.id)).where(
+            or_(p.c.start_point_id == table.c.id, p.c.end_point_id == table.c.id),
+            p.c.retired_at.is_(None),
+        ).correlate(table).scalar_subquery()
+        return [("segment_ids", agg, "json")]
+    return []
+
+
+def _columns(session: Session, spec: CollectionSpec, geometry: str) -> list[Any]:
+    """Key, geometry (GeoJSON text or WKB) and the properties as JSON text built by the DB."""
     table = table_of(spec)
     pk = pk_of(spec)
     dialect = dialect_of(session)
     geom = geom_of(spec)
     geom_expr = as_geojson(dialect, geom) if geometry == "geojson" else as_wkb(dialect, geom)
-    cols = [table.c[name] for name in stored_fields(spec) if name != pk.name]
-    stmt = select(pk, *cols, geom_expr.label("geometry"))
+    items = [(name, table.c[name], _kind(table.c[name]))
+             for name in stored_fields(spec) if name != pk.name]
+    items += _derived_columns(session, spec)
+    meta = [table.c[name] for name in ("division_code", "version") if name in table.c]
+    return [pk, geom_expr.label("geometry"), json_object(dialect, items).label("properties"),
+            *meta]
+
+
+def _base(session: Session, spec: CollectionSpec, principal: Principal,
+          q: Query) -> tuple[Select[Any], Column[Any]]:
+    """The keys matching a query (filters, bbox, divisions), before ordering and paging."""
+    table = table_of(spec)
+    pk = pk_of(spec)
+    dialect = dialect_of(session)
     conditions: list[ColumnElement[bool]] = []
     vis = visibility(spec, principal)
     if vis is not None:
@@ -89,9 +140,10 @@ def _base(session: Session, spec: CollectionSpec, principal: Principal, q: Query
         else:
             conditions.append(column == value)
     if q.bbox is not None:
-        conditions.append(bbox_filter(dialect, table, geom, q.bbox))
+        conditions.append(bbox_filter(dialect, table, geom_of(spec), q.bbox))
     if q.ids is not None:
         conditions.append(pk.in_(list(q.ids)))
+    stmt = select(pk)
     if conditions:
         stmt = stmt.where(and_(*conditions))
     return stmt, pk
@@ -105,23 +157,28 @@ def _prefix(code: str) -> str:
 
 def page(session: Session, spec: CollectionSpec, principal: Principal, q: Query,
          geometry: str = "geojson") -> list[Row[Any]]:
-    """One page of features in id order, by keyset (``after``/``before``), never OFFSET."""
-    stmt, pk = _base(session, spec, principal, q, geometry)
+    """One page of features in key order, by keyset (``after``/``before``), never OFFSET.
+
+    The keys are found and cut to the page first; the JSON is built only for those rows.
+    """
+    keys, pk = _base(session, spec, principal, q)
     if q.before is not None:
-        stmt = stmt.where(pk < q.before).order_by(pk.desc()).limit(q.limit)
-        return list(reversed(session.execute(stmt).all()))
-    if q.after is not None:
-        stmt = stmt.where(pk > q.after)
-    stmt = stmt.order_by(pk).limit(q.limit)
+        keys = keys.where(pk < q.before).order_by(pk.desc())
+    else:
+        if q.after is not None:
+            keys = keys.where(pk > q.after)
+        keys = keys.order_by(pk)
+    chosen = keys.limit(q.limit).subquery("page")
+    stmt = (select(*_columns(session, spec, geometry))
+            .join(chosen, chosen.c[pk.name] == pk).order_by(pk))
     return list(session.execute(stmt).all())
 
 
 def exists_before(session: Session, spec: CollectionSpec, principal: Principal, q: Query,
                   first: Any) -> bool:
     """True when a page starting at ``first`` has features before it (for ``prev``)."""
-    stmt, pk = _base(session, spec, principal, q, "wkb")
-    stmt = select(pk).select_from(stmt.where(pk < first).order_by(pk.desc()).limit(1).subquery())
-    return session.execute(stmt).first() is not None
+    keys, pk = _base(session, spec, principal, q)
+    return session.execute(keys.where(pk < first).limit(1)).first() is not None
 
 
 def one(session: Session, spec: CollectionSpec, principal: Principal, key: Any,
@@ -137,28 +194,11 @@ def one(session: Session, spec: CollectionSpec, principal: Principal, key: Any,
 
 
 def derived(session: Session, spec: CollectionSpec, ids: list[Any]) -> dict[Any, dict[str, Any]]:
-    """Per-record values that come from other tables: cabins, nodes, events, links."""
+    """Nested lists of a page's records (a tunnel's cabins and nodes, a point's events)."""
     out: dict[Any, dict[str, Any]] = defaultdict(dict)
     if not ids:
         return out
-    if spec.name == "pipelines":
-        for cabin_id, pipeline_id in session.execute(
-            select(CabinLine.cabin_id, CabinLine.pipeline_id).where(CabinLine.pipeline_id.in_(ids))
-        ):
-            out[pipeline_id]["cabin_id"] = cabin_id
-    elif spec.name == "network-points":
-        p = Pipeline.__table__.c
-        links: dict[int, set[int]] = defaultdict(set)
-        stmt = select(p.id, p.start_point_id, p.end_point_id).where(
-            or_(p.start_point_id.in_(ids), p.end_point_id.in_(ids)), p.retired_at.is_(None)
-        )
-        for seg, start, end in session.execute(stmt):
-            for point in (start, end):
-                if point in ids:
-                    links[point].add(seg)
-        for point in ids:
-            out[point]["segment_ids"] = sorted(links.get(point, ()))
-    elif spec.name == "tunnels":
+    if spec.name == "tunnels":
         cabins: dict[int, list[dict[str, Any]]] = defaultdict(list)
         lines: dict[int, list[int]] = defaultdict(list)
         cabin_rows = session.execute(

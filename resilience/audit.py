@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from resilience import jobs as _jobs  # noqa: F401  (audit_log.job_id references jobs)
 from resilience.model import Base, UTCDateTime, now
 from resilience.spatial import Json
 

@@ -9,7 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import JSON, Column, ColumnElement, Connection, Table, func, literal_column, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Connection,
+    Table,
+    Text,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -125,3 +138,42 @@ def extent_columns(dialect: str, geom: Any) -> list[ColumnElement[float]]:
         return [func.MbrMinX(ext), func.MbrMinY(ext), func.MbrMaxX(ext), func.MbrMaxY(ext)]
     ext = func.ST_Extent(geom)
     return [func.ST_XMin(ext), func.ST_YMin(ext), func.ST_XMax(ext), func.ST_YMax(ext)]
+
+
+JsonKind = str  # "plain", "bool", "datetime", "json"
+
+
+def _json_value(dialect: str, column: Any, kind: JsonKind) -> Any:
+    if kind == "bool":
+        if dialect == "sqlite":
+            return func.json(case((column.is_(None), "null"), (column != 0, "true"),
+                                  else_="false"))
+        return column
+    if kind == "datetime":
+        if dialect == "sqlite":
+            return func.strftime("%Y-%m-%dT%H:%M:%SZ", column)
+        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+    if kind == "json" and dialect == "sqlite":
+        return func.json(column)
+    return column
+
+
+def json_object(dialect: str, items: list[tuple[str, Any, JsonKind]]) -> ColumnElement[str]:
+    """A JSON object built by the database, one key per column, as text.
+
+    Both databases render numbers, text and dates the same way; booleans and timestamps
+    are normalised here (SpatiaLite keeps 0/1 and space-separated UTC text).
+    """
+    args: list[Any] = []
+    for key, column, kind in items:
+        args += [literal(key), _json_value(dialect, column, kind)]
+    if dialect == "sqlite":
+        return func.json_object(*args)
+    return cast(func.json_build_object(*args), Text)
+
+
+def json_array_agg(dialect: str, column: Any) -> ColumnElement[str]:
+    """A JSON array of a column's values over the group (``[]`` when empty)."""
+    if dialect == "sqlite":
+        return func.json_group_array(column)
+    return func.coalesce(func.json_agg(column), literal("[]").cast(JSON))

@@ -77,3 +77,15 @@ def test_no_dialect_checks_outside_spatial_module() -> None:
                 if needle in text:
                     wrong.append(f"{rel}: {needle}")
     assert not wrong, wrong
+
+
+def test_the_web_app_alone_knows_every_table() -> None:
+    """gunicorn imports only web.wsgi: every foreign key must resolve from there."""
+    import subprocess
+    import sys
+
+    code = ("import web.app, web.api.features; from resilience.model import Base; "
+            "from sqlalchemy.orm import configure_mappers; configure_mappers(); "
+            "[fk.column for t in Base.metadata.tables.values() for fk in t.foreign_keys]")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]

@@ -1,4 +1,6 @@
-"""Rows to GeoJSON text, fast: the database builds each geometry, Python only the properties."""
+"""Rows to GeoJSON text, fast: the database builds each geometry and property object as JSON,
+Python only joins the pieces (and adds nested lists for the few collections that have them).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from typing import Any
 from shapely import wkb
 from shapely.geometry import mapping
 
-from inventory import CollectionSpec
 from resilience import geo
 from resilience.geo import CrsRef
 
@@ -19,18 +20,11 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
     return value
-
-
-def properties(spec: CollectionSpec, row: Any, pk: str, extra: dict[str, Any] | None) -> dict:
-    """The row's properties (everything but the key and geometry), JSON-ready."""
-    mapping_ = row._mapping
-    props = {k: _plain(v) for k, v in mapping_.items() if k not in (pk, "geometry")}
-    if extra:
-        for key, value in extra.items():
-            props[key] = [{k: _plain(v) for k, v in item.items()} for item in value] \
-                if isinstance(value, list) and value and isinstance(value[0], dict) else value
-    return props
 
 
 def geometry_text(raw: Any, crs: CrsRef) -> str:
@@ -43,15 +37,20 @@ def geometry_text(raw: Any, crs: CrsRef) -> str:
     return _dumps(mapping(geom))
 
 
-def feature_text(spec: CollectionSpec, row: Any, pk: str, crs: CrsRef,
-                 extra: dict[str, Any] | None = None) -> str:
+def properties_text(row: Any, extra: dict[str, Any] | None = None) -> str:
+    """The property object as the database built it, with nested lists spliced in."""
+    props: str = row.properties
+    if not extra:
+        return props
+    tail = ",".join(_dumps(k) + ":" + _dumps(_plain(v)) for k, v in extra.items())
+    return props[:-1] + ("," if len(props) > 2 else "") + tail + "}"
+
+
+def feature_text(row: Any, key: Any, crs: CrsRef, extra: dict[str, Any] | None = None) -> str:
     """One GeoJSON Feature as text."""
-    key = row._mapping[pk]
-    props = properties(spec, row, pk, extra)
-    return (
-        '{"type":"Feature","id":' + _dumps(key) + ',"geometry":'
-        + geometry_text(row._mapping["geometry"], crs) + ',"properties":' + _dumps(props) + "}"
-    )
+    return ('{"type":"Feature","id":' + _dumps(key) + ',"geometry":'
+            + geometry_text(row.geometry, crs) + ',"properties":' + properties_text(row, extra)
+            + "}")
 
 
 def dumps(value: Any) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -161,8 +163,9 @@ def test_references_must_exist(session: Session) -> None:
                        ctx(session))
     seg = service.create(session, "pipelines",
                          f.pipeline(start_point_id=a.id, end_point_id=b.id), ctx(session))
-    derived = repository.derived(session, service.collection("network-points"), [a.id, b.id])
-    assert derived[a.id]["segment_ids"] == [seg.id]
+    rows = repository.page(session, service.collection("network-points"), SYSTEM,
+                           Query(ids=[a.id, b.id]))
+    assert [json.loads(r.properties)["segment_ids"] for r in rows] == [[seg.id], [seg.id]]
 
 
 def test_tunnel_cabins_carry_pipelines_once(session: Session) -> None:
@@ -180,8 +183,8 @@ def test_tunnel_cabins_carry_pipelines_once(session: Session) -> None:
     codes = sorted(p.code for p in err.value.problems)
     assert codes == ["already_in_cabin", "reference_not_found"]
     assert err.value.problems[0].field == "cabins[0].pipeline_ids"
-    derived = repository.derived(session, service.collection("pipelines"), [p1.id])
-    assert derived[p1.id]["cabin_id"] == t.cabins[0].id
+    [row] = repository.page(session, service.collection("pipelines"), SYSTEM, Query(ids=[p1.id]))
+    assert json.loads(row.properties)["cabin_id"] == t.cabins[0].id
 
 
 def test_cabin_use_and_names_are_checked(session: Session) -> None:

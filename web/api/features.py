@@ -258,7 +258,7 @@ def items(name: str) -> Response:
     pk = repo.pk_of(spec).name
     keys = [r._mapping[pk] for r in rows]
     extra = repo.derived(session, spec, keys)
-    features = ",".join(feature_text(spec, r, pk, crs, extra.get(k)) for r, k in zip(rows, keys, strict=True))
+    features = ",".join(feature_text(r, k, crs, extra.get(k)) for r, k in zip(rows, keys, strict=True))
     links = _page_links(spec, q, keys)
     head = {
         "type": "FeatureCollection",
@@ -326,7 +326,7 @@ def item(name: str, key: str) -> Response:
     if spec.name != "divisions":
         principal.require_read(row._mapping.get("division_code"))
     extra = repo.derived(session, spec, [row._mapping[pk]])
-    resp = Response(feature_text(spec, row, pk, crs, extra.get(row._mapping[pk])),
+    resp = Response(feature_text(row, row._mapping[pk], crs, extra.get(row._mapping[pk])),
                     mimetype=GEOJSON)
     resp.headers["Content-Crs"] = f"<{crs.uri}>"
     if "version" in row._mapping:
@@ -379,7 +379,7 @@ def _written(spec: CollectionSpec, obj: Any, status: int) -> Response:
     session = db()
     row = repo.one(session, spec, require_principal(), obj.id)
     extra = repo.derived(session, spec, [obj.id])
-    resp = Response(feature_text(spec, row, "id", geo.CRS84_REF, extra.get(obj.id)),
+    resp = Response(feature_text(row, obj.id, geo.CRS84_REF, extra.get(obj.id)),
                     status=status, mimetype=GEOJSON)
     resp.headers["ETag"] = _etag(obj.version)
     resp.headers["Content-Crs"] = f"<{CRS84}>"
