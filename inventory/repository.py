@@ -65,12 +65,13 @@ def stored_fields(spec: CollectionSpec) -> list[str]:
     return [f.name for f in spec.fields if f.name in table.c]
 
 
-def visibility(spec: CollectionSpec, principal: Principal) -> ColumnElement[bool] | None:
+def visibility(spec: CollectionSpec, principal: Principal,
+               indexed: bool = True) -> ColumnElement[bool] | None:
     """The division filter for a user; None when they see everything."""
     table = table_of(spec)
     if principal.is_admin or "division_code" not in table.c:
         return None
-    return within(table.c.division_code, principal.prefixes)
+    return within(table.c.division_code, principal.prefixes, indexed=indexed)
 
 
 def _kind(column: Column[Any]) -> str:
@@ -90,9 +91,7 @@ def _derived_columns(session: Session, spec: CollectionSpec) -> list[tuple[str, 
     table = table_of(spec)
     dialect = dialect_of(session)
     if spec.name == "pipelines":
-        cabin = (select(CabinLine.cabin_id).where(CabinLine.pipeline_id == table.c.id)
-                 .scalar_subquery())
-        return [("cabin_id", cabin, "plain")]
+        return [("cabin_id", CabinLine.__table__.c.cabin_id, "plain")]  # outer-joined in page()
     if spec.name == "network-points":
         p = Pipeline.__table__.alias("seg")
         agg = select(json_array_agg(dialect, p.c.id)).where(
@@ -125,14 +124,16 @@ def _base(session: Session, spec: CollectionSpec, principal: Principal,
     pk = pk_of(spec)
     dialect = dialect_of(session)
     conditions: list[ColumnElement[bool]] = []
-    vis = visibility(spec, principal)
+    # With a bbox the spatial index is the selective one: division tests become filters.
+    indexed = q.bbox is None
+    vis = visibility(spec, principal, indexed)
     if vis is not None:
         conditions.append(vis)
     if "retired_at" in table.c and not q.include_retired:
         conditions.append(table.c.retired_at.is_(None))
     if q.division:
         conditions.append(within(table.c.division_code if "division_code" in table.c
-                                 else table.c.code, (_prefix(q.division),)))
+                                 else table.c.code, (_prefix(q.division),), indexed=indexed))
     for name, value in q.filters.items():
         column = table.c[name]
         if isinstance(value, list):
@@ -169,8 +170,11 @@ def page(session: Session, spec: CollectionSpec, principal: Principal, q: Query,
             keys = keys.where(pk > q.after)
         keys = keys.order_by(pk)
     chosen = keys.limit(q.limit).subquery("page")
-    stmt = (select(*_columns(session, spec, geometry))
-            .join(chosen, chosen.c[pk.name] == pk).order_by(pk))
+    stmt = select(*_columns(session, spec, geometry)).join(chosen, chosen.c[pk.name] == pk)
+    if spec.name == "pipelines":
+        lines = CabinLine.__table__
+        stmt = stmt.outerjoin(lines, lines.c.pipeline_id == pk)
+    stmt = stmt.order_by(pk)
     return list(session.execute(stmt).all())
 
 

@@ -59,10 +59,17 @@ def level_of(code: str) -> str:
     return "county"
 
 
-def within(column: Any, prefixes: tuple[str, ...]) -> ColumnElement[bool]:
-    """Rows whose division code falls under any of the prefixes (index range scans)."""
+def within(column: Any, prefixes: tuple[str, ...], *, indexed: bool = True) -> ColumnElement[bool]:
+    """Rows whose division code falls under any of the prefixes.
+
+    ``indexed`` gives index range scans; without it the test is a plain filter, for queries
+    where another index (the spatial one) is far more selective and the planner should not
+    combine the two.
+    """
     if not prefixes:
         return false()
+    if not indexed:
+        return or_(*(func.substr(column, 1, len(p)) == p for p in prefixes))
     # ':' sorts right after '9', so [p, p:) holds exactly the codes starting with p.
     return or_(*(and_(column >= p, column < p + ":") for p in prefixes))
 
