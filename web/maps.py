@@ -26,8 +26,8 @@ LAYER_STYLE = {
     "pipelines": {"kind": "line"},
     "network-points": {"kind": "point", "colour": "#555555", "radius": 3, "minZoom": 15},
     "tunnels": {"kind": "line", "colour": "#222222", "weight": 6},
-    "shelters": {"kind": "mixed", "colour": "#1E90FF"},
-    "flood-points": {"kind": "point", "colour": "#0050b3", "radius": 7},
+    "shelters": {"kind": "mixed", "colour": "#2E8B57", "radius": 5},
+    "flood-points": {"kind": "point", "colour": "#0050b3", "radius": 6},
     "divisions": {"kind": "area", "colour": "#888888"},
 }
 DEFAULT_ON = {"pipelines", "tunnels", "shelters", "flood-points", "divisions"}
@@ -89,7 +89,7 @@ def registry_map(settings: Settings, locale: str, static_url: Callable[[str], st
         group = folium.FeatureGroup(name=spec.title(locale), show=name in DEFAULT_ON)
         group.add_child(RegistryLayer(name, LAYER_STYLE[name]))
         group.add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
     root = m.get_root()
     root.header.add_child(Element(
         f'<link rel="stylesheet" href="{static_url("css/map.css")}">'))

@@ -51,7 +51,8 @@ def test_map_shows_demo_layers_and_stays_local(live: Any, browser: Any, dialect:
     page.wait_for_function(
         "Number(document.body.getAttribute('data-loaded-pipelines') || 0) > 0", timeout=20000)
     assert page.locator(".leaflet-control-layers").count() == 1
-    assert "管线段" in page.inner_text(".leaflet-control-layers")
+    page.hover(".leaflet-control-layers")
+    assert "管线段" in page.inner_text(".leaflet-control-layers-list")
     drawn = page.evaluate("window.resilienceLayers[0].group.getLayers()[0].getLayers().length")
     assert drawn > 10
     ARTIFACTS.mkdir(exist_ok=True)

@@ -7,6 +7,8 @@
   var map = layers[0].map;
   var MAX_FEATURES = 20000;
   var PAGE = 5000;
+  var DRAW_ORDER = { telecom: 1, power: 2, other: 3, industrial: 4, heat: 5, drainage: 6,
+    water_supply: 7, gas: 8 };
 
   function fmt(collection, key, value) {
     if (value === null || value === undefined || value === "") { return null; }
@@ -53,7 +55,9 @@
       style: function (f) { return style(layer, f); },
       pointToLayer: function (f, latlng) {
         var o = layer.options;
-        return L.circleMarker(latlng, { radius: o.radius || 6, color: o.colour, weight: 1.5,
+        /* Small markers at city scale, so points do not hide the lines beneath them. */
+        var r = (o.radius || 6) * (map.getZoom() < 13 ? 0.5 : map.getZoom() < 15 ? 0.75 : 1);
+        return L.circleMarker(latlng, { radius: r, color: o.colour, weight: 1.5,
           fillColor: o.colour, fillOpacity: 0.7 });
       },
       onEachFeature: function (f, l) {
@@ -90,6 +94,12 @@
         .then(function (fc) {
           if (token !== layer.token) { return; }
           if (count === 0) { layer.group.clearLayers(); layer.group.addLayer(geo); }
+          if (layer.collection === "pipelines") {
+            /* Safety-critical lines are drawn last, on top: gas, then water and drainage. */
+            fc.features.sort(function (a, b) {
+              return (DRAW_ORDER[a.properties.category] || 0) - (DRAW_ORDER[b.properties.category] || 0);
+            });
+          }
           geo.addData(fc);
           count += fc.features.length;
           var next = (fc.links || []).filter(function (l) { return l.rel === "next"; })[0];
