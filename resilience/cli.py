@@ -138,6 +138,10 @@ def demo(ctx: Context, segments: int, seed: int) -> None:
         summary = demo_city.load(session, segments=segments, seed=seed,
                                  progress=_progress_printer())
     if summary.created:
+        from resilience.spatial import analyze
+
+        with ctx.engine.begin() as conn:
+            analyze(conn)  # fresh statistics, so bbox queries pick the spatial index at once
         click.echo(
             f"demo city loaded in {summary.seconds:.1f} s: {summary.pipelines} pipeline segments "
             f"({summary.pipeline_km:.0f} km), {summary.network_points} network points, "
