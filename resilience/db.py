@@ -69,9 +69,8 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error (the edge owns it)."""
-    session = sessions()
+def committing(session: Session) -> Iterator[Session]:
+    """Commit on success, roll back on any error; a lost database becomes ServiceUnavailable."""
     try:
         yield session
         session.commit()
@@ -81,6 +80,15 @@ def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction on a new session (the edge owns it: CLI command, job)."""
+    session = sessions()
+    try:
+        with committing(session):
+            yield session
     finally:
         session.close()
 

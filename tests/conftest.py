@@ -66,15 +66,12 @@ def fresh_database(config: pytest.Config, dialect: str, name: str, tmp: Path) ->
     return _pg_url(name)
 
 
-USERS = [  # the demo's logins (README), plus an engineer with no division
-    ("admin", "admin", ("330100",), "admin-demo-2026"),
-    ("engineer", "engineer", ("330106",), "engineer-demo-2026"),
-    ("engineer_sc", "engineer", ("330102",), "engineer-demo-2026"),
-    ("manager", "emergency_manager", ("330100",), "manager-demo-2026"),
-    ("inspector", "inspector", ("330106",), "inspector-demo-2026"),
-    ("viewer", "viewer", ("330100",), "viewer-demo-2026"),
-    ("nobody", "engineer", (), "nobody-pass-2026"),
-]
+def _users() -> list[tuple[str, str, tuple[str, ...], str]]:
+    """The demo's logins (README), plus an engineer with no division at all."""
+    from resilience.demo import DEMO_USERS
+
+    return [(u.username, u.role, u.divisions, u.password) for u in DEMO_USERS] + [
+        ("nobody", "engineer", (), "nobody-pass-2026")]
 
 
 def seed_base(engine: Engine) -> None:
@@ -93,7 +90,7 @@ def seed_base(engine: Engine) -> None:
                            parent_code=d.parent_code, population=d.population,
                            boundary=from_shape(wkt.loads(d.boundary_wkt), srid=4490)))
         s.flush()
-        for username, role, divisions, password in USERS:
+        for username, role, divisions, password in _users():
             accounts.add_user(s, username, role=role, password=password,
                               divisions=list(divisions))
 

@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app, g, request, session
-from sqlalchemy import exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from resilience import accounts
 from resilience.accounts import Principal, User
-from resilience.errors import ServiceUnavailable, Unauthenticated
+from resilience.db import committing
+from resilience.errors import Unauthenticated
 from resilience.settings import Settings
 
 
@@ -31,16 +31,8 @@ def sessions() -> sessionmaker[Session]:
 @contextmanager
 def unit() -> Iterator[Session]:
     """The request's unit of work: its one session, committed on success, rolled back on error."""
-    s = db()
-    try:
+    with committing(db()) as s:
         yield s
-        s.commit()
-    except exc.OperationalError as error:
-        s.rollback()
-        raise ServiceUnavailable(f"database unavailable: {error.orig}") from error
-    except BaseException:
-        s.rollback()
-        raise
 
 
 def db() -> Session:
