@@ -67,8 +67,6 @@ def submit(
     division_code: str | None = None,
 ) -> Job:
     """Record a job for the scheduler to run; the caller commits."""
-    from resilience import job_handlers  # noqa: F401  (registers the known kinds)
-
     if kind not in HANDLERS:
         raise NotFound(f"no handler for job kind {kind!r}")
     job = Job(kind=kind, params=params, created_by=by, division_code=division_code)

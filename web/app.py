@@ -5,25 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, request, session
-from flask_babel import Babel
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask
 
 from resilience.db import make_engine, make_sessions
 from resilience.settings import Settings
-
-babel = Babel()
-csrf = CSRFProtect()
-LOCALES = ("zh_CN", "en")
-
-
-def select_locale() -> str:
-    """The page language: the user's choice, else zh-CN unless the browser prefers English."""
-    chosen = session.get("lang")
-    if chosen in LOCALES:
-        return chosen  # type: ignore[no-any-return]
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"], default="zh-CN")
-    return "en" if best == "en" else "zh_CN"
+from web.extensions import babel, csrf, select_locale
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -50,6 +36,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
 
+    from resilience import job_handlers  # noqa: F401  (the kinds of long work the API may queue)
     from web import errors
     from web.api import features, openapi
     from web.pages import views

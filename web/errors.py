@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from resilience.errors import (
@@ -125,14 +125,21 @@ def wants_problem_json() -> bool:
     return request.path.startswith(("/api", "/tiles"))
 
 
+def error_page(status: int, error: ResilienceError | None) -> tuple[str, int]:
+    """An HTML error page with the domain's messages in the page language."""
+    from web.extensions import select_locale
+
+    page_locale = select_locale()
+    details = [describe(p, page_locale) for p in error.problems] if error else []
+    return render_template("error.html", status=status, details=details), status
+
+
 def register(app: Flask) -> None:
     """Install the handlers that turn errors into responses."""
 
     @app.errorhandler(ResilienceError)
     def _domain(error: ResilienceError) -> Any:
         if not wants_problem_json():
-            from web.pages.views import error_page
-
             return error_page(status_of(error), error)
         return from_domain(error)
 
@@ -151,7 +158,5 @@ def register(app: Flask) -> None:
     def _unexpected(error: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if not wants_problem_json():
-            from web.pages.views import error_page
-
             return error_page(500, None)
         return problem_response(500, detail="internal error; the incident is logged")

@@ -273,5 +273,17 @@ def test_cookie_session_needs_csrf_for_writes(client: Any, app: Any) -> None:
     assert allowed.status_code == 201
 
 
+def test_both_databases_answer_the_same_json_shapes(client: Any, auth: Any) -> None:
+    created = post(client, auth, "shelters", f.shelter(is_open=False)).get_json()
+    props = created["properties"]
+    assert props["is_open"] is False  # SpatiaLite keeps 0/1: normalised to JSON booleans
+    assert props["facilities"] == ["应急供水", "应急厕所"]
+    assert props["survey_date"] is None and props["version"] == 1
+    stamp = props["created_at"]
+    assert len(stamp) == 20 and stamp[10] == "T" and stamp.endswith("Z"), stamp
+    flood = post(client, auth, "flood-points", f.flood_point()).get_json()
+    assert flood["properties"]["events"][0]["occurred_on"] == "2024-06-20"
+
+
 def test_health_is_public(client: Any) -> None:
     assert client.get("/api/health").get_json() == {"status": "ok", "database": True}

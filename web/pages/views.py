@@ -20,10 +20,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from resilience import accounts
-from resilience.errors import ResilienceError
-from resilience.messages import describe
 from web import maps
-from web.app import LOCALES, csrf, select_locale
+from web.extensions import LOCALES, csrf, select_locale
 from web.session import current_principal, db, login, logout, settings
 
 bp = Blueprint("pages", __name__)
@@ -132,10 +130,3 @@ def _view_bounds() -> tuple[float, float, float, float] | None:
     box = repository.extent(db(), collection("pipelines"), principal)
     _BOUNDS[key] = (time.monotonic() + 300, box)
     return box
-
-
-def error_page(status: int, error: ResilienceError | None) -> tuple[str, int]:
-    """An HTML error page with the domain's messages in the page language."""
-    locale = select_locale()
-    details = [describe(p, locale) for p in error.problems] if error else []
-    return render_template("error.html", status=status, details=details), status
