@@ -79,6 +79,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "precondition_required": ("send If-Match with the version you edited",
                               "请在 If-Match 中提供所编辑的版本"),
     "invalid_value": ("'{value}' is not valid here", "“{value}”在此无效"),
+    "unsupported_format": ("'{value}' is not a supported file type (supported: {allowed})",
+                           "不支持“{value}”类型的文件（支持：{allowed}）"),
+    "empty_file": ("{value} is empty", "{value} 是空文件"),
+    "wrong_encoding": ("the file cannot be read as {value}", "无法按 {value} 编码读取该文件"),
+    "no_header": ("the first line holds no column names", "首行没有列名"),
+    "invalid_mapping_file": ("the mapping file is not valid: {reason}", "映射文件无效：{reason}"),
+    "unknown_field": ("'{value}' is not a field of {collection}", "“{value}”不是 {collection} 的字段"),
 }
 
 
