@@ -69,3 +69,9 @@ def history(session: Session, collection: str, record_id: int) -> list[AuditEntr
         .order_by(AuditEntry.id)
     )
     return list(session.scalars(stmt))
+
+
+def entries_of_job(session: Session, job_id: int) -> list[AuditEntry]:
+    """Every audit entry a job (an import) caused, in order."""
+    stmt = select(AuditEntry).where(AuditEntry.job_id == job_id).order_by(AuditEntry.id)
+    return list(session.scalars(stmt))

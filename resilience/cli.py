@@ -197,6 +197,69 @@ def scheduler(ctx: Context, once: bool) -> None:
     sched.build_scheduler(ctx.settings, blocking=True).start()
 
 
+@main.command("import")
+@click.argument("args", nargs=-1, required=True)
+@click.option("--into", "collection", help="Collection to load into (pipelines, shelters…).")
+@click.option("--crs", default=None, help="CRS of the file's coordinates (EPSG:4549, GCJ-02…).")
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False),
+              help="JSON mapping of columns and values to the registry's fields.")
+@click.option("--encoding", default=None, help="Text encoding (detected when omitted).")
+@click.option("--dry-run", is_flag=True, help="Validate and report only.")
+@click.option("--skip-invalid", is_flag=True, help="Store the valid rows, list the rest.")
+@click.option("--as", "username", default=None, help="Import as this user (their divisions).")
+@pass_ctx
+@clean_errors
+def import_(ctx: Context, args: tuple[str, ...], collection: str | None, crs: str | None,
+            mapping_file: str | None, encoding: str | None, dry_run: bool, skip_invalid: bool,
+            username: str | None) -> None:
+    """Import PATH --into COLLECTION (all or nothing), or `import undo ID`."""
+    from inventory import importing
+    from inventory.formats import open_source
+    from inventory.mapping import load_mapping_file
+    from inventory.service import WriteContext
+    from resilience import accounts
+    from resilience.db import unit_of_work
+
+    ctx.require_schema()
+    with unit_of_work(ctx.sessions()) as session:
+        principal = (accounts.principal_of(accounts.get_user(session, username)) if username
+                     else accounts.Principal(0, "cli", "admin", ()))
+        wctx = WriteContext(by=principal, extent=ctx.settings.city_extent)
+        if args[0] == "undo":
+            if len(args) != 2 or not args[1].isdigit():
+                raise click.UsageError("usage: resilience import undo ID")
+            done = importing.undo(session, int(args[1]), wctx)
+            click.echo(f"import {args[1]} undone: {done['retired']} record(s) retired, "
+                       f"{done['restored']} restored")
+            return
+        if len(args) != 1 or not collection:
+            raise click.UsageError("usage: resilience import PATH --into COLLECTION")
+        options = {"encoding": encoding} if encoding else {}
+        source = open_source(args[0], **options)
+        overrides = load_mapping_file(mapping_file) if mapping_file else None
+        report = importing.import_source(session, source, collection, wctx, crs=crs,
+                                         mapping=overrides, dry_run=dry_run,
+                                         skip_invalid=skip_invalid)
+    _print_report(report)
+    if report.rejected and not report.stored:
+        sys.exit(65)
+
+
+def _print_report(report: Any) -> None:
+    verb = "would be" if report.dry_run or not report.stored else "were"
+    click.echo(f"import {report.import_id}: {report.file} → {report.collection}: "
+               f"{report.rows} row(s); {report.created} {verb} created, {report.updated} "
+               f"{verb} updated; {report.rejected_rows} row(s) rejected; "
+               f"{'stored' if report.stored else 'nothing stored'}")
+    if report.unmapped:
+        click.echo(f"  columns not used: {', '.join(report.unmapped)}")
+    for p in report.rejected[:200]:
+        where = f"row {p.row}" if p.row is not None else "file"
+        click.echo(f"  {where}, {p.field}: {describe(p)}", err=True)
+    if len(report.rejected) > 200:
+        click.echo(f"  … and {len(report.rejected) - 200} more problem(s)", err=True)
+
+
 @main.group()
 def users() -> None:
     """Manage users."""

@@ -61,3 +61,23 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     out = run(["init"], "postgresql+psycopg://nobody@127.0.0.1:1/none", tmp_path)
     assert out.returncode == 69
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: cannot reach")
+
+
+def test_import_and_undo_from_the_command_line(fresh: str, tmp_path: Path) -> None:
+    assert run(["init"], fresh, tmp_path).returncode == 0
+    assert run(["demo", "--segments", "200"], fresh, tmp_path).returncode == 0
+    good = tmp_path / "good.csv"
+    good.write_bytes("编号,管线类型,管径,经度,纬度\nCLI-1,RQ,160,120.0801,30.2801\n".encode("gbk"))
+    out = run(["import", str(good), "--into", "network-points"], fresh, tmp_path)
+    assert out.returncode == 65 and "row 2, kind" in out.stderr  # points need a kind
+    good.write_bytes("编号,特征,管线类型,经度,纬度\nCLI-1,阀门,RQ,120.0801,30.2801\n".encode("gbk"))
+    ok = run(["import", str(good), "--into", "network-points"], fresh, tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert "1 were created" in ok.stdout and "stored" in ok.stdout
+    import_id = ok.stdout.split()[1].rstrip(":")
+    undone = run(["import", "undo", import_id], fresh, tmp_path)
+    assert undone.returncode == 0 and "1 record(s) retired" in undone.stdout
+    again = run(["import", "undo", import_id], fresh, tmp_path)
+    assert again.returncode == 65 and "Traceback" not in again.stderr
+    missing = run(["import", str(tmp_path / "none.csv"), "--into", "pipelines"], fresh, tmp_path)
+    assert missing.returncode == 65 and "Traceback" not in missing.stderr

@@ -82,13 +82,17 @@ def test_popup_shows_stored_text_as_text(live: Any, browser: Any) -> None:
     page = context.new_page()
     _login(page, live.url, "admin", "admin-demo-2026")
     page.wait_for_url(f"{live.url}/map")
-    page.evaluate(f"window.resilienceLayers[0].map.setView([{y}, {x}], 18)")
+    page.wait_for_function(
+        "Number(document.body.getAttribute('data-loaded-pipelines') || 0) > 0", timeout=20000)
+    page.evaluate("document.body.removeAttribute('data-loaded-flood-points')")
+    page.evaluate(f"void window.resilienceLayers[0].map.setView([{y}, {x}], 18)")
     page.wait_for_function(
         "Number(document.body.getAttribute('data-loaded-flood-points') || 0) > 0", timeout=20000)
     point = page.evaluate(f"(() => {{ const m = window.resilienceLayers[0].map;"
                           f" const p = m.latLngToContainerPoint([{y}, {x}]);"
                           f" const r = m.getContainer().getBoundingClientRect();"
                           f" return [p.x + r.left, p.y + r.top]; }})()")
+    page.wait_for_timeout(300)  # let the canvas draw the fresh layer
     page.mouse.click(point[0], point[1])
     popup = page.locator(".resilience-popup")
     popup.wait_for(timeout=5000)
