@@ -25,7 +25,6 @@ from inventory.tunnels import CabinLine, TunnelCabin, TunnelNode
 from inventory.validation import Extent, parse_feature
 from resilience import audit, divisions
 from resilience.accounts import Principal
-from resilience.divisions import covers, division_prefix
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, StaleVersion
 from resilience.model import SRID, now
 
@@ -235,12 +234,8 @@ def _write(session: Session, spec: CollectionSpec, obj: Any, body: Any, ctx: Wri
         if name in spec.model.__table__.c and name != "id":
             setattr(obj, name, value)
     obj.geom = from_shape(geom, srid=SRID)
-    if "length_m" in spec.model.__table__.c:
-        obj.length_m = geodesic_length(geom)
-    if spec.name == "shelters" and obj.capacity_persons is None:
-        from inventory.shelters import capacity_from_area
-
-        obj.capacity_persons = capacity_from_area(obj.shelter_class, obj.effective_area_m2)
+    for name, value in derived_values(spec, values, geom).items():
+        setattr(obj, name, value)
     stamp = now()
     if action == "create":
         obj.created_at, obj.created_by = stamp, ctx.by.username
@@ -258,24 +253,29 @@ def _write(session: Session, spec: CollectionSpec, obj: Any, body: Any, ctx: Wri
 def _division(session: Session, given: str | None, geom: BaseGeometry | None,
               problems: list[Problem]) -> str | None:
     """The record's division: given and consistent, or found from the geometry."""
-    if given is not None and divisions.get(session, given) is None:
-        problems.append(Problem("division_code", "unknown_division", {"value": given}))
-        return None
+    exists = given is None or divisions.get(session, given) is not None
     if geom is None:
+        if not exists:
+            problems.append(Problem("division_code", "unknown_division", {"value": given}))
         return None
-    found = divisions.locate(session, geom.wkb)
-    if given is None:
-        if found is None:
-            problems.append(Problem("geometry", "outside_divisions", {}))
-        return found
-    if found is not None and not (covers((division_prefix(given),), found)
-                                  or covers((division_prefix(found),), given)):
-        problems.append(Problem("division_code", "division_mismatch",
-                                {"value": given, "found": found}))
-        return None
-    # Keep the more detailed of the two codes.
-    more_detailed = found is not None and len(division_prefix(found)) > len(division_prefix(given))
-    return found if more_detailed else given
+    code, problem = divisions.choose(given, exists, divisions.locate(session, geom.wkb))
+    if problem is not None:
+        problems.append(problem)
+    return code
+
+
+def derived_values(spec: CollectionSpec, values: dict[str, Any], geom: BaseGeometry
+                   ) -> dict[str, Any]:
+    """Values the registry computes on every write: length, a shelter's default capacity."""
+    out: dict[str, Any] = {}
+    if "length_m" in spec.model.__table__.c:
+        out["length_m"] = geodesic_length(geom)
+    if spec.name == "shelters" and values.get("capacity_persons") is None:
+        from inventory.shelters import capacity_from_area
+
+        out["capacity_persons"] = capacity_from_area(values.get("shelter_class"),
+                                                     values.get("effective_area_m2"))
+    return out
 
 
 def _references(session: Session, spec: CollectionSpec, obj: Any, values: dict[str, Any],

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import shapely
 from geoalchemy2 import WKBElement
-from shapely import wkb
+from shapely import STRtree, wkb
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, ForeignKey, Integer, String, and_, false, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from resilience.errors import Problem
 from resilience.model import Base
 from resilience.spatial import as_wkb, contains, dialect_of, from_wkb, geometry, point_on_surface
 
@@ -103,3 +105,56 @@ def city_boundary(session: Session, city_code: str) -> BaseGeometry | None:
     d = Division.__table__.c
     raw = session.scalar(select(as_wkb(dialect_of(session), d.boundary)).where(d.code == city_code))
     return wkb.loads(bytes(raw)) if raw else None
+
+
+def choose(given: str | None, given_exists: bool, found: str | None
+           ) -> tuple[str | None, Problem | None]:
+    """A record's division from the code it gives and the one its geometry lies in.
+
+    A given code must exist and agree with the geometry (one may contain the other); the
+    more detailed of the two is kept. Without a given code the geometry decides.
+    """
+    if given is not None and not given_exists:
+        return None, Problem("division_code", "unknown_division", {"value": given})
+    if given is None:
+        if found is None:
+            return None, Problem("geometry", "outside_divisions", {})
+        return found, None
+    if found is None:
+        return given, None
+    if not (covers((division_prefix(given),), found) or covers((division_prefix(found),), given)):
+        return None, Problem("division_code", "division_mismatch", {"value": given, "found": found})
+    more_detailed = len(division_prefix(found)) > len(division_prefix(given))
+    return (found if more_detailed else given), None
+
+
+class DivisionIndex:
+    """Division boundaries held in memory, to place many rows without a query each."""
+
+    def __init__(self, boundaries: dict[str, BaseGeometry], known: set[str] | None = None):
+        self.known = set(boundaries) if known is None else known
+        self.codes = list(boundaries)
+        self._geoms = [boundaries[c] for c in self.codes]
+        self._tree = STRtree(self._geoms)
+        for geom in self._geoms:
+            shapely.prepare(geom)
+
+    @classmethod
+    def load(cls, session: Session) -> DivisionIndex:
+        """Every division with a boundary."""
+        d = Division.__table__.c
+        rows = session.execute(select(d.code, as_wkb(dialect_of(session), d.boundary))
+                               .where(d.boundary.is_not(None))).all()
+        return cls({code: wkb.loads(bytes(raw)) for code, raw in rows},
+                   set(session.scalars(select(d.code))))
+
+    def exists(self, code: str) -> bool:
+        """True when the code is a registered division."""
+        return code in self.known
+
+    def locate(self, geom: BaseGeometry) -> str | None:
+        """The most detailed division holding the geometry's point on surface (as the DB does)."""
+        point = geom.point_on_surface()
+        hits = [self.codes[i] for i in self._tree.query(point)
+                if self._geoms[i].contains(point)]
+        return max(hits, key=lambda c: (len(c), c)) if hits else None
