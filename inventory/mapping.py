@@ -122,12 +122,13 @@ def build(spec: CollectionSpec, columns: list[str],
                 for v in explicit.values() if v not in fields]
     if problems:
         raise InvalidInput("bad mapping", problems)
+    by_key = {normalise(f): f for f in fields}  # "diameter_mm", "Diameter MM" → diameter_mm
     mapped: dict[str, str] = {}
     unmapped: list[str] = []
     taken: set[str] = set()
     for column in columns:
         key = normalise(column)
-        name = explicit.get(key) or (key if key in fields else None) or ALIASES.get(key)
+        name = explicit.get(key) or by_key.get(key) or ALIASES.get(key)
         if name in fields and name not in taken:
             mapped[column] = name
             taken.add(name)

@@ -88,6 +88,14 @@ def test_unusable_files(tmp_path: Path, name: str, content: bytes, code: str) ->
     assert err.value.problems[0].code == code
 
 
+def test_the_registry_s_own_names_always_match() -> None:
+    names = ["diameter_mm", "START_DEPTH_M", "Build Year", "external_id", "category"]
+    mapping = build(PIPES, names)
+    assert mapping.unmapped == []
+    assert sorted(mapping.columns.values()) == ["build_year", "category", "diameter_mm",
+                                                "external_id", "start_depth_m"]
+
+
 def test_headers_normalise() -> None:
     assert normalise(" 管径（毫米） ") == "管径"
     assert normalise("DIAMETER_MM") == "diametermm"
