@@ -186,13 +186,6 @@ def page(session: Session, spec: CollectionSpec, principal: Principal, q: Query,
     return list(session.execute(stmt).all())
 
 
-def exists_before(session: Session, spec: CollectionSpec, principal: Principal, q: Query,
-                  first: Any) -> bool:
-    """True when a page starting at ``first`` has features before it (for ``prev``)."""
-    keys, pk = _base(session, spec, principal, q)
-    return session.execute(keys.where(pk < first).limit(1)).first() is not None
-
-
 def one(session: Session, spec: CollectionSpec, principal: Principal, key: Any,
         geometry: str = "geojson", include_retired: bool = True) -> Row[Any]:
     """One feature by id, whatever its division (the caller checks access), or NotFound."""

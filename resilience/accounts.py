@@ -285,9 +285,3 @@ def _hasher_dummy_verify(password: str) -> None:
         _hasher.verify(_DUMMY_HASH, password)
     except VerificationError:
         pass
-
-
-def require_role(principal: Principal, *roles: str) -> None:
-    """Raise Forbidden unless the principal has one of the roles (admins always pass)."""
-    if principal.role != "admin" and principal.role not in roles:
-        raise Forbidden("role not allowed", role=principal.role)

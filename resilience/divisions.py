@@ -100,13 +100,6 @@ def locate(session: Session, geom_wkb: bytes) -> str | None:
     return session.scalar(stmt)
 
 
-def city_boundary(session: Session, city_code: str) -> BaseGeometry | None:
-    """The city's own boundary polygon, if its division is loaded."""
-    d = Division.__table__.c
-    raw = session.scalar(select(as_wkb(dialect_of(session), d.boundary)).where(d.code == city_code))
-    return wkb.loads(bytes(raw)) if raw else None
-
-
 def choose(given: str | None, given_exists: bool, found: str | None
            ) -> tuple[str | None, Problem | None]:
     """A record's division from the code it gives and the one its geometry lies in.

@@ -102,8 +102,3 @@ def registry_map(settings: Settings, locale: str, static_url: Callable[[str], st
         ' document.body.appendChild(s);'))
     make_offline(m, static_url)
     return m
-
-
-def render(m: folium.Map) -> str:
-    """The map as a standalone HTML document (for an iframe)."""
-    return m.get_root().render()  # type: ignore[no-any-return]

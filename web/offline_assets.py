@@ -106,13 +106,6 @@ def is_external(url: str) -> bool:
     return bool(parts.netloc) or parts.scheme.lower() not in ("", "data")
 
 
-def local_assets(static_url: StaticUrl) -> tuple[Assets, Assets]:
-    """Return every vendored (js, css) asset as folium ``(name, url)`` pairs, so callers need no CDN."""
-    js = [(a.name, static_url(a.path)) for a in VENDORED if a.kind == "js"]
-    css = [(a.name, static_url(a.path)) for a in VENDORED if a.kind == "css"]
-    return js, css
-
-
 def _localize(kind: str, name: str, url: str, owner: Element, static_url: StaticUrl) -> str:
     """Map one external asset to its vendored URL, or raise so no CDN can sneak back in."""
     if not is_external(url):
