@@ -10,7 +10,9 @@ from typing import Any
 
 # SQLite loads extensions with RTLD_GLOBAL, so SpatiaLite's system GEOS and PROJ would
 # shadow the copies bundled with shapely and pyproj if those were loaded afterwards (shapely
-# then calls an older GEOS than it was built for). Load the bundled ones first.
+# then calls an older GEOS than it was built for). Load the bundled ones first; pyogrio bundles
+# its own GDAL, PROJ and SQLite symbols too.
+import pyogrio  # noqa: F401  isort: skip
 import pyproj  # noqa: F401  isort: skip
 import pyproj.crs  # noqa: F401  isort: skip
 import shapely  # noqa: F401  isort: skip

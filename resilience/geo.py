@@ -48,12 +48,15 @@ class CrsRef:
 
     epsg: int | None = None
     offset: str | None = None  # GCJ02 or BD09, both over WGS84 lon/lat
+    wkt: str | None = None  # a file's own CRS that no EPSG code describes (a local city grid)
 
     @property
     def uri(self) -> str:
         """The OGC URI clients send and expect in ``Content-Crs``."""
         if self.offset:
             return self.offset
+        if self.wkt:
+            return self.wkt
         return CRS84 if self.epsg is None else EPSG_URI.format(self.epsg)
 
     @property
@@ -86,7 +89,32 @@ def parse_crs(value: str | int | None, field: str = "crs") -> CrsRef:
                     "unknown CRS", [Problem(field, "unknown_crs", {"value": raw})]
                 ) from error
             return CrsRef(epsg=code)
+    if _WKT_START.match(raw):
+        return _from_definition(raw, field)
     raise InvalidInput("unknown CRS", [Problem(field, "unknown_crs", {"value": raw})])
+
+
+_WKT_START = re.compile(r"^\s*(PROJCS|GEOGCS|PROJCRS|GEOGCRS|PROJECTEDCRS|GEODCRS|COMPD_?CRS|ESRI:|\+proj)",
+                        re.I)
+
+
+def _from_definition(raw: str, field: str) -> CrsRef:
+    """A CRS written out (a .prj's WKT): its EPSG code when it is one, else the WKT itself.
+
+    Only a confident match counts: a local city grid resembles a Gauss-Krüger zone, and
+    mistaking one for the other moves every point by kilometres.
+    """
+    try:
+        crs = CRS.from_user_input(raw)
+    except CRSError as error:
+        raise InvalidInput("unknown CRS", [Problem(field, "unknown_crs", {"value": raw[:80]})]) from error
+    code = crs.to_epsg(min_confidence=90)
+    if code is not None:
+        return CrsRef(epsg=code)
+    if crs.is_geographic:
+        return CRS84_REF if crs.ellipsoid and abs(crs.ellipsoid.semi_major_metre - 6378137) < 1 else \
+            CrsRef(wkt=crs.to_wkt())
+    return CrsRef(wkt=crs.to_wkt())
 
 
 @lru_cache(maxsize=64)
@@ -109,11 +137,20 @@ def _swap(geom: BaseGeometry) -> BaseGeometry:
     return shapely.transform(geom, lambda xy: xy[:, ::-1])
 
 
+@lru_cache(maxsize=16)
+def _custom_transformer(wkt: str, to_storage: bool) -> Transformer:
+    own, storage = CRS.from_wkt(wkt), _crs(STORAGE_EPSG)
+    return Transformer.from_crs(own if to_storage else storage, storage if to_storage else own,
+                                always_xy=True)
+
+
 def _apply(geom: BaseGeometry, src: int, dst: int) -> BaseGeometry:
     if src == dst:
         return geom
-    tr = _transformer(src, dst)
+    return _apply_with(geom, _transformer(src, dst))
 
+
+def _apply_with(geom: BaseGeometry, tr: Transformer) -> BaseGeometry:
     def fn(xy: np.ndarray) -> np.ndarray:
         x, y = tr.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
@@ -125,6 +162,8 @@ def to_storage(geom: BaseGeometry, crs: CrsRef, axis_order: AxisOrder = "gis") -
     """Transform a geometry given in ``crs`` into lon/lat EPSG:4490."""
     if crs.offset:
         return shapely.transform(geom, _unoffset_fn(crs.offset))
+    if crs.wkt:
+        return _apply_with(geom, _custom_transformer(crs.wkt, True))
     if crs.epsg is None:
         return geom
     if axis_order == "authority" and northing_first(crs.epsg):
@@ -136,6 +175,8 @@ def from_storage(geom: BaseGeometry, crs: CrsRef, axis_order: AxisOrder = "gis")
     """Transform a stored lon/lat EPSG:4490 geometry into ``crs``."""
     if crs.offset:
         return shapely.transform(geom, _offset_fn(crs.offset))
+    if crs.wkt:
+        return _apply_with(geom, _custom_transformer(crs.wkt, False))
     if crs.epsg is None:
         return geom
     out = _apply(geom, STORAGE_EPSG, crs.epsg)

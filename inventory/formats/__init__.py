@@ -19,7 +19,8 @@ from resilience.errors import InvalidInput, Problem
 class Record:
     """One row of a file: its 1-based number, its attribute values and its geometry.
 
-    ``geometry`` is a GeoJSON-like mapping, WKT text, or None when the file has none.
+    ``geometry`` is a GeoJSON-like mapping, WKT text, WKB ``bytes`` (GDAL formats: GeoPackage,
+    Shapefile, File Geodatabase), or None when the file has none.
     """
 
     row: int
@@ -62,15 +63,15 @@ def reader(name: str, *extensions: str) -> Callable[[Reader], Reader]:
 
 def open_source(path: str | Path, *, format: str | None = None, **options: Any) -> Source:
     """Open a file with the reader for its format (from ``format`` or its extension)."""
-    from inventory.formats import csv_, geojson  # noqa: F401  (register the readers)
+    from inventory.formats import csv_, geojson, ogr, xlsx  # noqa: F401  (register the readers)
 
     p = Path(path)
     name = format or EXTENSIONS.get(p.suffix.lower())
     if name is None or name not in READERS:
         raise InvalidInput("unsupported file", [Problem("file", "unsupported_format", {
             "value": p.suffix or p.name, "allowed": sorted(EXTENSIONS)})])
-    if not p.is_file():
+    if not (p.is_file() or (p.is_dir() and name == "filegdb")):
         raise InvalidInput("no such file", [Problem("file", "not_found", {"value": str(p)})])
-    if p.stat().st_size == 0:
+    if p.is_file() and p.stat().st_size == 0:
         raise InvalidInput("empty file", [Problem("file", "empty_file", {"value": p.name})])
     return READERS[name](p, **options)
