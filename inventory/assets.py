@@ -78,17 +78,12 @@ class CollectionSpec:
     references: dict[str, str] = field(default_factory=dict)  # field -> collection it points at
     readonly_collection: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
+
     def field(self, name: str) -> FieldSpec | None:
         """A field by name (None if the collection has no such property)."""
-        return self._by_name.get(name)
-
-    @property
-    def _by_name(self) -> dict[str, FieldSpec]:
-        cached: dict[str, FieldSpec] | None = self.__dict__.get("_names")
-        if cached is None:
-            cached = {f.name: f for f in self.fields}
-            object.__setattr__(self, "_names", cached)
-        return cached
+        return self._by_name.get(name)  # type: ignore[attr-defined]
 
     def child(self, name: str) -> ChildSpec | None:
         """A nested list by name."""

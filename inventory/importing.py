@@ -14,26 +14,29 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 import shapely
-from geoalchemy2 import WKTElement
 from shapely import wkt
 from shapely.geometry import mapping as as_geojson
 from shapely.geometry import shape
-from sqlalchemy import insert, select
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory import repository, service
 from inventory.assets import CollectionSpec
+from inventory.bulk import force_2d, geodesic_lengths, insert_rows, parse_geometries
 from inventory.formats import Record, Source
 from inventory.mapping import Mapping, build
 from inventory.service import WriteContext
-from inventory.validation import Parsed, parse_feature
+from inventory.validation import check_geometries, check_values, parse_properties
 from resilience import audit, geo
 from resilience.audit import AuditEntry
 from resilience.divisions import DivisionIndex, choose
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, ResilienceError
 from resilience.jobs import DONE, Job
 from resilience.model import SRID, now
+from resilience.spatial import insert_many
 
 IMPORT_KIND = "import"
 
@@ -200,118 +203,212 @@ def _row_by_row(session: Session, source: Source, spec_name: str, row_ctx: Write
 BATCH = 2000
 
 
-def _checked(spec: CollectionSpec, record: Record, feature: dict[str, Any], ctx: WriteContext,
-             index: DivisionIndex) -> tuple[Parsed, str | None, list[Problem]]:
-    """Validation of one row without the database: values, geometry, division, access."""
-    parsed = parse_feature(spec, feature, extent=ctx.extent, today=ctx.today)
-    problems = [p.at_row(record.row) for p in parsed.problems]
-    division = None
-    if parsed.geometry is not None and not any(p.field == "geometry" for p in parsed.problems):
-        given = parsed.values.get("division_code")
-        division, problem = choose(given, given is None or index.exists(given),
-                                   index.locate(parsed.geometry))
-        if problem is not None:
-            problems.append(problem.at_row(record.row))
-        elif division is not None and not ctx.by.sees(division):
-            problems.append(Problem("division_code", "division_not_granted",
-                                    {"value": division}, record.row))
-    start, end = parsed.values.get("start_point_id"), parsed.values.get("end_point_id")
-    if start is not None and start == end:
-        problems.append(Problem("end_point_id", "same_start_end", {}, record.row))
-    return parsed, division, problems
+@dataclass
+class _Valid:
+    """A row that passed validation, ready to be written."""
+
+    row: int
+    props: dict[str, Any]
+    values: dict[str, Any]
+    geom: BaseGeometry
+    division: str
 
 
-def _in_chunks(values: list[Any], size: int = 5000) -> Iterator[list[Any]]:
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
+def _chunks(rows: Iterator[tuple[Record, dict[str, Any]]], size: int
+            ) -> Iterator[list[tuple[Record, dict[str, Any]]]]:
+    chunk: list[tuple[Record, dict[str, Any]]] = []
+    for item in rows:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _check_chunk(session: Session, spec: CollectionSpec, chunk: list[tuple[Record, dict[str, Any]]],
+                 ctx: WriteContext, crs: geo.CrsRef, index: DivisionIndex, seen: dict[str, int],
+                 report: ImportReport, cache: dict[Any, Any]) -> list[_Valid]:
+    """Validate a batch of rows without writing: values per row, geometry and divisions per batch.
+
+    Every problem goes to the report with its row; the rows without problems come back.
+    """
+    today = ctx.today or date.today()
+    rows: list[tuple[Record, dict[str, Any], dict[str, Any]]] = []
+    problems: dict[int, list[Problem]] = {}
+    for record, props in chunk:
+        report.rows += 1
+        if "__invalid__" in record.properties:
+            report.rejected.append(Problem("row", record.properties["__invalid__"], {}, record.row))
+            continue
+        values, found = parse_properties(spec, props, partial=False, today=today, cache=cache)
+        failed = {p.field for p in found}
+        found.extend(p for p in check_values(spec, values, today) if p.field not in failed)
+        external_id = values.get("external_id")
+        if external_id is not None:
+            first = seen.setdefault(external_id, record.row)
+            if first != record.row:
+                found.append(Problem("external_id", "duplicate_in_file",
+                                     {"value": external_id, "first": first}))
+        start, end = values.get("start_point_id"), values.get("end_point_id")
+        if start is not None and start == end:
+            found.append(Problem("end_point_id", "same_start_end", {}))
+        problems[record.row] = [p.at_row(record.row) for p in found]
+        rows.append((record, props, values))
+    geoms, codes = parse_geometries([record.geometry for record, _, _ in rows])
+    readable = np.array([c is None for c in codes], dtype=bool)
+    if readable.any():
+        geoms[readable] = force_2d(geo.to_storage(geoms[readable], crs))
+    checks = check_geometries(spec, geoms[readable], ctx.extent)
+    placed = [i for i, ok in enumerate(readable) if ok]
+    geometry_problems: dict[int, list[Problem]] = dict(zip(placed, checks, strict=True))
+    locatable = [i for i in placed if not geometry_problems[i]]
+    located = dict(zip(locatable, index.locate_many(geoms[locatable]), strict=True))
+    if crs.epsg is not None and crs.epsg not in (SRID, 4326):
+        _hint_geographic(rows, geometry_problems, crs, ctx.extent)
+    valid: list[_Valid] = []
+    for i, (record, props, values) in enumerate(rows):
+        found = problems[record.row]
+        if codes[i] is not None:
+            found.append(Problem("geometry", codes[i], {"type": "WKB/WKT/GeoJSON"}, record.row))
+        found.extend(p.at_row(record.row) for p in geometry_problems.get(i, ()))
+        division = None
+        if i in located:
+            given = values.get("division_code")
+            division, problem = choose(given, given is None or index.exists(given), located[i])
+            if problem is not None:
+                found.append(problem.at_row(record.row))
+            elif division is not None and not ctx.by.sees(division):
+                found.append(Problem("division_code", "division_not_granted",
+                                     {"value": division}, record.row))
+        if found:
+            report.rejected.extend(found)
+        else:
+            assert division is not None
+            valid.append(_Valid(record.row, props, values, geoms[i], division))
+    return _with_references(session, spec, valid, report)
+
+
+def _hint_geographic(rows: list[Any], problems: dict[int, list[Problem]], crs: geo.CrsRef,
+                     extent: tuple[float, float, float, float] | None) -> None:
+    """Coordinates that are lon/lat inside the city although a projected CRS was declared."""
+    if extent is None:
+        return
+    for i, found in problems.items():
+        for p in found:
+            if p.code != "outside_city" or "hint" in p.params:
+                continue
+            raw, _ = parse_geometries([rows[i][0].geometry])
+            if raw[0] is not None and check_geometries_inside(raw[0], extent):
+                p.params["hint"] = "geographic"
+                p.params["crs"] = crs.uri
+
+
+def check_geometries_inside(geom: BaseGeometry, extent: tuple[float, float, float, float]) -> bool:
+    """True when a geometry's bounds lie inside the extent."""
+    minx, miny, maxx, maxy = geom.bounds
+    return extent[0] <= minx and extent[1] <= miny and maxx <= extent[2] and maxy <= extent[3]
+
+
+def _with_references(session: Session, spec: CollectionSpec, valid: list[_Valid],
+                     report: ImportReport) -> list[_Valid]:
+    """Rows whose references (a segment's points) exist; the others are reported."""
+    bad: set[int] = set()
+    for name, target in spec.references.items():
+        wanted = {v.values[name] for v in valid if v.values.get(name) is not None}
+        if not wanted:
+            continue
+        found = repository.existing_ids(session, service.collection(target), wanted)
+        for v in valid:
+            ref = v.values.get(name)
+            if ref is not None and ref not in found:
+                report.rejected.append(Problem(name, "reference_not_found",
+                                               {"collection": target, "value": ref}, v.row))
+                bad.add(v.row)
+    return [v for v in valid if v.row not in bad]
 
 
 def _batched(session: Session, source: Source, spec: CollectionSpec, ctx: WriteContext,
              crs_ref: geo.CrsRef, mapping: dict[str, Any] | None, report: ImportReport, *,
              dry_run: bool, skip_invalid: bool) -> None:
-    """Two passes over the file: validate every row (no writes), then insert in batches.
+    """One pass over the file in batches: validate a batch, then write it, in one savepoint.
 
-    Divisions are found in memory, references and known external ids are looked up in
-    bulk, and new rows go in with one multi-row INSERT … RETURNING per batch, their audit
-    entries likewise; rows that update a known external id use the service one by one.
+    Divisions are found in memory and references and known external ids are looked up once
+    per batch. New rows go in with one multi-row INSERT … RETURNING per batch, their audit
+    entries likewise; rows that update a known external id go through the service. Once any
+    row is rejected (without ``skip_invalid``) writing stops and the rest is only validated;
+    the savepoint is rolled back at the end, so the database is left as it was.
     """
     index = DivisionIndex.load(session)
-    references: dict[str, dict[int, list[int]]] = {name: {} for name in spec.references}
-    external: dict[str, int] = {}
     seen: dict[str, int] = {}
-    for record, props in mapped_rows(source, spec.name, mapping, report):
-        report.rows += 1
-        feature = prepare_row(record, props, crs_ref, seen, report)
-        if feature is None:
-            continue
-        parsed, _, problems = _checked(spec, record, feature, ctx, index)
-        report.rejected.extend(problems)
-        for name in spec.references:
-            ref = parsed.values.get(name)
-            if ref is not None:
-                references[name].setdefault(ref, []).append(record.row)
-        if not problems and parsed.values.get("external_id"):
-            external[parsed.values["external_id"]] = record.row
-    for name, target in spec.references.items():
-        wanted = list(references[name])
-        found: set[int] = set()
-        for chunk in _in_chunks(wanted):
-            found |= set(repository.existing_ids(session, service.collection(target), set(chunk)))
-        for missing in set(wanted) - found:
-            report.rejected.extend(Problem(name, "reference_not_found",
-                                           {"collection": target, "value": missing}, row)
-                                   for row in references[name][missing])
-    known: dict[str, int] = {}
+    cache: dict[Any, Any] = {}
     model = spec.model
-    for chunk in _in_chunks(list(external)):
-        known.update(session.execute(select(model.external_id, model.id).where(
-            model.external_id.in_(chunk), model.retired_at.is_(None))).tuples().all())
-    bad = {p.row for p in report.rejected}
-    report.updated = sum(1 for ext, row in external.items() if ext in known and row not in bad)
-    report.created = report.rows - len(bad) - report.updated
+    writer = _Writer(session, spec, ctx)
+    savepoint = session.begin_nested()
+    try:
+        for chunk in _chunks(mapped_rows(source, spec.name, mapping, report), BATCH):
+            valid = _check_chunk(session, spec, chunk, ctx, crs_ref, index, seen, report, cache)
+            wanted = [v.values["external_id"] for v in valid if v.values.get("external_id")]
+            known = dict(session.execute(select(model.external_id, model.id).where(
+                model.external_id.in_(wanted), model.retired_at.is_(None))).tuples().all()
+                ) if wanted else {}
+            updates = [v for v in valid if v.values.get("external_id") in known]
+            report.updated += len(updates)
+            report.created += len(valid) - len(updates)
+            if dry_run or (report.rejected and not skip_invalid):
+                continue
+            for v in updates:
+                feature = {"type": "Feature", "geometry": as_geojson(v.geom), "properties": v.props}
+                service.replace(session, spec.name, known[v.values["external_id"]], feature, ctx,
+                                expected_version=None)
+            writer.create([v for v in valid if v.values.get("external_id") not in known])
+    except BaseException:
+        savepoint.rollback()
+        raise
     report.stored = not dry_run and (skip_invalid or not report.rejected) and report.rows > 0
-    if not report.stored:
-        return
-    table = model.__table__
-    stamp = now()
-    batch: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    if report.stored:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
 
-    def flush() -> None:
-        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                              [row for row, _ in batch]).scalars().all()
-        session.execute(insert(AuditEntry.__table__), [
-            {"at": stamp, "actor": ctx.by.username, "action": "create", "collection": spec.name,
+
+class _Writer:
+    """New rows and their audit entries, written a batch at a time."""
+
+    def __init__(self, session: Session, spec: CollectionSpec, ctx: WriteContext):
+        self.session, self.spec, self.ctx = session, spec, ctx
+        self.table = spec.model.__table__
+        self.columns = [c for c in self.table.c.keys() if c != "id"]
+        self.lengths = "length_m" in self.table.c
+
+    def create(self, valid: list[_Valid]) -> None:
+        """Insert the rows with one statement, then their audit entries with another."""
+        if not valid:
+            return
+        stamp, by = now(), self.ctx.by.username
+        geoms = np.array([v.geom for v in valid], dtype=object)
+        lengths = geodesic_lengths(geoms).tolist() if self.lengths else None
+        rows, afters = [], []
+        for i, v in enumerate(valid):
+            values = dict(v.values)
+            values["division_code"] = v.division
+            if lengths is not None:
+                values["length_m"] = lengths[i]
+            if self.spec.name == "shelters":
+                values.update(service.derived_values(self.spec, values, v.geom))
+            row = {k: values.get(k) for k in self.columns if k in values}
+            after = {k: (x.isoformat() if isinstance(x, date) else x) for k, x in row.items()}
+            after["geometry"] = as_geojson(v.geom)
+            row.update(geom=v.geom, version=1, created_at=stamp, updated_at=stamp, created_by=by,
+                       updated_by=by)
+            rows.append(row)
+            afters.append(after)
+        ids = insert_rows(self.session, self.table, rows)
+        insert_many(self.session, AuditEntry.__table__, [
+            {"at": stamp, "actor": by, "action": "create", "collection": self.spec.name,
              "record_id": rid, "division_code": row["division_code"], "before": None,
-             "after": after, "reason": None, "job_id": ctx.job_id}
-            for rid, (row, after) in zip(ids, batch, strict=True)])
-        batch.clear()
-
-    for record, props in mapped_rows(source, spec.name, mapping, report):
-        if record.row in bad:
-            continue
-        feature = prepare_row(record, props, crs_ref, {}, report)
-        assert feature is not None
-        parsed, division, _ = _checked(spec, record, feature, ctx, index)
-        values, geom = dict(parsed.values), parsed.geometry
-        assert geom is not None and division is not None
-        ext = values.get("external_id")
-        if ext in known:
-            service.replace(session, spec.name, known[ext], feature, ctx, expected_version=None)
-            continue
-        values["division_code"] = division
-        values.update(service.derived_values(spec, values, geom))
-        row = {k: v for k, v in values.items() if k in table.c and k != "id"}
-        after = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
-        after["geometry"] = as_geojson(geom)
-        row.update(geom=WKTElement(shapely.to_wkt(geom, rounding_precision=9, trim=True,
-                                                  output_dimension=2), srid=SRID),
-                   version=1, created_at=stamp, updated_at=stamp,
-                   created_by=ctx.by.username, updated_by=ctx.by.username)
-        batch.append((row, after))
-        if len(batch) >= BATCH:
-            flush()
-    if batch:
-        flush()
+             "after": after, "reason": None, "job_id": self.ctx.job_id}
+            for rid, row, after in zip(ids, rows, afters, strict=True)])
 
 
 def undo(session: Session, import_id: int, ctx: WriteContext) -> dict[str, int]:

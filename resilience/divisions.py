@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import shapely
 from geoalchemy2 import WKBElement
 from shapely import STRtree, wkb
@@ -151,3 +152,16 @@ class DivisionIndex:
         hits = [self.codes[i] for i in self._tree.query(point)
                 if self._geoms[i].contains(point)]
         return max(hits, key=lambda c: (len(c), c)) if hits else None
+
+    def locate_many(self, geoms: np.ndarray) -> list[str | None]:
+        """:meth:`locate` for a batch: one tree query for all the points on surface."""
+        found: list[str | None] = [None] * len(geoms)
+        if len(geoms) == 0:
+            return found
+        points = shapely.point_on_surface(geoms)
+        rows, hits = self._tree.query(points, predicate="within")
+        for row, hit in zip(rows.tolist(), hits.tolist(), strict=True):
+            code, best = self.codes[hit], found[row]
+            if best is None or (len(code), code) > (len(best), best):
+                found[row] = code
+        return found

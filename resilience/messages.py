@@ -91,6 +91,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_header": ("the first line holds no column names", "首行没有列名"),
     "invalid_mapping_file": ("the mapping file is not valid: {reason}", "映射文件无效：{reason}"),
     "unknown_field": ("'{value}' is not a field of {collection}", "“{value}”不是 {collection} 的字段"),
+    "unreadable_file": ("'{value}' cannot be read as {format}: {reason}",
+                        "无法按 {format} 读取“{value}”：{reason}"),
+    "not_a_zip": ("'{value}' is not a readable zip archive: {reason}",
+                  "“{value}”不是可读取的 zip 压缩包：{reason}"),
+    "unsafe_archive_path": ("the archive member '{value}' would be unpacked outside its folder "
+                            "or is a link; the archive is refused",
+                            "压缩包中的“{value}”会解压到目标文件夹之外或为链接，已拒绝该压缩包"),
+    "archive_too_large": ("'{value}' unpacks to {size} bytes, more than the {max} allowed "
+                          "(an oversized archive or a zip bomb)",
+                          "“{value}”解压后为 {size} 字节，超过允许的 {max} 字节（压缩包过大或为压缩炸弹）"),
+    "no_layer_in_archive": ("'{value}' holds no Shapefile (.shp), File Geodatabase (.gdb) "
+                            "or GeoPackage (.gpkg)",
+                            "“{value}”中没有 Shapefile（.shp）、文件地理数据库（.gdb）或 GeoPackage（.gpkg）"),
+    "choose_layer": ("the file holds several layers; choose one of: {allowed}",
+                     "文件包含多个图层，请选择其一：{allowed}"),
+    "unknown_layer": ("'{value}' is not a layer of the file (layers: {allowed})",
+                      "“{value}”不是该文件的图层（图层：{allowed}）"),
+    "unknown_sheet": ("'{value}' is not a worksheet of the workbook (sheets: {allowed})",
+                      "“{value}”不是该工作簿的工作表（工作表：{allowed}）"),
+    "empty_sheet": ("the worksheet '{value}' holds no rows", "工作表“{value}”中没有数据"),
+    "too_long_for_format": ("holds {value} characters or bytes, more than {format} allows ({max}); "
+                            "export as GeoPackage or GeoJSON",
+                            "长度 {value} 超过 {format} 的上限（{max}），请导出为 GeoPackage 或 GeoJSON"),
+    "too_many_rows": ("{value} records are more than {format} holds ({max}); export as CSV or "
+                      "GeoPackage", "{value} 条记录超过 {format} 的上限（{max}），请导出为 CSV 或 GeoPackage"),
 }
 
 
@@ -100,9 +125,31 @@ def describe(problem: Problem, locale: str = "en") -> str:
     template = zh if locale.lower().startswith("zh") else en
     params = {k: _fmt(v) for k, v in problem.params.items()}
     try:
-        return template.format(**params)
+        text = template.format(**params)
     except (KeyError, IndexError):
-        return template
+        text = template
+    hint = HINTS.get(str(problem.params.get("hint")))
+    if hint is not None:
+        zh = locale.lower().startswith("zh")
+        advice = hint[1] if zh else hint[0]
+        try:
+            advice = advice.format(**params)
+        except (KeyError, IndexError):
+            pass
+        text += (" —— " if zh else " — ") + advice
+    return text
+
+
+# Why a geometry may lie outside the city, said as advice (``params["hint"]``).
+HINTS: dict[str, tuple[str, str]] = {
+    "swapped": ("latitude and longitude look swapped", "经纬度似乎颠倒了"),
+    "projected": ("the numbers look like projected metres: declare the CRS (--crs, e.g. EPSG:4549)",
+                  "坐标像是投影坐标（米）：请声明坐标系（--crs，如 EPSG:4549）"),
+    "geographic": ("the coordinates look like longitude/latitude, not the declared CRS {crs}",
+                   "坐标像是经纬度，与声明的坐标系 {crs} 不符"),
+    "other_zone": ("the coordinates look like another Gauss-Krüger zone or lack the zone prefix",
+                   "坐标像是其他高斯-克吕格投影带，或缺少带号"),
+}
 
 
 def _fmt(value: Any) -> str:

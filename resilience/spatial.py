@@ -6,21 +6,27 @@ the code asks which database it is talking to.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import numpy as np
+import shapely
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     JSON,
     Column,
     ColumnElement,
     Connection,
+    LargeBinary,
     Table,
     Text,
+    bindparam,
     case,
     cast,
     func,
     literal,
     literal_column,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -93,6 +99,65 @@ def from_wkb(dialect: str, wkb: bytes) -> ColumnElement[Any]:
     if dialect == "sqlite":
         return func.GeomFromWKB(wkb, SRID)
     return func.ST_GeomFromWKB(wkb, SRID)
+
+
+def reserve_ids(bind: Session | Connection, table: Table, count: int) -> list[int]:
+    """``count`` new primary keys for ``table``, so a batch can be inserted without RETURNING.
+
+    PostgreSQL draws them from the id sequence (safe beside other writers). SQLite has one
+    writer at a time and the import has already written in this transaction, so the ids
+    after the largest one are ours.
+    """
+    if count <= 0:
+        return []
+    if dialect_of(bind) == "sqlite":
+        top = bind.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+        return list(range(top + 1, top + 1 + count))
+    sequence = func.pg_get_serial_sequence(table.name, "id")
+    return list(bind.execute(select(func.nextval(sequence)).select_from(
+        func.generate_series(1, count))).scalars())
+
+
+def insert_many(bind: Session | Connection, table: Table, rows: list[dict[str, Any]],
+                geom_column: str | None = None) -> None:
+    """Insert many rows at once; ``geom_column`` holds shapely geometries in lon/lat.
+
+    PostgreSQL gets one ``COPY … FROM STDIN`` (an executemany there is a round trip per
+    row); SQLite one executemany, which runs in a C loop. Other values are plain Python
+    values (JSON columns as dicts or lists).
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    if geom_column is not None:
+        geoms = np.array([row[geom_column] for row in rows], dtype=object)
+    if dialect_of(bind) == "sqlite":
+        values: dict[str, Any] = {c: bindparam(c, type_=table.c[c].type)
+                                  for c in columns if c != geom_column}
+        if geom_column is not None:
+            wkb = shapely.to_wkb(geoms, output_dimension=2, include_srid=False)
+            rows = [{**row, geom_column: blob} for row, blob in zip(rows, wkb, strict=True)]
+            values[geom_column] = func.GeomFromWKB(bindparam(geom_column, type_=LargeBinary), SRID)
+        bind.execute(table.insert().values(values), rows)
+        return
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    ewkb = (shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, output_dimension=2,
+                           include_srid=True) if geom_column is not None else None)
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    raw = connection.connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    json_at = [i for i, c in enumerate(columns) if c in json_columns]
+    geom_at = columns.index(geom_column) if geom_column is not None else None
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for i, row in enumerate(rows):
+            values = [row[c] for c in columns]
+            for j in json_at:
+                if values[j] is not None:
+                    values[j] = dumps(values[j])
+            if geom_at is not None and ewkb is not None:
+                values[geom_at] = ewkb[i]
+            copy.write_row(values)
 
 
 def length_m(dialect: str, geom: Column[Any]) -> ColumnElement[float]:

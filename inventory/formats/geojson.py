@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +11,6 @@ import ijson
 
 from inventory.formats import Record, Source, reader
 from resilience.errors import InvalidInput, Problem
-
-
-def _plain(value: Any) -> Any:
-    """ijson gives Decimals; the registry works with floats."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _declared_crs(path: Path) -> str | None:
@@ -58,7 +46,7 @@ def _feature_record(number: int, feature: Any) -> Record:
         props = {"__invalid__": "properties_not_an_object"}
     if "id" in feature and "id" not in props:
         props = {**props, "__feature_id__": feature["id"]}
-    return Record(number, _plain(props), _plain(feature.get("geometry")))
+    return Record(number, props, feature.get("geometry"))
 
 
 @reader("geojson", ".geojson", ".json", ".geojsonl", ".geojsons", ".ndjson")
@@ -85,7 +73,7 @@ def read_geojson(path: Path) -> Source:
     def collection() -> Iterator[Record]:
         with path.open("rb") as f:
             try:
-                for number, feature in enumerate(ijson.items(f, "features.item"), start=1):
+                for number, feature in enumerate(ijson.items(f, "features.item", use_float=True), start=1):
                     yield _feature_record(number, feature)
             except ijson.JSONError as error:
                 raise InvalidInput("truncated or invalid JSON", [Problem(
