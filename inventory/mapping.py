@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from inventory.assets import CollectionSpec
+from inventory.formats.shortnames import expand
 from resilience.errors import InvalidInput, Problem
 
 # Built-in aliases: header (normalised) -> field. Field names themselves always match.
@@ -82,6 +83,7 @@ class Mapping:
     columns: dict[str, str]  # file column -> field
     unmapped: list[str]  # columns the registry does not use (reported, not rejected)
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> raw -> code
+    lists: frozenset[str] = frozenset()  # fields and nested lists a cell may carry as text
 
     def apply(self, props: dict[str, Any]) -> dict[str, Any]:
         """A row's values under the registry's field names, with mapped code values."""
@@ -90,10 +92,33 @@ class Mapping:
             name = self.columns.get(column)
             if name is None:
                 continue
-            if isinstance(value, str) and name in self.values:
-                value = self.values[name].get(value.strip(), value)
+            if isinstance(value, str):
+                if name in self.values:
+                    value = self.values[name].get(value.strip(), value)
+                elif name in self.lists:
+                    value = as_list(value)
             out[name] = value
         return out
+
+
+def as_list(text: str) -> Any:
+    """A list or nested records written into one cell: JSON, or items split on ; , 、 ，.
+
+    Flat formats (CSV, Excel, GeoPackage, Shapefile) carry a tunnel's cabins or a shelter's
+    facilities as text; the registry's own exports write JSON.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return None
+    if stripped[0] in "[{":
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            return text  # validation says it is not a list
+    return [part.strip() for part in _ITEMS.split(stripped) if part.strip()]
+
+
+_ITEMS = re.compile(r"[;,，、；]")
 
 
 def load_mapping_file(path: str | Path) -> dict[str, Any]:
@@ -124,16 +149,24 @@ def build(spec: CollectionSpec, columns: list[str],
         raise InvalidInput("bad mapping", problems)
     by_key = {normalise(f): f for f in fields}  # "diameter_mm", "Diameter MM" → diameter_mm
     mapped: dict[str, str] = {}
-    unmapped: list[str] = []
     taken: set[str] = set()
-    for column in columns:
-        key = normalise(column)
-        name = explicit.get(key) or by_key.get(key) or ALIASES.get(key)
-        if name in fields and name not in taken:
-            mapped[column] = name
-            taken.add(name)
-        else:
-            unmapped.append(column)
+    # Stronger matches first: the mapping file, then field names, then shapefile short
+    # names, then aliases, so an ``id`` column never takes ``external_id`` from a column
+    # that is called that.
+    matchers = (lambda c: explicit.get(normalise(c)), lambda c: by_key.get(normalise(c)),
+                lambda c: expand(spec, c), lambda c: ALIASES.get(normalise(c)))
+    for match in matchers:
+        for column in columns:
+            if column in mapped:
+                continue
+            name = match(column)
+            if name in fields and name not in taken:
+                mapped[column] = name
+                taken.add(name)
+    unmapped = [c for c in columns if c not in mapped]
+    mapped = {c: mapped[c] for c in columns if c in mapped}
     values = {k: {str(a): str(b) for a, b in v.items()}
               for k, v in (overrides.get("values") or {}).items() if isinstance(v, dict)}
-    return Mapping(mapped, unmapped, values)
+    lists = frozenset(f.name for f in spec.fields if f.kind in ("str_list", "int_list")) | {
+        c.name for c in spec.children}
+    return Mapping(mapped, unmapped, values, lists)

@@ -7,6 +7,7 @@ in a first pass, then writes in a second, so memory stays flat for a million row
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ class Source:
     columns: list[str]
     _records: Callable[[], Iterator[Record]] = field(repr=False)
     notes: list[str] = field(default_factory=list)
+    size_hint: int | None = None  # about how many rows (for progress), when cheap to know
 
     def records(self) -> Iterator[Record]:
         """The rows, from the start of the file (each call reads it afresh)."""
@@ -74,4 +76,22 @@ def open_source(path: str | Path, *, format: str | None = None, **options: Any) 
         raise InvalidInput("no such file", [Problem("file", "not_found", {"value": str(p)})])
     if p.is_file() and p.stat().st_size == 0:
         raise InvalidInput("empty file", [Problem("file", "empty_file", {"value": p.name})])
-    return READERS[name](p, **options)
+    reader_fn = READERS[name]
+    accepted = inspect.signature(reader_fn).parameters
+    # Options are shared by every format (an upload form sends them all); a reader takes
+    # the ones it has: a CSV has no layers, a GeoPackage no encoding.
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        options = {k: v for k, v in options.items() if k in accepted}
+    return reader_fn(p, **options)
+
+
+def count_bytes(path: Path, needle: bytes) -> int:
+    """How often ``needle`` occurs in a file, read in blocks (a row count for progress bars)."""
+    total, tail = 0, b""
+    with path.open("rb") as f:
+        while block := f.read(1 << 22):
+            chunk = tail + block
+            total += chunk.count(needle)
+            tail = chunk[-(len(needle) - 1):] if len(needle) > 1 else b""
+            total -= tail.count(needle)
+    return total

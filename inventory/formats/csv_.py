@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from inventory.formats import Record, Source, reader
+from inventory.formats import Record, Source, count_bytes, reader
 from inventory.formats.encoding import detect
 from resilience.errors import InvalidInput, Problem
 
@@ -21,8 +21,13 @@ def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
 
 
 @reader("csv", ".csv", ".txt")
-def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> Source:
-    """Open a CSV; the geometry columns are found by name (WKT, or lon/lat, or x/y)."""
+def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None = None,
+             plain: bool = False) -> Source:
+    """Open a CSV; the geometry columns are found by name (WKT, or lon/lat, or x/y).
+
+    ``plain`` keeps every column as a value and builds no geometry: a survey point table's
+    X is northing, which the survey importer places itself.
+    """
     enc = detect(path, encoding)
     try:
         with path.open(encoding=enc, newline="") as f:
@@ -39,8 +44,8 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
     columns = [h.strip() for h in header]
     if not any(columns):
         raise InvalidInput("no header", [Problem("file", "no_header", {})])
-    wkt = _find(columns, WKT_COLUMNS)
-    lon, lat = _find(columns, LON_COLUMNS), _find(columns, LAT_COLUMNS)
+    wkt = None if plain else _find(columns, WKT_COLUMNS)
+    lon, lat = (None, None) if plain else (_find(columns, LON_COLUMNS), _find(columns, LAT_COLUMNS))
     geometry_columns = {c for c in (wkt, lon, lat) if c}
 
     def records() -> Iterator[Record]:
@@ -59,6 +64,6 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
                 props = {k: v for k, v in item.items() if k not in geometry_columns}
                 yield Record(number, props, geometry)
 
-    notes = [] if geometry_columns else ["no geometry column (WKT, lon/lat or x/y) found"]
+    notes = [] if geometry_columns or plain else ["no geometry column (WKT, lon/lat or x/y) found"]
     return Source(path, "csv", None, [c for c in columns if c not in geometry_columns],
-                  records, notes)
+                  records, notes, size_hint=max(0, count_bytes(path, b"\n") - 1))

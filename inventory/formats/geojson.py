@@ -9,7 +9,7 @@ from typing import Any
 
 import ijson
 
-from inventory.formats import Record, Source, reader
+from inventory.formats import Record, Source, count_bytes, reader
 from resilience.errors import InvalidInput, Problem
 
 
@@ -66,7 +66,7 @@ def read_geojson(path: Path) -> Source:
                         continue
                     yield _feature_record(number, feature)
 
-        return Source(path, "geojsonseq", None, [], seq)
+        return Source(path, "geojsonseq", None, [], seq, size_hint=count_bytes(path, b"\n"))
 
     crs = _declared_crs(path)
 
@@ -79,4 +79,4 @@ def read_geojson(path: Path) -> Source:
                 raise InvalidInput("truncated or invalid JSON", [Problem(
                     "file", "invalid_json", {"reason": str(error)[:120]})]) from error
 
-    return Source(path, "geojson", crs, [], collection)
+    return Source(path, "geojson", crs, [], collection, size_hint=count_bytes(path, b'"Feature"'))

@@ -315,7 +315,8 @@ def _source(path: Path, layer: _Layer, encoding: str | None, keep: Unpacked | No
     notes = [f"layer {layer.name}"]
     if info["geometry_type"] is None:
         notes.append("the layer has no geometry column")
-    source = Source(path, layer.format, info["crs"], columns, records, notes)
+    source = Source(path, layer.format, info["crs"], columns, records, notes,
+                    size_hint=info.get("features") if (info.get("features") or -1) >= 0 else None)
     if keep is not None:
         _keep(source, keep)
     return source

@@ -112,14 +112,24 @@ def _blank(values: tuple[Any, ...]) -> bool:
     return all(_value(v) is None for v in values)
 
 
+def sheets(path: str | Path, *, max_size: int = MAX_SIZE) -> list[str]:
+    """The worksheet names of a workbook, in order (a survey pair is two sheets of one)."""
+    book = _open(Path(path), max_size)
+    try:
+        return [ws.title for ws in book.worksheets]
+    finally:
+        book.close()
+
+
 @reader("xlsx", ".xlsx", ".xlsm")
-def read_xlsx(path: Path, *, sheet: str | None = None, max_size: int = MAX_SIZE) -> Source:
+def read_xlsx(path: Path, *, sheet: str | None = None, max_size: int = MAX_SIZE,
+              plain: bool = False) -> Source:
     """Open a worksheet (``sheet=``, else the first); its first non-blank row is the header."""
     header_row, header = _header(path, sheet, max_size)
     named = [(i, str(_value(h))) for i, h in enumerate(header) if _value(h) is not None]
     columns = [name for _, name in named]
-    wkt = _find(columns, WKT_COLUMNS)
-    lon, lat = _find(columns, LON_COLUMNS), _find(columns, LAT_COLUMNS)
+    wkt = None if plain else _find(columns, WKT_COLUMNS)
+    lon, lat = (None, None) if plain else (_find(columns, LON_COLUMNS), _find(columns, LAT_COLUMNS))
     geometry_columns = {c for c in (wkt, lon, lat) if c}
 
     def records() -> Iterator[Record]:
@@ -139,7 +149,7 @@ def read_xlsx(path: Path, *, sheet: str | None = None, max_size: int = MAX_SIZE)
         finally:
             book.close()
 
-    notes = [] if geometry_columns else ["no geometry column (WKT, lon/lat or x/y) found"]
+    notes = [] if geometry_columns or plain else ["no geometry column (WKT, lon/lat or x/y) found"]
     if len(set(columns)) < len(columns):
         notes.append("repeated column names: the rightmost column's values are kept")
     return Source(path, "xlsx", None, [c for c in columns if c not in geometry_columns],
