@@ -9,16 +9,13 @@ names the import (its job id), so ``undo`` can put back what the import changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import numpy as np
-import shapely
-from shapely import wkt
 from shapely.geometry import mapping as as_geojson
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,20 +71,11 @@ class ImportReport:
 
 
 def _geometry(raw: Any, crs: geo.CrsRef, row: int) -> tuple[dict[str, Any] | None, Problem | None]:
-    """A file's geometry (WKT text or GeoJSON-like, any CRS) as lon/lat GeoJSON."""
-    if raw is None or raw == "":
-        return None, Problem("geometry", "required", {}, row)
-    try:
-        if isinstance(raw, str):
-            geom = wkt.loads(raw)
-        else:
-            coords = raw.get("coordinates")
-            if raw.get("type") == "Point" and isinstance(coords, list):
-                raw = {"type": "Point", "coordinates": [float(c) for c in coords]}
-            geom = shape(raw)
-    except (shapely.errors.ShapelyError, ValueError, TypeError, AttributeError, KeyError):
-        return None, Problem("geometry", "malformed_geometry", {"type": "WKT/GeoJSON"}, row)
-    return as_geojson(geo.to_storage(geom, crs)), None
+    """A file's geometry (WKB, WKT or GeoJSON-like, any CRS) as lon/lat GeoJSON."""
+    geoms, codes = parse_geometries([raw])
+    if codes[0] is not None:
+        return None, Problem("geometry", codes[0], {"type": "WKB/WKT/GeoJSON"}, row)
+    return as_geojson(force_2d(geo.to_storage(geoms, crs))[0]), None
 
 
 def mapped_rows(source: Source, spec_name: str, overrides: dict[str, Any] | None,
@@ -110,27 +98,39 @@ def _existing_by_external_id(session: Session, spec_name: str, external_id: str)
                                                  model.retired_at.is_(None)).limit(1))
 
 
+Tick = Callable[[int, int | None], None]  # rows done, rows expected (None when unknown)
+
+
 def import_source(session: Session, source: Source, spec_name: str, ctx: WriteContext, *,
                   crs: str | None = None, mapping: dict[str, Any] | None = None,
-                  dry_run: bool = False, skip_invalid: bool = False) -> ImportReport:
-    """Load a file's rows into a collection; nothing is stored if any row is rejected."""
+                  dry_run: bool = False, skip_invalid: bool = False, job: Job | None = None,
+                  tick: Tick | None = None) -> ImportReport:
+    """Load a file's rows into a collection; nothing is stored if any row is rejected.
+
+    The import is a job row (made here, or the queued ``job`` the scheduler runs), so its
+    id names the audit entries and ``undo`` can find them.
+    """
     spec = service.writable(spec_name)
     if not ctx.by.can_edit_assets:
         raise Forbidden("role may not edit", role=ctx.by.role)
     crs_ref = geo.parse_crs(crs or source.crs, field="crs")
-    job = Job(kind=IMPORT_KIND, status="running", created_by=ctx.by.username,
-              params={"file": source.path.name, "collection": spec.name, "crs": crs_ref.uri,
-                      "dry_run": dry_run, "skip_invalid": skip_invalid},
-              started_at=now())
-    session.add(job)
+    params = {"file": source.path.name, "collection": spec.name, "crs": crs_ref.uri,
+              "dry_run": dry_run, "skip_invalid": skip_invalid}
+    if job is None:
+        job = Job(kind=IMPORT_KIND, status="running", created_by=ctx.by.username, params=params,
+                  started_at=now())
+        session.add(job)
+    else:
+        job.params = {**(job.params or {}), **params}
     session.flush()
     report = ImportReport(job.id, spec.name, source.path.name, dry_run=dry_run)
     row_ctx = WriteContext(by=ctx.by, extent=ctx.extent, job_id=job.id, today=ctx.today)
+    rows = _ticking(mapped_rows(source, spec.name, mapping, report), source.size_hint, tick)
     if spec.children:
-        _row_by_row(session, source, spec.name, row_ctx, crs_ref, mapping, report,
+        _row_by_row(session, rows, spec.name, row_ctx, crs_ref, report,
                     dry_run=dry_run, skip_invalid=skip_invalid)
     else:
-        _batched(session, source, spec, row_ctx, crs_ref, mapping, report,
+        _batched(session, rows, spec, row_ctx, crs_ref, report,
                  dry_run=dry_run, skip_invalid=skip_invalid)
     if report.rows == 0:
         report.rejected.append(Problem("file", "no_rows", {}, None))
@@ -138,6 +138,21 @@ def import_source(session: Session, source: Source, spec_name: str, ctx: WriteCo
     job.result = report.as_dict()
     session.flush()
     return report
+
+
+Rows = Iterator[tuple[Record, dict[str, Any]]]
+
+
+def _ticking(rows: Rows, expected: int | None, tick: Tick | None, every: int = 1000) -> Rows:
+    """Pass rows through, telling ``tick`` how far along the file is every ``every`` rows."""
+    done = 0
+    for item in rows:
+        yield item
+        done += 1
+        if tick is not None and done % every == 0:
+            tick(done, expected)
+    if tick is not None:
+        tick(done, expected)
 
 
 def prepare_row(record: Record, props: dict[str, Any], crs: geo.CrsRef, seen: dict[str, int],
@@ -161,13 +176,13 @@ def prepare_row(record: Record, props: dict[str, Any], crs: geo.CrsRef, seen: di
     return {"type": "Feature", "geometry": geometry, "properties": props}
 
 
-def _row_by_row(session: Session, source: Source, spec_name: str, row_ctx: WriteContext,
-                crs_ref: geo.CrsRef, mapping: dict[str, Any] | None, report: ImportReport, *,
-                dry_run: bool, skip_invalid: bool) -> None:
+def _row_by_row(session: Session, rows: Rows, spec_name: str, row_ctx: WriteContext,
+                crs_ref: geo.CrsRef, report: ImportReport, *, dry_run: bool,
+                skip_invalid: bool) -> None:
     """Collections with nested lists go through the API's service, one row at a time."""
     seen: dict[str, int] = {}
     savepoint = session.begin_nested()
-    for record, props in mapped_rows(source, spec_name, mapping, report):
+    for record, props in rows:
         report.rows += 1
         feature = prepare_row(record, props, crs_ref, seen, report)
         if feature is None:
@@ -328,9 +343,9 @@ def _with_references(session: Session, spec: CollectionSpec, valid: list[_Valid]
     return [v for v in valid if v.row not in bad]
 
 
-def _batched(session: Session, source: Source, spec: CollectionSpec, ctx: WriteContext,
-             crs_ref: geo.CrsRef, mapping: dict[str, Any] | None, report: ImportReport, *,
-             dry_run: bool, skip_invalid: bool) -> None:
+def _batched(session: Session, rows: Rows, spec: CollectionSpec, ctx: WriteContext,
+             crs_ref: geo.CrsRef, report: ImportReport, *, dry_run: bool,
+             skip_invalid: bool) -> None:
     """One pass over the file in batches: validate a batch, then write it, in one savepoint.
 
     Divisions are found in memory and references and known external ids are looked up once
@@ -346,7 +361,7 @@ def _batched(session: Session, source: Source, spec: CollectionSpec, ctx: WriteC
     writer = _Writer(session, spec, ctx)
     savepoint = session.begin_nested()
     try:
-        for chunk in _chunks(mapped_rows(source, spec.name, mapping, report), BATCH):
+        for chunk in _chunks(rows, BATCH):
             valid = _check_chunk(session, spec, chunk, ctx, crs_ref, index, seen, report, cache)
             wanted = [v.values["external_id"] for v in valid if v.values.get("external_id")]
             known = dict(session.execute(select(model.external_id, model.id).where(

@@ -5,9 +5,10 @@ Errors print one clear line and exit non-zero (sysexits codes), never a tracebac
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -203,17 +204,22 @@ def scheduler(ctx: Context, once: bool) -> None:
 @click.option("--crs", default=None, help="CRS of the file's coordinates (EPSG:4549, GCJ-02…).")
 @click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False),
               help="JSON mapping of columns and values to the registry's fields.")
+@click.option("--points", "points_file", type=click.Path(exists=True),
+              help="Survey point table (管线点表) for a line table (管线段表) PATH.")
 @click.option("--encoding", default=None, help="Text encoding (detected when omitted).")
+@click.option("--layer", default=None, help="Layer of a GeoPackage or geodatabase.")
+@click.option("--sheet", default=None, help="Worksheet of an Excel workbook (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Validate and report only.")
 @click.option("--skip-invalid", is_flag=True, help="Store the valid rows, list the rest.")
 @click.option("--as", "username", default=None, help="Import as this user (their divisions).")
 @pass_ctx
 @clean_errors
 def import_(ctx: Context, args: tuple[str, ...], collection: str | None, crs: str | None,
-            mapping_file: str | None, encoding: str | None, dry_run: bool, skip_invalid: bool,
+            mapping_file: str | None, points_file: str | None, encoding: str | None,
+            layer: str | None, sheet: str | None, dry_run: bool, skip_invalid: bool,
             username: str | None) -> None:
     """Import PATH --into COLLECTION (all or nothing), or `import undo ID`."""
-    from inventory import importing
+    from inventory import importing, survey
     from inventory.formats import open_source
     from inventory.mapping import load_mapping_file
     from inventory.service import WriteContext
@@ -234,15 +240,54 @@ def import_(ctx: Context, args: tuple[str, ...], collection: str | None, crs: st
             return
         if len(args) != 1 or not collection:
             raise click.UsageError("usage: resilience import PATH --into COLLECTION")
-        options = {"encoding": encoding} if encoding else {}
-        source = open_source(args[0], **options)
+        options = {k: v for k, v in (("encoding", encoding), ("layer", layer),
+                                     ("sheet", sheet), ("max_size", ctx.settings.max_unpacked_bytes))
+                   if v}
         overrides = load_mapping_file(mapping_file) if mapping_file else None
-        report = importing.import_source(session, source, collection, wctx, crs=crs,
-                                         mapping=overrides, dry_run=dry_run,
-                                         skip_invalid=skip_invalid)
+        pair = None
+        if points_file:
+            pair = (open_source(args[0], **options),
+                    open_source(points_file, **{**options, "plain": True}))
+        elif collection == "pipelines" and not (layer or sheet):
+            pair = survey.find_pair(args[0], **options)
+        with _import_progress() as tick:
+            if pair is not None:
+                if collection != "pipelines":
+                    raise click.UsageError("a survey point + line pair loads --into pipelines")
+                report = survey.import_pair(session, pair[0], pair[1], wctx, crs=crs,
+                                            mapping=overrides, dry_run=dry_run,
+                                            skip_invalid=skip_invalid, tick=tick)
+            else:
+                report = importing.import_source(session, open_source(args[0], **options),
+                                                 collection, wctx, crs=crs, mapping=overrides,
+                                                 dry_run=dry_run, skip_invalid=skip_invalid,
+                                                 tick=tick)
     _print_report(report)
     if report.rejected and not report.stored:
         sys.exit(65)
+
+
+@contextlib.contextmanager
+def _import_progress() -> Iterator[Callable[[int, int | None], None] | None]:
+    """A progress bar on a terminal (rows read of about how many); nothing when piped."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=1000, label="importing", file=sys.stderr,
+                           show_percent=True, show_pos=False) as bar:
+        shown = 0
+
+        def tick(done: int, expected: int | None) -> None:
+            nonlocal shown
+            target = int(1000 * min(1.0, done / expected)) if expected else 0
+            bar.label = f"importing {done} rows"
+            if target > shown:
+                bar.update(target - shown)
+                shown = target
+            else:
+                bar.render_progress()
+
+        yield tick
 
 
 def _print_report(report: Any) -> None:
@@ -254,10 +299,73 @@ def _print_report(report: Any) -> None:
     if report.unmapped:
         click.echo(f"  columns not used: {', '.join(report.unmapped)}")
     for p in report.rejected[:200]:
-        where = f"row {p.row}" if p.row is not None else "file"
+        table = "points " if p.params.get("table") == "points" else ""
+        where = f"{table}row {p.row}" if p.row is not None else "file"
         click.echo(f"  {where}, {p.field}: {describe(p)}", err=True)
     if len(report.rejected) > 200:
         click.echo(f"  … and {len(report.rejected) - 200} more problem(s)", err=True)
+
+
+@main.command("export")
+@click.argument("collection")
+@click.option("--format", "fmt", default=None,
+              help="geojson, csv, gpkg, xlsx or shp (a zip); default from the file's extension.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="File to write (replaced only when the export succeeds).")
+@click.option("--crs", default="EPSG:4490", show_default=True,
+              help="Coordinates: EPSG:4490, EPSG:4326, a CGCS2000 zone (EPSG:4549…) or GCJ-02.")
+@click.option("--division", default=None, help="Only this division and what lies below it.")
+@click.option("--bbox", default=None, help="Only records meeting minx,miny,maxx,maxy (lon/lat).")
+@click.option("--where", "where", multiple=True, metavar="FIELD=VALUE",
+              help="Property filter (a,b for any of several codes); repeatable.")
+@click.option("--as", "username", default=None, help="Export as this user (their divisions).")
+@pass_ctx
+@clean_errors
+def export_(ctx: Context, collection: str, fmt: str | None, output: str, crs: str,
+            division: str | None, bbox: str | None, where: tuple[str, ...],
+            username: str | None) -> None:
+    """Export COLLECTION to a GeoJSON, CSV, GeoPackage, XLSX or zipped Shapefile file."""
+    import contextlib
+
+    from inventory import exporting
+    from resilience import accounts
+    from resilience.db import unit_of_work
+
+    filters: dict[str, list[str]] = {}
+    for item in where:
+        field, sep, value = item.partition("=")
+        if not sep or not field.strip():
+            raise click.UsageError(f"--where takes FIELD=VALUE, not {item!r}")
+        filters.setdefault(field.strip(), []).append(value)
+    fmt = fmt or exporting.format_for(output)
+    if fmt is None:
+        raise click.UsageError("give --format (geojson, csv, gpkg, xlsx, shp) or an -o file "
+                               "ending in one of .geojson .csv .gpkg .xlsx .zip")
+    ctx.require_schema()
+    with unit_of_work(ctx.sessions()) as session, contextlib.ExitStack() as bars:
+        principal = (accounts.principal_of(accounts.get_user(session, username)) if username
+                     else accounts.Principal(0, "cli", "admin", ()))
+        plan = exporting.plan(collection, fmt, crs=crs, division=division, bbox=bbox,
+                              filters=filters, by=principal)
+        progress = _export_progress(bars, plan.spec.name) if sys.stderr.isatty() else None
+        report = exporting.write(session, plan, output, progress=progress)
+    inside = f" ({', '.join(report.files)})" if report.files else ""
+    click.echo(f"exported {report.records} {report.collection} record(s) to {report.path}"
+               f"{inside}: {plan.format.title}, coordinates {report.crs}, {report.seconds:.1f} s")
+
+
+def _export_progress(bars: Any, label: str) -> Callable[[int, int], None]:
+    """A progress bar on the terminal, made when the first page tells the total."""
+    bar: Any = None
+
+    def show(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = bars.enter_context(click.progressbar(length=max(total, 1), label=label,
+                                                       file=sys.stderr, show_pos=True))
+        bar.update(done - bar.pos)
+
+    return show
 
 
 @main.group()

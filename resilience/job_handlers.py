@@ -14,3 +14,11 @@ def noop(session: Session, job: Job, progress: Progress) -> dict[str, Any]:
     """A job that does nothing: lets operators and tests check the scheduler end to end."""
     progress(0.5, "halfway")
     return {"echo": job.params}
+
+
+@handler("import")
+def import_file(session: Session, job: Job, progress: Progress) -> dict[str, Any]:
+    """An uploaded file loaded into the registry (see ``inventory.import_jobs``)."""
+    from inventory import import_jobs
+
+    return import_jobs.run(session, job, progress)

@@ -37,6 +37,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "too_many_vertices": ("has more than {max} vertices", "顶点数超过 {max}"),
     "non_finite_coordinates": ("has coordinates that are not finite numbers", "坐标含非有限数值"),
     "invalid_geometry": ("is not valid: {reason}", "几何无效：{reason}"),
+    "point_not_found": ("point '{value}' is in neither the point table nor the registry",
+                        "点号“{value}”既不在管线点表中，也不在库中"),
+    "duplicate_segment": ("the segment {start} → {end} is already on row {first}",
+                          "管段 {start} → {end} 与第 {first} 行重复"),
+    "reversed_segment": ("the segment {start} → {end} repeats row {first} reversed",
+                         "管段 {start} → {end} 与第 {first} 行方向相反而重复"),
+    "depth_inconsistent": ("point {point} has depths {depths} on the segments that meet there "
+                           "(more than {tolerance} m apart)",
+                           "点 {point} 在相连管段上的埋深为 {depths}（相差超过 {tolerance} 米）"),
+    "not_a_line_table": ("'{value}' is not a line table: it needs start and end point numbers "
+                         "({allowed})", "“{value}”不是管线段表：需要起点点号和终点点号（{allowed}）"),
+    "not_a_point_table": ("'{value}' is not a point table: it needs point numbers and X/Y "
+                          "({allowed})", "“{value}”不是管线点表：需要物探点号和 X/Y 坐标（{allowed}）"),
+    "upload_removed": ("the file of import {value} has been removed", "导入 {value} 的文件已删除"),
+    "not_yours": ("import {value} was made by someone else", "导入 {value} 由他人发起"),
     "outside_city": ("lies outside the city's extent {extent}", "超出城市范围 {extent}"),
     "outside_divisions": ("lies in no division of the registry", "不在任何已登记的行政区划内"),
     "subcategory_mismatch": ("'{value}' is not a sub-category of '{category}'",

@@ -30,6 +30,10 @@ class Settings:
     # The city's 3-degree Gauss-Krüger zone (CGCS2000, no zone prefix), DOMAIN.md §9.
     local_crs: int = 4549
     max_body_bytes: int = 16 * 1024 * 1024
+    # Uploaded survey files (imports): larger than an API body, still bounded; a zip may
+    # unpack to at most ``max_unpacked_bytes``.
+    max_upload_bytes: int = 1024 * 1024 * 1024
+    max_unpacked_bytes: int = 2 * 1024 * 1024 * 1024
     token_days: int = 90
     default_locale: str = "zh_CN"
     page_limit_default: int = 100
@@ -54,6 +58,9 @@ class Settings:
             "city_code": env.get("RESILIENCE_CITY_CODE", cls.city_code),
             "local_crs": int(env.get("RESILIENCE_LOCAL_CRS", cls.local_crs)),
             "max_body_bytes": int(env.get("RESILIENCE_MAX_BODY_BYTES", cls.max_body_bytes)),
+            "max_upload_bytes": int(env.get("RESILIENCE_MAX_UPLOAD_BYTES", cls.max_upload_bytes)),
+            "max_unpacked_bytes": int(env.get("RESILIENCE_MAX_UNPACKED_BYTES",
+                                              cls.max_unpacked_bytes)),
             "token_days": int(env.get("RESILIENCE_TOKEN_DAYS", cls.token_days)),
             "default_locale": env.get("RESILIENCE_DEFAULT_LOCALE", cls.default_locale),
             "basemap_url": env.get("RESILIENCE_BASEMAP_URL", ""),
