@@ -125,6 +125,13 @@ def import_source(session: Session, source: Source, spec_name: str, ctx: WriteCo
     session.flush()
     report = ImportReport(job.id, spec.name, source.path.name, dry_run=dry_run)
     row_ctx = WriteContext(by=ctx.by, extent=ctx.extent, job_id=job.id, today=ctx.today)
+    missing = missing_columns(spec, source, mapping)
+    if missing:  # one problem per absent column beats the same problem on every row
+        report.rejected.extend(missing)
+        job.status, job.finished_at, job.progress = DONE, now(), 1.0
+        job.result = report.as_dict()
+        session.flush()
+        return report
     rows = _ticking(mapped_rows(source, spec.name, mapping, report), source.size_hint, tick)
     if spec.children:
         _row_by_row(session, rows, spec.name, row_ctx, crs_ref, report,
@@ -138,6 +145,17 @@ def import_source(session: Session, source: Source, spec_name: str, ctx: WriteCo
     job.result = report.as_dict()
     session.flush()
     return report
+
+
+def missing_columns(spec: CollectionSpec, source: Source, mapping: dict[str, Any] | None
+                    ) -> list[Problem]:
+    """Required fields no column of a table provides (files with fixed columns only)."""
+    if not source.columns:
+        return []  # GeoJSON: each feature names its own properties
+    mapped = set(build(spec, source.columns, mapping).columns.values())
+    return [Problem("file", "missing_column", {"value": f.name, "label": f.zh}, None)
+            for f in spec.fields
+            if f.required and not f.readonly and f.default is None and f.name not in mapped]
 
 
 Rows = Iterator[tuple[Record, dict[str, Any]]]
@@ -434,12 +452,12 @@ def undo(session: Session, import_id: int, ctx: WriteContext) -> dict[str, int]:
     if (job.result or {}).get("undone"):
         raise InvalidInput("already undone", [Problem("import_id", "already_undone",
                                                       {"value": import_id})])
-    spec_name = job.params["collection"]
-    spec = service.writable(spec_name)
-    entries = [e for e in audit.entries_of_job(session, import_id) if e.collection == spec_name]
+    entries = audit.entries_of_job(session, import_id)  # a survey pair touches two collections
     undo_ctx = WriteContext(by=ctx.by, extent=None, today=ctx.today)
     retired = restored = 0
     for entry in reversed(entries):
+        spec_name = entry.collection
+        spec = service.writable(spec_name)
         obj = session.get(spec.model, entry.record_id)
         if obj is None:
             continue

@@ -37,6 +37,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "too_many_vertices": ("has more than {max} vertices", "顶点数超过 {max}"),
     "non_finite_coordinates": ("has coordinates that are not finite numbers", "坐标含非有限数值"),
     "invalid_geometry": ("is not valid: {reason}", "几何无效：{reason}"),
+    "missing_column": ("the file has no column for the required field {value} ({label})",
+                       "文件缺少必填字段 {value}（{label}）对应的列"),
     "point_not_found": ("point '{value}' is in neither the point table nor the registry",
                         "点号“{value}”既不在管线点表中，也不在库中"),
     "duplicate_segment": ("the segment {start} → {end} is already on row {first}",

@@ -30,6 +30,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from resilience.model import SRID
@@ -149,15 +150,19 @@ def insert_many(bind: Session | Connection, table: Table, rows: list[dict[str, A
     json_at = [i for i, c in enumerate(columns) if c in json_columns]
     geom_at = columns.index(geom_column) if geom_column is not None else None
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for i, row in enumerate(rows):
-            values = [row[c] for c in columns]
-            for j in json_at:
-                if values[j] is not None:
-                    values[j] = dumps(values[j])
-            if geom_at is not None and ewkb is not None:
-                values[geom_at] = ewkb[i]
-            copy.write_row(values)
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for i, row in enumerate(rows):
+                values = [row[c] for c in columns]
+                for j in json_at:
+                    if values[j] is not None:
+                        values[j] = dumps(values[j])
+                if geom_at is not None and ewkb is not None:
+                    values[geom_at] = ewkb[i]
+                copy.write_row(values)
+    except raw.Error as error:  # the same error type as every other statement raises
+        raise DBAPIError.instance(statement, None, error, type(raw).Error) from error
 
 
 def length_m(dialect: str, geom: Column[Any]) -> ColumnElement[float]:

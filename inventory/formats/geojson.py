@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import ijson
 
@@ -21,11 +22,24 @@ def _declared_crs(path: Path) -> str | None:
                 if prefix == "crs.properties.name" and event == "string":
                     return str(value)
                 if prefix == "features" and event == "start_array":
-                    return None
+                    return _trailing_crs(f)
         except ijson.JSONError as error:
             raise InvalidInput("not JSON", [Problem("file", "invalid_json",
                                                     {"reason": str(error)[:120]})]) from error
     return None
+
+
+_CRS_MEMBER = re.compile(rb'"crs"\s*:\s*\{.*?"name"\s*:\s*"([^"]+)"', re.S)
+
+
+def _trailing_crs(f: BinaryIO) -> str | None:
+    """A ``crs`` member written after the features: looked for in the file's last 64 KiB."""
+    f.seek(0, 2)
+    f.seek(max(0, f.tell() - 65536))
+    tail = f.read()
+    end = tail.rfind(b"]")  # the features array closes before a trailing member
+    match = _CRS_MEMBER.search(tail[end:] if end >= 0 else tail)
+    return match.group(1).decode("utf-8", "replace") if match else None
 
 
 def _is_sequence(path: Path) -> bool:

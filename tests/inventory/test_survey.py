@@ -171,3 +171,23 @@ def test_point_tables_are_recognised_by_their_columns(header: list[str]) -> None
     assert survey.is_point_table(header)
     assert not survey.is_line_table(header)
     assert survey.is_line_table(["起点点号", "终点点号", "管径"])
+
+
+def test_undoing_a_survey_import_retires_its_points_and_segments(
+        session: Session, tmp_path: Path) -> None:
+    from inventory import importing
+
+    def live() -> tuple[int, int]:
+        return (session.scalar(select(func.count()).select_from(NetworkPoint)
+                               .where(NetworkPoint.retired_at.is_(None))),
+                session.scalar(select(func.count()).select_from(Pipeline)
+                               .where(Pipeline.retired_at.is_(None))))
+
+    before = live()
+    report = survey.import_pair(
+        session, open_source(write_csv(tmp_path / "l.csv", LINE_HEADER, LINES)),
+        open_source(write_csv(tmp_path / "p.csv", POINT_HEADER, POINTS), plain=True),
+        ctx(session), crs="EPSG:4549")
+    assert live() == (before[0] + 4, before[1] + 3)
+    done = importing.undo(session, report.import_id, ctx(session))
+    assert done == {"retired": 7, "restored": 0} and live() == before
