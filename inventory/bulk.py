@@ -6,6 +6,7 @@ batch instead of once per row is what keeps a 100k-row file within seconds.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -79,6 +80,24 @@ def geodesic_lengths(geoms: np.ndarray) -> np.ndarray:
     _, _, dist = _geod.inv(coords[:-1, 0][same], coords[:-1, 1][same],
                            coords[1:, 0][same], coords[1:, 1][same])
     return np.round(np.abs(np.bincount(index[1:][same], weights=dist, minlength=n)), 3)
+
+
+def geojson_dicts(geoms: np.ndarray) -> list[dict[str, Any]]:
+    """GeoJSON geometry objects for a batch (points and lines from one coordinate array)."""
+    out: list[dict[str, Any]] = [{}] * len(geoms)
+    types = shapely.get_type_id(geoms)
+    simple = np.flatnonzero((types == 0) | (types == 1))
+    if len(simple):
+        coords, index = shapely.get_coordinates(geoms[simple], return_index=True)
+        cuts = np.flatnonzero(np.diff(index)) + 1
+        for i, part in zip(simple.tolist(), np.split(coords, cuts), strict=True):
+            if types[i] == 0:
+                out[i] = {"type": "Point", "coordinates": part[0].tolist()}
+            else:
+                out[i] = {"type": "LineString", "coordinates": part.tolist()}
+    for i in np.flatnonzero(~((types == 0) | (types == 1))).tolist():
+        out[i] = json.loads(shapely.to_geojson(geoms[i]))
+    return out
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:

@@ -15,14 +15,16 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import shapely
+from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping as as_geojson
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select
+from sqlalchemy import LargeBinary, bindparam, select
 from sqlalchemy.orm import Session
 
 from inventory import repository, service
 from inventory.assets import CollectionSpec
-from inventory.bulk import force_2d, geodesic_lengths, insert_rows, parse_geometries
+from inventory.bulk import force_2d, geodesic_lengths, geojson_dicts, insert_rows, parse_geometries
 from inventory.formats import Record, Source
 from inventory.mapping import Mapping, build
 from inventory.service import WriteContext
@@ -33,7 +35,7 @@ from resilience.divisions import DivisionIndex, choose
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, ResilienceError
 from resilience.jobs import DONE, Job
 from resilience.model import SRID, now
-from resilience.spatial import insert_many
+from resilience.spatial import dialect_of, from_wkb, insert_many
 
 IMPORT_KIND = "import"
 
@@ -48,6 +50,7 @@ class ImportReport:
     rows: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0  # of ``updated``: rows that matched the registry already
     rejected: list[Problem] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -63,6 +66,7 @@ class ImportReport:
         return {
             "import_id": self.import_id, "collection": self.collection, "file": self.file,
             "rows": self.rows, "created": self.created, "updated": self.updated,
+            "unchanged": self.unchanged,
             "rejected_rows": self.rejected_rows, "dry_run": self.dry_run, "stored": self.stored,
             "unmapped_columns": self.unmapped,
             "rejected": [{"row": p.row, "field": p.field, "code": p.code, "params": p.params}
@@ -84,10 +88,11 @@ def mapped_rows(source: Source, spec_name: str, overrides: dict[str, Any] | None
     spec = service.collection(spec_name)
     cache: dict[tuple[str, ...], Mapping] = {}
     for record in source.records():
-        keys = tuple(k for k in record.properties if not k.startswith("__"))
+        keys = tuple(record.properties)
         mapping = cache.get(keys)
         if mapping is None:
-            mapping = cache[keys] = build(spec, list(keys), overrides)
+            mapping = cache[keys] = build(spec, [k for k in keys if not k.startswith("__")],
+                                          overrides)
             report.unmapped = sorted(set(report.unmapped) | set(mapping.unmapped))
         yield record, mapping.apply(record.properties)
 
@@ -390,10 +395,7 @@ def _batched(session: Session, rows: Rows, spec: CollectionSpec, ctx: WriteConte
             report.created += len(valid) - len(updates)
             if dry_run or (report.rejected and not skip_invalid):
                 continue
-            for v in updates:
-                feature = {"type": "Feature", "geometry": as_geojson(v.geom), "properties": v.props}
-                service.replace(session, spec.name, known[v.values["external_id"]], feature, ctx,
-                                expected_version=None)
+            report.unchanged += writer.update(updates, known)
             writer.create([v for v in valid if v.values.get("external_id") not in known])
     except BaseException:
         savepoint.rollback()
@@ -422,6 +424,7 @@ class _Writer:
         geoms = np.array([v.geom for v in valid], dtype=object)
         lengths = geodesic_lengths(geoms).tolist() if self.lengths else None
         rows, afters = [], []
+        shapes = geojson_dicts(geoms)
         for i, v in enumerate(valid):
             values = dict(v.values)
             values["division_code"] = v.division
@@ -431,7 +434,7 @@ class _Writer:
                 values.update(service.derived_values(self.spec, values, v.geom))
             row = {k: values.get(k) for k in self.columns if k in values}
             after = {k: (x.isoformat() if isinstance(x, date) else x) for k, x in row.items()}
-            after["geometry"] = as_geojson(v.geom)
+            after["geometry"] = shapes[i]
             row.update(geom=v.geom, version=1, created_at=stamp, updated_at=stamp, created_by=by,
                        updated_by=by)
             rows.append(row)
@@ -442,6 +445,60 @@ class _Writer:
              "record_id": rid, "division_code": row["division_code"], "before": None,
              "after": after, "reason": None, "job_id": self.ctx.job_id}
             for rid, row, after in zip(ids, rows, afters, strict=True)])
+
+
+    def update(self, valid: list[_Valid], known: dict[str, int]) -> int:
+        """Rows whose external id is in the registry: the columns the file gives are merged.
+
+        Rows that would not change are left alone (a re-delivery is mostly the same data);
+        the others are updated with one executemany per set of columns, each with an audit
+        entry holding before and after. Returns how many rows were unchanged.
+        """
+        if not valid:
+            return 0
+        model, stamp, by = self.spec.model, now(), self.ctx.by.username
+        current = {o.id: o for o in self.session.scalars(
+            select(model).where(model.id.in_([known[v.values["external_id"]] for v in valid])))}
+        geoms = np.array([v.geom for v in valid], dtype=object)
+        lengths = geodesic_lengths(geoms).tolist() if self.lengths else None
+        shapes, wkb = geojson_dicts(geoms), shapely.to_wkb(geoms, output_dimension=2).tolist()
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        audits: list[dict[str, Any]] = []
+        unchanged = 0
+        for i, v in enumerate(valid):
+            obj = current[known[v.values["external_id"]]]
+            new = {k: v.values.get(k) for k in v.props if k in self.columns}
+            new["division_code"] = v.division
+            if lengths is not None:
+                new["length_m"] = lengths[i]
+            same_place = shapely.equals_exact(to_shape(obj.geom), v.geom, tolerance=1e-9)
+            if same_place and all(getattr(obj, k) == x for k, x in new.items()):
+                unchanged += 1
+                continue
+            before = service.snapshot(self.spec, obj)
+            after = {**before, **{k: (x.isoformat() if isinstance(x, date) else x)
+                                  for k, x in new.items()},
+                     "geometry": shapes[i], "version": obj.version + 1, "updated_by": by}
+            groups.setdefault(tuple(sorted(new)), []).append(
+                {"_id": obj.id, "_version": obj.version, "_wkb": wkb[i],
+                 **{"v_" + k: x for k, x in new.items()}})
+            audits.append({"at": stamp, "actor": by, "action": "update",
+                           "collection": self.spec.name, "record_id": obj.id,
+                           "division_code": v.division, "before": before, "after": after,
+                           "reason": None, "job_id": self.ctx.job_id})
+        for obj in current.values():
+            self.session.expunge(obj)  # updated below without the ORM: drop the stale copies
+        t = self.table
+        for keys, rows in groups.items():
+            self.session.execute(
+                t.update().where(t.c.id == bindparam("_id"), t.c.version == bindparam("_version"))
+                .values({**{k: bindparam("v_" + k, type_=t.c[k].type) for k in keys},
+                         "geom": from_wkb(dialect_of(self.session),
+                                          bindparam("_wkb", type_=LargeBinary)),
+                         "version": t.c.version + 1, "updated_at": stamp, "updated_by": by}),
+                rows)
+        insert_many(self.session, AuditEntry.__table__, audits)
+        return unchanged
 
 
 def undo(session: Session, import_id: int, ctx: WriteContext) -> dict[str, int]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from inventory import Pipeline, importing
 from inventory.formats import open_source
 from inventory.service import WriteContext
-from resilience import accounts, geo
+from resilience import accounts, audit, geo
 from resilience.errors import Forbidden
 
 EXTENT = (118.3, 29.1, 120.8, 30.6)
@@ -113,6 +113,23 @@ def test_external_ids_update_and_undo_restores(session: Session, tmp_path: Path)
     assert (u1.material, u1.diameter_mm) == ("ductile_iron", 300)
     u2 = session.scalar(select(Pipeline).where(Pipeline.external_id == "U-2"))
     assert u2.retired_at is not None
+
+
+def test_a_redelivery_changes_only_what_changed(session: Session, tmp_path: Path) -> None:
+    rows = [f"RD-{i},给水,配水,球墨铸铁,300,1.2,2005,{line(120.08 + i * 0.002)}" for i in range(3)]
+    importing.import_source(session, open_source(write(tmp_path, rows, "a.csv")), "pipelines",
+                            ctx(session))
+    rows[1] = rows[1].replace(",300,", ",500,")
+    again = importing.import_source(session, open_source(write(tmp_path, rows, "b.csv")),
+                                    "pipelines", ctx(session))
+    assert (again.created, again.updated, again.unchanged) == (0, 3, 2)
+    pipes = session.scalars(select(Pipeline).where(Pipeline.external_id.like("RD-%"))
+                            .order_by(Pipeline.external_id)).all()
+    assert [(p.diameter_mm, p.version, p.remarks) for p in pipes] == [
+        (300, 1, None), (500, 2, None), (300, 1, None)]
+    entries = audit.entries_of_job(session, again.import_id)
+    assert [(e.action, e.after["diameter_mm"], e.before["diameter_mm"]) for e in entries] == [
+        ("update", 500, 300)]
 
 
 def test_rows_outside_the_users_divisions_are_rejected(session: Session,

@@ -12,6 +12,7 @@ from wtforms import ValidationError
 
 from inventory import COLLECTIONS, CollectionSpec, service
 from inventory import repository as repo
+from inventory.exporting import FORMATS as EXPORT_FORMATS
 from inventory.validation import coerce
 from resilience import audit, geo
 from resilience.accounts import SYSTEM, Principal
@@ -110,6 +111,9 @@ def _collection_doc(spec: CollectionSpec, base: str, lang: str) -> dict[str, Any
             _link(f"{base}/api/collections/{spec.name}/items", "items", GEOJSON),
             _link(f"{base}/api/collections/{spec.name}/queryables", "queryables",
                   "application/schema+json"),
+            # OGC API's "enclosure": the whole collection as one download, in each format.
+            *(_link(f"{base}/api/collections/{spec.name}/export?format={f.name}", "enclosure",
+                    f.media_type, f.title) for f in EXPORT_FORMATS.values()),
         ],
     }
 

@@ -1,4 +1,7 @@
-"""Pages: sign in and out, the language switch, the registry map. Thin: the domain does the work."""
+"""Pages: sign in and out, the language switch, the registry map, imports and exports.
+
+Thin: the domain and the JSON API do the work.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from inventory import COLLECTIONS
 from resilience import accounts
+from resilience.errors import Forbidden
 from web import maps
 from web.extensions import LOCALES, csrf, select_locale
 from web.session import current_principal, db, login, logout, settings
@@ -130,3 +135,97 @@ def _view_bounds() -> tuple[float, float, float, float] | None:
     box = repository.extent(db(), collection("pipelines"), principal)
     _BOUNDS[key] = (time.monotonic() + 300, box)
     return box
+
+
+# --- imports and exports -------------------------------------------------------------------
+
+IMPORT_ACCEPT = ".csv,.xlsx,.xlsm,.geojson,.json,.geojsonl,.gpkg,.zip,.shp"
+POINTS_ACCEPT = ".csv,.xlsx,.xlsm,.zip,.shp,.gpkg"
+EXPORT_FORMATS = (("geojson", "GeoJSON"), ("csv", "CSV"), ("gpkg", "GeoPackage"),
+                  ("xlsx", "XLSX"), ("shp", "Shapefile (zip)"))
+EXPORT_CRS = ("EPSG:4490", "EPSG:4326", "EPSG:4549", "GCJ-02")
+
+
+def _import_crs() -> list[tuple[str, str]]:
+    """The CRS a survey file may be in; empty means the file says (or lon/lat CGCS2000)."""
+    return [
+        ("", _("From the file")),
+        ("EPSG:4490", _("EPSG:4490 (CGCS2000 longitude/latitude)")),
+        ("EPSG:4326", _("EPSG:4326 (WGS 84 longitude/latitude)")),
+        ("EPSG:3857", _("EPSG:3857 (Web Mercator)")),
+        ("EPSG:4549", _("EPSG:4549 (CGCS2000 Gauss-Krüger, CM 120°E)")),
+        ("EPSG:4528", _("EPSG:4528 (CGCS2000 Gauss-Krüger zone 40, with prefix)")),
+        ("GCJ-02", _("GCJ-02 (Mars coordinates, Amap/Tencent)")),
+        ("BD-09", _("BD-09 (Baidu)")),
+    ]
+
+
+def _import_labels(locale: str) -> dict[str, Any]:
+    """What imports.js shows, in the page's language ({name} placeholders filled there)."""
+    return {
+        "locale": "zh-CN" if locale == "zh_CN" else "en",
+        "fields": {s.name: {f.name: f.label(locale) for f in s.fields}
+                   for s in COLLECTIONS.values()},
+        "titles": {s.name: s.title(locale) for s in COLLECTIONS.values()},
+        "text": {
+            "uploading": _("Uploading… {pct}%"),
+            "uploaded": _("Uploaded; checking the file…"),
+            "queued": _("Queued; waiting for the import worker…"),
+            "running_rows": _("Importing… {rows} rows read"),
+            "running_pct": _("Importing… {pct}%"),
+            "summary": _("{rows} rows; created {created}, updated {updated}; "
+                         "{rejected} rows rejected; {state}"),
+            "state_stored": _("stored"),
+            "state_not_stored": _("not stored"),
+            "state_dry_run": _("checked only, not stored"),
+            "state_undone": _("undone"),
+            "unmapped": _("Columns not used:"),
+            "unmapped_none": _("Every column was used."),
+            "rejected_more": _("The first {shown} of {total} problems are listed; "
+                               "download the rejected rows for all of them."),
+            "rejected_csv": _("Rejected rows (CSV)"),
+            "rejected_xlsx": _("Rejected rows (XLSX)"),
+            "failed": _("The import failed."),
+            "network": _("The server could not be reached; nothing was changed."),
+            "http": _("The server answered {status}."),
+            "no_imports": _("No imports yet."),
+            "undo": _("Undo"),
+            "undo_confirm": _("Undo import {id} ({file})? Records it created are retired, "
+                              "records it changed are restored."),
+            "undone": _("Import {id} undone: {retired} retired, {restored} restored."),
+            "geometry": _("Geometry"),
+            "choose_file": _("Choose a file to import."),
+            "points_row": _("point table row {row}"),
+            "status": {
+                "queued": _("queued"), "running": _("running"), "failed": _("failed"),
+                "stored": _("stored"), "not_stored": _("not stored"),
+                "dry_run": _("checked only"), "undone": _("undone"),
+            },
+        },
+    }
+
+
+@bp.get("/imports")
+def imports_page() -> Any:
+    """Upload survey files, follow and undo imports, download collections."""
+    needed = _require_login()
+    if needed is not None:
+        return needed
+    principal = current_principal()
+    assert principal is not None
+    if not principal.can_edit_assets:
+        raise Forbidden("role may not import", role=principal.role)
+    locale = select_locale()
+    collections = [(s.name, s.title(locale)) for s in COLLECTIONS.values()
+                   if not s.readonly_collection]
+    return render_template(
+        "imports.html",
+        collections=collections,
+        import_accept=IMPORT_ACCEPT,
+        points_accept=POINTS_ACCEPT,
+        import_crs=_import_crs(),
+        export_formats=EXPORT_FORMATS,
+        export_crs=EXPORT_CRS,
+        division_hint=principal.prefixes[0] if principal.prefixes else "",
+        labels=_import_labels(locale),
+    )
