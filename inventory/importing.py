@@ -512,17 +512,20 @@ def undo(session: Session, import_id: int, ctx: WriteContext) -> dict[str, int]:
     entries = audit.entries_of_job(session, import_id)  # a survey pair touches two collections
     undo_ctx = WriteContext(by=ctx.by, extent=None, today=ctx.today)
     retired = restored = 0
+    created: dict[str, list[int]] = {}
+    for entry in reversed(entries):
+        if entry.action == "create":
+            created.setdefault(entry.collection, []).append(entry.record_id)
+    for spec_name, ids in created.items():  # segments before the points they join
+        retired += service.retire_many(session, spec_name, ids, undo_ctx,
+                                       reason=f"import {import_id} undone")
     for entry in reversed(entries):
         spec_name = entry.collection
         spec = service.writable(spec_name)
-        obj = session.get(spec.model, entry.record_id)
-        if obj is None:
-            continue
-        if entry.action == "create" and obj.retired_at is None:
-            service.retire(session, spec_name, obj.id, undo_ctx,
-                           reason=f"import {import_id} undone")
-            retired += 1
-        elif entry.action == "update" and entry.before:
+        if entry.action == "update" and entry.before:
+            obj = session.get(spec.model, entry.record_id)
+            if obj is None:
+                continue
             before = dict(entry.before)
             geometry = before.pop("geometry")
             props = {k: v for k, v in before.items()

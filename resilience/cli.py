@@ -300,8 +300,8 @@ def _print_report(report: Any) -> None:
         click.echo(f"  columns not used: {', '.join(report.unmapped)}")
     for p in report.rejected[:200]:
         table = "points " if p.params.get("table") == "points" else ""
-        where = f"{table}row {p.row}" if p.row is not None else "file"
-        click.echo(f"  {where}, {p.field}: {describe(p)}", err=True)
+        where = f"{table}row {p.row}, " if p.row is not None else ""
+        click.echo(f"  {where}{p.field}: {describe(p)}", err=True)
     if len(report.rejected) > 200:
         click.echo(f"  … and {len(report.rejected) - 200} more problem(s)", err=True)
 

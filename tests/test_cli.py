@@ -69,6 +69,9 @@ def test_import_and_undo_from_the_command_line(fresh: str, tmp_path: Path) -> No
     good = tmp_path / "good.csv"
     good.write_bytes("编号,管线类型,管径,经度,纬度\nCLI-1,RQ,160,120.0801,30.2801\n".encode("gbk"))
     out = run(["import", str(good), "--into", "network-points"], fresh, tmp_path)
+    assert out.returncode == 65 and "no column for the required field kind" in out.stderr
+    good.write_bytes("编号,特征,管线类型,经度,纬度\nCLI-0,,RQ,120.0801,30.2801\n".encode("gbk"))
+    out = run(["import", str(good), "--into", "network-points"], fresh, tmp_path)
     assert out.returncode == 65 and "row 2, kind" in out.stderr  # points need a kind
     good.write_bytes("编号,特征,管线类型,经度,纬度\nCLI-1,阀门,RQ,120.0801,30.2801\n".encode("gbk"))
     ok = run(["import", str(good), "--into", "network-points"], fresh, tmp_path)
