@@ -1,0 +1,73 @@
+"""Downloads of a collection as GeoJSON, CSV, GeoPackage, XLSX or zipped Shapefile: a thin adapter.
+
+GeoJSON and CSV are streamed as they are written; the formats that need a finished file
+(GeoPackage, XLSX, the Shapefile zip) are written to a scratch file first and sent from it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Blueprint, Response, request, send_file, stream_with_context
+
+from inventory import exporting
+from resilience.errors import InvalidInput
+from web.errors import BadRequest
+from web.session import db, require_principal
+
+bp = Blueprint("exports", __name__)
+
+OPTIONS = ("format", "crs", "division", "bbox")
+
+
+def attachment(ascii_name: str, name: str) -> str:
+    """``Content-Disposition`` with an ASCII fallback and the UTF-8 name (RFC 6266, RFC 5987)."""
+    fallback = ascii_name.replace("\\", "_").replace('"', "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _names(plan: exporting.Plan) -> tuple[str, str]:
+    """``pipelines-330106-20261125.gpkg`` and ``管线段-330106-20261125.gpkg``."""
+    parts = [plan.query.division] if plan.query.division else []
+    parts.append(date.today().strftime("%Y%m%d"))
+    tail = "-" + "-".join(parts) + plan.format.extension
+    return plan.spec.name + tail, plan.spec.zh + tail
+
+
+@bp.get("/api/collections/<name>/export")
+def export(name: str) -> Response:
+    """The records the caller sees, filtered like items, as a file in a format and CRS."""
+    principal = require_principal()
+    args = request.args
+    filters = {key: args.getlist(key) for key in args if key not in OPTIONS}
+    try:
+        plan = exporting.plan(name, args.get("format", "geojson"), crs=args.get("crs"),
+                              division=args.get("division"), bbox=args.get("bbox"),
+                              filters=filters, by=principal)
+    except BadRequest:
+        raise
+    except InvalidInput as error:  # query parameters the API cannot use: 400, as for items
+        raise BadRequest(error.message, error.problems) from error
+    ascii_name, utf8_name = _names(plan)
+    headers = {"Content-Disposition": attachment(ascii_name, utf8_name),
+               "Cache-Control": "no-store", "Content-Crs": f"<{plan.crs.uri}>"}
+    session = db()
+    if plan.format.streamable:
+        chunks = exporting.stream(session, plan)
+        return Response(stream_with_context(chunks), content_type=plan.format.media_type,
+                        headers=headers)
+    scratch = Path(tempfile.mkdtemp(prefix="resilience-export-"))
+    try:
+        path = scratch / ascii_name
+        exporting.write(session, plan, path)
+        handle = path.open("rb")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # the open handle keeps the data readable
+    resp = send_file(handle, mimetype=plan.format.media_type, conditional=False, etag=False,
+                     max_age=0)
+    resp.headers.update(headers)
+    return resp
