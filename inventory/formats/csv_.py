@@ -55,7 +55,7 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
             for number, values in enumerate(rows, start=2):  # row 1 is the header
                 if not any(v.strip() for v in values):
                     continue
-                item = dict(zip(columns, (v.strip() for v in values), strict=False))
+                item = dict(zip(columns, (v.strip() or None for v in values), strict=False))
                 geometry: object = None
                 if wkt and item.get(wkt):
                     geometry = item[wkt]

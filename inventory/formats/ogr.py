@@ -332,11 +332,55 @@ def _open(path: Path, layer: str | None, encoding: str | None, max_size: int) ->
     try:
         if not found:  # an empty GeoPackage or geodatabase
             raise InvalidInput("no layer", [Problem("file", "no_rows", {})])
+        family = _family(found) if layer is None else []
+        if family:
+            return _joined(path, [_source(path, f, encoding, None) for f in family], unpacked)
         return _source(path, _choose(found, layer), encoding, unpacked)
     except BaseException:
         if unpacked is not None:
             unpacked.close()
         raise
+
+
+def _family(found: list[_Layer]) -> list[_Layer]:
+    """Shapefiles that are one table split by geometry type (points and polygons of shelters).
+
+    A Shapefile holds one geometry type, so a collection that mixes types arrives as several
+    files with the same columns; they are read as one table. Anything else is not a family.
+    """
+    if len(found) < 2 or any(f.format != "shapefile" for f in found):
+        return []
+    try:
+        infos = [pyogrio.read_info(f.dataset, layer=f.name) for f in found]
+    except _GDAL_ERRORS:
+        return []
+    fields = {tuple(sorted(str(n) for n in info["fields"])) for info in infos}
+    crs = {info["crs"] for info in infos}
+    if len(fields) != 1 or len(crs) != 1 or any(i["geometry_type"] is None for i in infos):
+        return []
+    return found
+
+
+def _joined(path: Path, sources: list[Source], unpacked: Unpacked | None) -> Source:
+    """Several layers read as one table, rows numbered on from one layer to the next."""
+
+    def records() -> Iterator[Record]:
+        _ = unpacked  # the unpacked files stay while an iteration is alive
+        number = 0
+        for source in sources:
+            for record in source.records():
+                number += 1
+                yield Record(number, record.properties, record.geometry)
+
+    hints = [s.size_hint for s in sources]
+    first = sources[0]
+    notes = ["layers read as one table, rows numbered on: "
+             + ", ".join(n for s in sources for n in s.notes)]
+    joined = Source(path, first.format, first.crs, first.columns, records, notes,
+                    size_hint=sum(h for h in hints if h) if all(hints) else None)
+    if unpacked is not None:
+        _keep(joined, unpacked)
+    return joined
 
 
 @reader("gpkg", ".gpkg")
