@@ -1,0 +1,131 @@
+"""Imports over HTTP on both databases: inline and queued runs, reports, rejected rows, undo."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import openpyxl
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from inventory import Pipeline, import_jobs
+from resilience import jobs
+
+HEADER = "管线编号,管线类型,材质,管径(mm),WKT\n"
+
+
+def csv_file(rows: list[str]) -> bytes:
+    return (HEADER + "".join(r + "\n" for r in rows)).encode("gbk")
+
+
+def row(ext: str, x: float = 120.08, material: str = "球墨铸铁") -> str:
+    return f'{ext},给水,{material},300,"LINESTRING ({x} 30.28, {x + 0.001} 30.2805)"'
+
+
+def upload(client: Any, auth: Any, data: bytes, user: str = "engineer", name: str = "管线.csv",
+           **form: str) -> Any:
+    fields: dict[str, Any] = {"collection": "pipelines", "file": (io.BytesIO(data), name), **form}
+    return client.post("/api/imports", data=fields, headers=auth.headers(user),
+                       content_type="multipart/form-data")
+
+
+def live(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Pipeline)
+                          .where(Pipeline.retired_at.is_(None)))
+
+
+def test_a_small_upload_is_imported_at_once_and_can_be_undone(client: Any, auth: Any,
+                                                              session: Session) -> None:
+    before = live(session)
+    resp = upload(client, auth, csv_file([row("API-1"), row("API-2", 120.082)]))
+    assert resp.status_code == 201, resp.get_json()
+    body = resp.get_json()
+    assert body["status"] == "done" and body["report"]["created"] == 2
+    assert resp.headers["Location"].endswith(f"/api/imports/{body['id']}")
+    assert live(session) == before + 2
+    status = client.get(f"/api/imports/{body['id']}", headers=auth.headers("engineer")).get_json()
+    assert status["report"]["stored"] is True
+    listed = client.get("/api/imports", headers=auth.headers("engineer")).get_json()
+    assert body["id"] in [i["id"] for i in listed["imports"]]
+    undone = client.delete(f"/api/imports/{body['id']}", headers=auth.headers("engineer"))
+    assert undone.status_code == 200 and undone.get_json()["retired"] == 2
+    assert live(session) == before
+
+
+def test_a_rejected_upload_stores_nothing_and_hands_back_its_bad_rows(client: Any, auth: Any,
+                                                                     session: Session) -> None:
+    before = live(session)
+    resp = upload(client, auth, csv_file([row("R-1"), row("R-2", material="=cmd|' /C calc'!A0"),
+                                          row("R-3", 121.9)]))
+    assert resp.status_code == 422
+    report = resp.get_json()["report"]
+    assert report["stored"] is False and report["rejected_rows"] == 2
+    assert {(p["row"], p["field"]) for p in report["rejected"]} == {(3, "material"), (4, "geometry")}
+    assert all(p["message"] for p in report["rejected"])
+    assert live(session) == before
+    links = {link["type"]: link["href"] for link in resp.get_json()["links"]
+             if link["rel"] == "rejected"}
+    text = client.get(links["text/csv"], headers=auth.headers("engineer")).data.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert len(lines) == 3 and "R-2" in lines[1] and "R-3" in lines[2]
+    assert "'=cmd" in lines[1]  # a formula in a rejected cell stays text
+    book = openpyxl.load_workbook(io.BytesIO(client.get(
+        links[import_jobs_xlsx()], headers=auth.headers("engineer")).data))
+    cells = [c.value for c in book.active[2]]
+    assert any(isinstance(v, str) and v.startswith("'=cmd") for v in cells)
+    assert book.active["A2"].data_type == "s"
+
+
+def import_jobs_xlsx() -> str:
+    return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_a_dry_run_reports_200_and_stores_nothing(client: Any, auth: Any, session: Session) -> None:
+    before = live(session)
+    resp = upload(client, auth, csv_file([row("DRY-1")]), dry_run="1")
+    assert resp.status_code == 200 and resp.get_json()["report"]["dry_run"] is True
+    assert live(session) == before
+
+
+def test_a_large_upload_is_queued_and_the_scheduler_runs_it(
+        client: Any, auth: Any, session: Session, sessions: sessionmaker[Session],
+        monkeypatch: Any) -> None:
+    monkeypatch.setattr(import_jobs, "INLINE_BYTES", 10)  # every upload counts as large here
+    before = live(session)
+    resp = upload(client, auth, csv_file([row(f"Q-{i}", 120.08 + i * 0.002) for i in range(5)]))
+    assert resp.status_code == 202
+    url = resp.headers["Location"]
+    queued = client.get(url, headers=auth.headers("engineer")).get_json()
+    assert queued["status"] == "queued" and "report" not in queued
+    assert jobs.run_one(sessions) == resp.get_json()["id"]
+    done = client.get(url, headers=auth.headers("engineer")).get_json()
+    assert done["status"] == "done" and done["report"]["created"] == 5
+    assert live(session) == before + 5
+
+
+def test_who_may_import_and_see_imports(client: Any, auth: Any) -> None:
+    assert upload(client, auth, csv_file([row("V-1")]), user="viewer").status_code == 403
+    outside = upload(client, auth, csv_file([row("O-1", 120.20)]), user="engineer")  # 上城区
+    assert outside.status_code == 422
+    assert outside.get_json()["report"]["rejected"][0]["code"] == "division_not_granted"
+    other = client.get(f"/api/imports/{outside.get_json()['id']}",
+                       headers=auth.headers("engineer_sc"))
+    assert other.status_code == 403
+    assert client.get("/api/imports/999999", headers=auth.headers("admin")).status_code == 404
+
+
+def test_bad_uploads_get_a_clear_problem(client: Any, auth: Any) -> None:
+    no_file = client.post("/api/imports", data={"collection": "pipelines"},
+                          headers=auth.headers("engineer"), content_type="multipart/form-data")
+    assert no_file.status_code in (400, 422)
+    assert no_file.get_json()["errors"][0]["field"] == "file"
+    fake = upload(client, auth, b"this is not a geopackage", name="survey.gpkg")
+    assert fake.status_code in (400, 422)
+    assert fake.mimetype == "application/problem+json"
+    wrong = upload(client, auth, csv_file([row("W-1")]), collection="nonsense")
+    assert wrong.status_code == 404
+    sneaky = upload(client, auth, csv_file([row("S-1")]), name="../../etc/passwd.csv")
+    assert sneaky.status_code == 201
+    assert sneaky.get_json()["file"] == "passwd.csv"
+    assert import_jobs.safe_name("..\\..\\x.csv") == "x.csv"
