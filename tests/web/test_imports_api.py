@@ -129,3 +129,10 @@ def test_bad_uploads_get_a_clear_problem(client: Any, auth: Any) -> None:
     assert sneaky.status_code == 201
     assert sneaky.get_json()["file"] == "passwd.csv"
     assert import_jobs.safe_name("..\\..\\x.csv") == "x.csv"
+
+
+def test_the_import_and_export_endpoints_are_in_the_openapi_document(client: Any) -> None:
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    assert {"get", "post"} <= set(paths["/api/imports"])
+    assert "delete" in paths["/api/imports/{id}"]
+    assert "get" in paths["/api/collections/pipelines/export"]

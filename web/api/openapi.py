@@ -146,6 +146,16 @@ def document(base: str) -> dict[str, Any]:
                              "responses": {"204": {"description": "retired"}, **errors}}
         paths[f"{base_path}/items"] = items
         paths[f"{base_path}/items/{{key}}"] = one
+        paths[f"{base_path}/export"] = {"get": {
+            "summary": f"Download {spec.en} as a file",
+            "parameters": [_param("format", "geojson, csv, gpkg, xlsx or shp (a zip)",
+                                  {"type": "string", "default": "geojson"}),
+                           _param("crs", "EPSG:4490, EPSG:4326, a CGCS2000 zone or GCJ-02",
+                                  {"type": "string", "default": "EPSG:4490"}),
+                           *page_params[:1], page_params[-1], *filters],
+            "responses": {"200": {"description": "the file"}, "400": PROBLEM, "401": PROBLEM,
+                          "403": PROBLEM}}}
+    paths.update(_import_paths())
     return {
         "openapi": "3.0.3",
         "info": {"title": "resilience API", "version": "1.0.0",
@@ -160,6 +170,42 @@ def document(base: str) -> dict[str, Any]:
             },
         },
         "security": [{"bearer": []}, {"basic": []}],
+    }
+
+
+def _import_paths() -> dict[str, Any]:
+    """Uploads of survey files: at once when small, else a job to follow."""
+    upload = {"multipart/form-data": {"schema": {"type": "object", "required": ["file", "collection"],
+                                                 "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "points": {"type": "string", "format": "binary",
+                   "description": "survey point table (管线点表) for a line table"},
+        "mapping": {"type": "string", "format": "binary", "description": "JSON column mapping"},
+        "collection": {"type": "string"}, "crs": {"type": "string"},
+        "encoding": {"type": "string"}, "layer": {"type": "string"}, "sheet": {"type": "string"},
+        "dry_run": {"type": "boolean"}, "skip_invalid": {"type": "boolean"}}}}}
+    one = _param("id", "import id", {"type": "integer"}, "path")
+    return {
+        "/api/imports": {
+            "get": {"summary": "Recent imports", "responses": {"200": {"description": "ok"}}},
+            "post": {"summary": "Import a file (all or nothing unless skip_invalid)",
+                     "requestBody": {"required": True, "content": upload},
+                     "responses": {"201": {"description": "stored, with the report"},
+                                   "200": {"description": "dry run, with the report"},
+                                   "202": {"description": "queued: follow Location"},
+                                   "422": {"description": "rows rejected, nothing stored"},
+                                   "400": PROBLEM, "403": PROBLEM, "413": PROBLEM}}},
+        "/api/imports/{id}": {
+            "get": {"summary": "State, progress and report", "parameters": [one],
+                    "responses": {"200": {"description": "ok"}, "404": PROBLEM}},
+            "delete": {"summary": "Cancel a queued import or undo a finished one",
+                       "parameters": [one],
+                       "responses": {"200": {"description": "done"}, "404": PROBLEM}}},
+        "/api/imports/{id}/rejected.{format}": {
+            "get": {"summary": "The rejected rows with an error column (csv or xlsx)",
+                    "parameters": [one, _param("format", "csv or xlsx", {"type": "string"},
+                                               "path")],
+                    "responses": {"200": {"description": "the file"}, "404": PROBLEM}}},
     }
 
 
