@@ -21,6 +21,7 @@ from resilience.errors import InvalidInput, Problem
 ALIASES: dict[str, str] = {
     # identity and provenance
     "名称": "name", "管线名称": "name", "设施名称": "name", "场所名称": "name", "易涝点名称": "name",
+    "避难场所名称": "name", "应急避难场所名称": "name",
     "编号": "external_id", "管线编号": "external_id", "管段编号": "external_id",
     "物探点号": "external_id", "点号": "external_id", "外业点号": "external_id",
     "图上点号": "external_id", "设施编号": "external_id", "id": "external_id",

@@ -21,6 +21,7 @@ class Code:
     cjj: str | None = None
     colour: str | None = None
     parent: str | None = None
+    also: tuple[str, ...] = ()  # other words survey tables use for it (钢筋混凝土, 砼 …)
 
     def label(self, locale: str) -> str:
         """The label for a locale ("zh…" gives Chinese, anything else English)."""
@@ -36,7 +37,7 @@ class CodeList:
         self._by_value = {c.value: c for c in codes}
         self._aliases: dict[str, str] = {}
         for c in codes:
-            for alias in (c.value, c.zh, c.en, c.cjj):
+            for alias in (c.value, c.zh, c.en, c.cjj, *c.also):
                 if alias:
                     self._aliases.setdefault(alias.strip().lower(), c.value)
 
@@ -120,21 +121,24 @@ PIPELINE_SUBCATEGORIES = CodeList("pipeline_subcategory", [
 
 # CJJ 61-2017 C.0.1.
 MATERIALS = CodeList("material", [
-    C("cast_iron", "铸铁", "Cast iron", "ZT"),
-    C("steel", "钢", "Steel", "G"),
-    C("concrete", "混凝土", "Concrete", "T"),
-    C("pe", "聚乙烯", "Polyethylene (PE)", "PE"),
-    C("pvc", "聚氯乙烯", "PVC", "PVC"),
+    C("cast_iron", "铸铁", "Cast iron", "ZT", also=("灰口铸铁", "铸铁管", "灰铁")),
+    C("steel", "钢", "Steel", "G", also=("钢管", "镀锌钢", "镀锌钢管", "螺旋钢管", "无缝钢管",
+                                         "焊接钢管", "不锈钢")),
+    C("concrete", "混凝土", "Concrete", "T", also=("钢筋混凝土", "砼", "钢砼", "素混凝土", "RC",
+                                                 "混凝土管", "钢筋混凝土管")),
+    C("pe", "聚乙烯", "Polyethylene (PE)", "PE", also=("HDPE", "MDPE", "PE管", "聚乙烯管",
+                                                      "高密度聚乙烯")),
+    C("pvc", "聚氯乙烯", "PVC", "PVC", also=("UPVC", "PVC-U", "U-PVC", "硬聚氯乙烯", "PVC管")),
     C("grp", "玻璃钢", "Glass-reinforced plastic", "BLG"),
-    C("ductile_iron", "球墨铸铁", "Ductile iron", "QM"),
+    C("ductile_iron", "球墨铸铁", "Ductile iron", "QM", also=("球铁", "球墨铸铁管", "DI")),
     C("masonry", "砖石", "Masonry", "ZS"),
     C("brick", "砖", "Brick", "Z"),
     C("stone", "石", "Stone", "S"),
     C("asbestos", "石棉", "Asbestos cement", "SM"),
     C("ceramic", "陶瓷", "Ceramic", "TC"),
-    C("copper", "铜", "Copper", "TZ"),
+    C("copper", "铜", "Copper", "TZ", also=("铜芯", "铜缆")),
     C("acsr", "钢芯铝绞线", "Steel-cored aluminium", "VL"),
-    C("optical_fibre", "光纤", "Optical fibre", "GX"),
+    C("optical_fibre", "光纤", "Optical fibre", "GX", also=("光缆",)),
 ])
 
 # CJJ 61-2017 C.0.2.
