@@ -28,7 +28,7 @@ from inventory.bulk import force_2d, geodesic_lengths, geojson_dicts, insert_row
 from inventory.formats import Record, Source
 from inventory.mapping import Mapping, build
 from inventory.service import WriteContext
-from inventory.validation import check_geometries, check_values, parse_properties
+from inventory.validation import check_geometries, check_values, parse_rows
 from resilience import audit, geo
 from resilience.audit import AuditEntry
 from resilience.divisions import DivisionIndex, choose
@@ -274,12 +274,15 @@ def _check_chunk(session: Session, spec: CollectionSpec, chunk: list[tuple[Recor
     today = ctx.today or date.today()
     rows: list[tuple[Record, dict[str, Any], dict[str, Any]]] = []
     problems: dict[int, list[Problem]] = {}
+    report.rows += len(chunk)
+    readable = []
     for record, props in chunk:
-        report.rows += 1
         if "__invalid__" in record.properties:
             report.rejected.append(Problem("row", record.properties["__invalid__"], {}, record.row))
-            continue
-        values, found = parse_properties(spec, props, partial=False, today=today, cache=cache)
+        else:
+            readable.append((record, props))
+    parsed = parse_rows(spec, [props for _, props in readable], today, cache)
+    for (record, props), (values, found) in zip(readable, parsed, strict=True):
         failed = {p.field for p in found}
         found.extend(p for p in check_values(spec, values, today) if p.field not in failed)
         external_id = values.get("external_id")

@@ -126,3 +126,25 @@ def test_every_problem_code_has_a_message() -> None:
         for path in (root / package).rglob("*.py"):
             used |= set(re.findall(r'Problem\(\s*[^,]+,\s*"([a-z_]+)"', path.read_text()))
     assert used - set(MESSAGES) == set()
+
+
+def test_parsing_a_batch_column_wise_gives_what_parsing_each_row_gives() -> None:
+    from datetime import date
+
+    from inventory.pipelines import PIPELINES
+    from inventory.validation import parse_properties, parse_rows
+
+    rows = [
+        {"category": "给水", "material": "PE", "diameter_mm": "300", "build_year": 2005},
+        {"category": "蒸汽", "material": "金", "diameter_mm": -5, "start_depth_m": "80"},
+        {"category": "RQ", "material": None, "diameter_mm": "", "status": None, "nonsense": 1},
+        {"category": "gas", "length_m": 12.5, "build_year": "2999", "survey_date": "2024-13-01"},
+        {"category": "给水", "material": "PE", "diameter_mm": "300", "build_year": 2005},
+        {},
+    ]
+    today = date(2026, 11, 25)
+    cache: dict = {}
+    for _ in range(2):  # the second pass answers from the cache
+        batch = parse_rows(PIPELINES, rows, today, cache)
+        single = [parse_properties(PIPELINES, r, partial=False, today=today) for r in rows]
+        assert batch == single
