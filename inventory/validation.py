@@ -193,8 +193,12 @@ def parse_rows(spec: CollectionSpec, rows: list[dict[str, Any]], today: date,
         if field.readonly:
             continue
         cached = field.kind not in ("str", "text")
+        plain_text = field.kind == "str"
         for i, raw in enumerate(column):
             if raw is _ABSENT:
+                continue
+            if plain_text and type(raw) is str and len(raw) <= field.max_length:
+                values[i][key] = raw.strip() or None
                 continue
             if cached and type(raw) in (str, int, float):
                 hit = cache.get((key, raw))
@@ -208,10 +212,15 @@ def parse_rows(spec: CollectionSpec, rows: list[dict[str, Any]], today: date,
                 problems[i].append(hit[1])
             else:
                 values[i][key] = hit[0]
+    given = set(keys)
     for field in spec.fields:
         if field.readonly:
             continue
         name = field.name
+        if name not in given and not field.required:  # a column the file does not have
+            for row_values in values:
+                row_values[name] = field.default
+            continue
         for i in range(n):
             if values[i].get(name) is None:
                 if field.required and not any(p.field == name for p in problems[i]):
