@@ -13,19 +13,17 @@ import json
 import re
 import shutil
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory import importing
+from inventory import importing, survey
 from inventory.formats import open_source
 from inventory.mapping import load_mapping_file
 from inventory.service import WriteContext
 from resilience import accounts
-from resilience.db import concurrent_writes
 from resilience.errors import InvalidInput, NotFound, Problem
 from resilience.jobs import QUEUED, RUNNING, Job
 from resilience.messages import describe
@@ -66,9 +64,11 @@ def submit(session: Session, folder: Path, file: str, collection: str, *, by: st
     return job
 
 
-def run(session: Session, job: Job, progress: Callable[[float, str | None], None] | None = None
-        ) -> dict[str, Any]:
-    """Carry out a queued import job; its report becomes the job's result."""
+def run(session: Session, job: Job) -> dict[str, Any]:
+    """Carry out a queued import job; its report becomes the job's result.
+
+    Progress goes to a small file beside the upload (see :data:`PROGRESS`).
+    """
     params = dict(job.params or {})
     folder = Path(params["folder"])
     user = accounts.get_user(session, job.created_by or "")
@@ -78,21 +78,21 @@ def run(session: Session, job: Job, progress: Callable[[float, str | None], None
     source = open_source(folder / params["file"], **reader_options)
     overrides = load_mapping_file(folder / params["mapping"]) if params.get("mapping") else None
 
-    live = concurrent_writes(session)
-
     def tick(done: int, expected: int | None) -> None:
+        # Not through the job row: the import's transaction holds it (it records the job's
+        # parameters and outcome), and SQLite has one writer at a time anyway.
         fraction = min(0.99, done / expected) if expected else 0.0
         (folder / PROGRESS).write_text(json.dumps({"rows": done, "expected": expected,
                                                    "fraction": fraction}))
-        if progress is not None and live:
-            progress(fraction, f"{done} rows")
 
     job.status, job.started_at = RUNNING, job.started_at or now()
+    pair = None
     if params.get("points"):
-        from inventory import survey
-
-        points = open_source(folder / params["points"], **reader_options)
-        report = survey.import_pair(session, source, points, ctx, crs=params.get("crs"),
+        pair = (source, open_source(folder / params["points"], **reader_options, plain=True))
+    elif params["collection"] == "pipelines" and not (params.get("layer") or params.get("sheet")):
+        pair = survey.find_pair(folder / params["file"], **reader_options)
+    if pair is not None:
+        report = survey.import_pair(session, pair[0], pair[1], ctx, crs=params.get("crs"),
                                     mapping=overrides, dry_run=bool(params.get("dry_run")),
                                     skip_invalid=bool(params.get("skip_invalid")), job=job,
                                     tick=tick)

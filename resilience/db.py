@@ -104,11 +104,3 @@ def check_connection(engine: Engine) -> None:
         reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
         raise ServiceUnavailable(f"cannot reach the database: {reason}") from error
 
-
-def concurrent_writes(session: Session) -> bool:
-    """True when another connection may write while this one holds a transaction open.
-
-    PostgreSQL allows it; SQLite has one writer at a time, so a long import there cannot
-    report progress through the database and reports it beside its upload instead.
-    """
-    return session.get_bind().dialect.name != "sqlite"

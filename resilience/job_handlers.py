@@ -21,4 +21,4 @@ def import_file(session: Session, job: Job, progress: Progress) -> dict[str, Any
     """An uploaded file loaded into the registry (see ``inventory.import_jobs``)."""
     from inventory import import_jobs
 
-    return import_jobs.run(session, job, progress)
+    return import_jobs.run(session, job)

@@ -14,7 +14,11 @@ def detect(path: Path, declared: str | None = None) -> str:
     read with it. UTF-8 files keep working with or without a byte-order mark.
     """
     if declared:
-        return declared
+        # A declared UTF-8 still tolerates the byte-order mark Excel writes; GBK is read as
+        # its superset GB18030, which also decodes what GBK cannot.
+        normal = declared.strip().lower().replace("_", "-")
+        return {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gbk": "gb18030",
+                "gb2312": "gb18030"}.get(normal, declared)
     with path.open("rb") as f:
         head = f.read(SAMPLE)
     if head.startswith(b"\xef\xbb\xbf"):

@@ -76,7 +76,12 @@ def _status(job: Job) -> dict[str, Any]:
                 {"rel": "rejected", "type": XLSX,
                  "href": url_for("imports.rejected", import_id=job.id, fmt="xlsx")}]
     if job.error:
-        body["error"] = job.error
+        error = dict(job.error)
+        error["problems"] = [
+            {**p, "message": describe(Problem(p["field"], p["code"], p.get("params") or {}),
+                                      locale())}
+            for p in error.get("problems") or []]
+        body["error"] = error
     return body
 
 
