@@ -53,7 +53,7 @@ def test_editors_get_the_form_and_the_nav_link(client: Any, username: str) -> No
     for field in ("file", "points", "mapping", "crs", "encoding", "layer", "dry_run",
                   "skip_invalid"):
         assert f'name="{field}"' in html
-    assert "管线点表 (survey point table, for a 管线段表 + 管线点表 pair)" in html
+    assert "管线点表（与管线段表成对导入时）" in html
     assert "校验不入库" in html and "跳过错误行" in html
     assert '<option value="utf-8-sig">UTF-8</option>' in html
     assert '<option value="gb18030">GBK / GB18030</option>' in html
