@@ -337,12 +337,31 @@ def _hint_geographic(rows: list[Any], problems: dict[int, list[Problem]], crs: g
         return
     for i, found in problems.items():
         for p in found:
-            if p.code != "outside_city" or "hint" in p.params:
-                continue
+            if p.code not in ("outside_city", "non_finite_coordinates") or "hint" in p.params:
+                continue  # a transform far outside its zone gives infinities
             raw, _ = parse_geometries([rows[i][0].geometry])
-            if raw[0] is not None and check_geometries_inside(raw[0], extent):
+            if raw[0] is None:
+                continue
+            if check_geometries_inside(raw[0], extent):
                 p.params["hint"] = "geographic"
                 p.params["crs"] = crs.uri
+            elif _other_zone(raw[0].bounds[0], crs.epsg):
+                p.params["hint"] = "other_zone"
+
+
+def _other_zone(easting: float, epsg: int | None) -> bool:
+    """Eastings with a zone prefix (40 500 000) under a zone without one, or the reverse.
+
+    CGCS2000 Gauss-Krüger: EPSG:4513–4533 carry the zone number in front of the easting,
+    EPSG:4534–4554 do not; the two are confused in nearly every survey delivery.
+    """
+    if epsg is None:
+        return False
+    if 4534 <= epsg <= 4554:
+        return easting >= 1_000_000
+    if 4513 <= epsg <= 4533:
+        return 0 < easting < 1_000_000
+    return False
 
 
 def check_geometries_inside(geom: BaseGeometry, extent: tuple[float, float, float, float]) -> bool:

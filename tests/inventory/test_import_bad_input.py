@@ -104,6 +104,14 @@ def test_coordinates_outside_the_city_come_with_a_hint(session: Session, tmp_pat
     report = importing.import_source(session, open_source(declared), "pipelines", ctx(session))
     assert report.rejected[0].params["hint"] == "geographic"
     assert "经纬度" in describe(report.rejected[0], "zh")
+    prefixed = [feature([[40_000_000 + x0, y0], [40_000_000 + x1, y1]], "ZONE")]
+    report = importing.import_source(session, open_source(geojson(tmp_path / "c.geojson", prefixed)),
+                                     "pipelines", ctx(session), crs="EPSG:4549")
+    assert report.rejected[0].params["hint"] == "other_zone"
+    assert "zone" in describe(report.rejected[0], "en")
+    right = importing.import_source(session, open_source(geojson(tmp_path / "c.geojson", prefixed)),
+                                    "pipelines", ctx(session), crs="EPSG:4528")  # zone 40, prefixed
+    assert right.rejected == [] and right.stored
 
 
 def test_missing_required_columns_are_one_problem_each(session: Session, tmp_path: Path) -> None:
