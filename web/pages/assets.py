@@ -1,0 +1,176 @@
+"""The asset page: every attribute, the geometry on a map, what is connected, the history.
+
+Thin: values come from the repository (as the API serves them), the history from the audit
+trail, and retire/restore go through the same service as the API.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from inventory import repository, service
+from inventory.assets import CollectionSpec, FieldSpec
+from resilience import audit
+from resilience.errors import Forbidden, InvalidInput, NotFound, Problem
+from resilience.messages import describe
+from web.extensions import csrf, select_locale
+from web.session import current_principal, db, unit
+
+bp = Blueprint("assets", __name__)
+
+HIDDEN = {"created_at", "updated_at", "created_by", "updated_by", "version", "retired_at",
+          "retired_by", "retired_reason"}
+
+
+def action_label(action: str) -> str:
+    """An audit action in the page's language."""
+    return {"create": _("created"), "update": _("changed"), "retire": _("retired"),
+            "restore": _("restored")}.get(action, action)
+
+
+def _label(field: FieldSpec | None, name: str, locale: str) -> str:
+    return field.label(locale) if field is not None else name
+
+
+def display(field: FieldSpec | None, value: Any, locale: str) -> dict[str, Any]:
+    """A value as the page shows it: a code's label (and CJJ 61 colour), lists joined."""
+    if value is None or value == "" or value == []:
+        return {"text": "—", "empty": True}
+    if field is not None and field.codes is not None and not isinstance(value, list):
+        code = field.codes.get(str(value))
+        if code is not None:
+            return {"text": code.label(locale), "code": str(value), "colour": code.colour}
+    if isinstance(value, bool):
+        return {"text": _("yes") if value else _("no")}
+    if isinstance(value, list):
+        return {"text": ", ".join(str(v) for v in value)}
+    if isinstance(value, float):
+        return {"text": f"{value:,.3f}".rstrip("0").rstrip(".")}
+    return {"text": str(value)}
+
+
+def _record(spec: CollectionSpec, key: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The record's properties and geometry as the API serves them (whatever its division)."""
+    row = repository.one(db(), spec, current_principal(), key)  # type: ignore[arg-type]
+    raw_props, geometry = row._mapping["properties"], row._mapping["geometry"]
+    props = json.loads(raw_props) if isinstance(raw_props, str) else dict(raw_props)
+    if isinstance(geometry, str):
+        geometry = json.loads(geometry)
+    props.setdefault("division_code", row._mapping.get("division_code"))
+    if "retired_at" in spec.model.__table__.c:
+        obj = service.get_record(db(), spec, key)
+        props.update(retired_at=obj.retired_at, retired_reason=obj.retired_reason)
+    extra = repository.derived(db(), spec, [key]).get(key, {})
+    props.update(extra)
+    return props, geometry
+
+
+def _history(spec: CollectionSpec, key: int, locale: str) -> list[dict[str, Any]]:
+    """Each audit entry, newest first, with the fields it changed as before → after."""
+    out = []
+    for entry in reversed(audit.history(db(), spec.name, key)):
+        diff = audit.changed(entry.before, entry.after)
+        rows = []
+        for name, (before, after) in diff.items():
+            if name in HIDDEN:
+                continue
+            field = spec.field(name)
+            if name == "geometry":
+                rows.append({"label": _("Geometry"), "before": {"text": _("moved") if before else "—"},
+                             "after": {"text": _("new position") if after else "—"}})
+                continue
+            rows.append({"label": _label(field, name, locale), "before": display(field, before, locale),
+                         "after": display(field, after, locale)})
+        out.append({"id": entry.id, "at": entry.at, "actor": entry.actor, "action": entry.action,
+                    "reason": entry.reason, "job_id": entry.job_id, "changes": rows})
+    return out
+
+
+def _connected(spec: CollectionSpec, props: dict[str, Any]) -> list[dict[str, Any]]:
+    """Links to what the record is tied to: a segment's points, a point's segments, a cabin's lines."""
+    links: list[dict[str, Any]] = []
+    if spec.name == "pipelines":
+        for name in ("start_point_id", "end_point_id"):
+            if props.get(name):
+                links.append({"label": _label(spec.field(name), name, select_locale()),
+                              "collection": "network-points", "ids": [props[name]]})
+        if props.get("cabin_id"):
+            links.append({"label": _label(spec.field("cabin_id"), "cabin_id", select_locale()),
+                          "collection": None, "ids": [props["cabin_id"]]})
+    elif spec.name == "network-points" and props.get("segment_ids"):
+        links.append({"label": _label(spec.field("segment_ids"), "segment_ids", select_locale()),
+                      "collection": "pipelines", "ids": props["segment_ids"]})
+    return links
+
+
+@bp.get("/collections/<name>/items/<int:key>")
+def asset_page(name: str, key: int) -> Any:
+    """One asset: attributes, map, connections, children, history; retire and restore."""
+    principal = current_principal(optional=True)
+    if principal is None:
+        return redirect(url_for("pages.login_page", next=request.path))
+    try:
+        spec = service.collection(name)
+    except NotFound:
+        abort(404)
+    props, geometry = _record(spec, key)
+    if not principal.sees(props.get("division_code")):
+        raise Forbidden("outside your divisions",
+                        [Problem("division_code", "division_not_granted",
+                                 {"value": props.get("division_code")})])
+    locale = select_locale()
+    fields = [{"name": f.name, "label": f.label(locale), "value": display(f, props.get(f.name), locale)}
+              for f in spec.fields if f.name not in HIDDEN]
+    children = {c.name: {"title": c.zh if locale.startswith("zh") else c.en,
+                         "columns": [(f.name, f.label(locale)) for f in c.fields],
+                         "fields": {f.name: f for f in c.fields},
+                         "items": props.get(c.name) or []} for c in spec.children}
+    editable = (principal.can_edit_assets and principal.sees(props.get("division_code"))
+                and not spec.readonly_collection)
+    return render_template(
+        "asset.html", spec=spec, key=key, props=props, fields=fields, children=children,
+        title=spec.title(locale), geometry=geometry, history=_history(spec, key, locale),
+        connected=_connected(spec, props), editable=editable, display=display, locale=locale,
+        action_label=action_label,
+        retired=props.get("retired_at") is not None, notice=request.args.get("done"),
+        error=request.args.get("error"))
+
+
+@bp.post("/collections/<name>/items/<int:key>/retire")
+def retire(name: str, key: int) -> Response:
+    """Retire with a reason (hidden from lists and maps; restorable)."""
+    return _change(name, key, "retire")
+
+
+@bp.post("/collections/<name>/items/<int:key>/restore")
+def restore(name: str, key: int) -> Response:
+    """Bring a retired asset back as it was."""
+    return _change(name, key, "restore")
+
+
+def _change(name: str, key: int, action: str) -> Response:
+    principal = current_principal(optional=True)
+    if principal is None:
+        return redirect(url_for("pages.login_page"))  # type: ignore[return-value]
+    csrf.protect()
+    spec = service.writable(name)
+    ctx = service.WriteContext(by=principal, extent=None)
+    reason = (request.form.get("reason") or "").strip() or None
+    try:
+        with unit() as s:
+            if action == "retire":
+                if reason is None:
+                    raise InvalidInput("reason needed", [Problem("reason", "required", {})])
+                service.retire(s, spec.name, key, ctx, reason=reason[:200])
+            else:
+                service.restore(s, spec.name, key, ctx)
+    except InvalidInput as error:
+        message = "; ".join(describe(p, select_locale()) for p in error.problems)
+        return redirect(url_for("assets.asset_page", name=name, key=key,  # type: ignore[return-value]
+                                error=message))
+    return redirect(url_for("assets.asset_page", name=name, key=key,  # type: ignore[return-value]
+                            done=action))
