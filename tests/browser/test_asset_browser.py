@@ -1,0 +1,81 @@
+"""The asset page in headless Chromium: attributes, map, history; retire and restore."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def a_xihu_pipeline(live: Any) -> int:
+    """A live demo segment in 西湖区, where the demo engineer may edit."""
+    engine = create_engine(live.database_url) if "postgresql" in live.database_url else None
+    if engine is None:
+        from resilience.db import make_engine
+
+        engine = make_engine(live.database_url)
+    with engine.connect() as conn:
+        key = conn.execute(text("SELECT id FROM pipelines WHERE division_code = '330106' "
+                                "AND retired_at IS NULL ORDER BY id LIMIT 1")).scalar_one()
+    engine.dispose()
+    return int(key)
+
+
+@pytest.fixture(params=[(1280, "zh-CN"), (390, "en")], ids=["1280-zh", "390-en"])
+def page(live: Any, browser: Any, request: pytest.FixtureRequest) -> Iterator[tuple[Any, list[str]]]:
+    width, locale = request.param
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
+    p = context.new_page()
+    outside: list[str] = []
+    p.on("request", lambda r: outside.append(r.url)
+         if not r.url.startswith((live.url, "data:", "blob:")) else None)
+    p.goto(f"{live.url}/login")
+    p.fill("#username", "engineer")
+    p.fill("#password", "engineer-demo-2026")
+    p.click("button[type=submit]")
+    p.wait_for_load_state()
+    if locale == "en":
+        p.goto(f"{live.url}/lang/en?next=/map")
+    yield p, outside
+    context.close()
+
+
+def test_open_retire_and_restore_an_asset(page: tuple[Any, list[str]], live: Any,
+                                          dialect: str, request: pytest.FixtureRequest) -> None:
+    p, outside = page
+    key = a_xihu_pipeline(live)
+    p.goto(f"{live.url}/collections/pipelines/items/{key}")
+    p.wait_for_selector("#asset-map .leaflet-interactive")  # the geometry is drawn
+    assert p.locator(".attributes .attr").count() > 10
+    tag = request.node.callspec.id.replace("[", "-").replace("]", "")
+    ARTIFACTS.mkdir(exist_ok=True)
+    p.screenshot(path=str(ARTIFACTS / f"asset-{tag}.png"), full_page=True)
+    p.fill("#retire-reason", "测试注销 / retired in a test")
+    p.click(".retire-form button[type=submit]")
+    p.wait_for_selector(".badge-retired")
+    assert "测试注销" in p.inner_text(".history")
+    p.click("form[action$='/restore'] button")
+    p.wait_for_selector(".notice")
+    assert p.locator(".badge-retired").count() == 0
+    p.screenshot(path=str(ARTIFACTS / f"asset-history-{tag}.png"), full_page=True)
+    assert outside == []
