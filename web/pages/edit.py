@@ -1,0 +1,220 @@
+"""Create and edit forms: each problem beside its field, geometry drawn or typed, stale edits merged.
+
+Thin: the form's text goes to the same service as the API (same validation, same messages,
+same access rules). An edit carries the version it was opened at; if a colleague saved in
+between, the save is refused and both versions are shown side by side.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import shapely
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from shapely.geometry import mapping
+
+from inventory import service
+from inventory.assets import CollectionSpec, FieldSpec
+from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, StaleVersion
+from resilience.messages import describe
+from web.extensions import csrf, select_locale
+from web.pages.assets import display
+from web.session import current_principal, settings, unit
+
+bp = Blueprint("edit", __name__)
+
+LIST_SEPARATORS = (";", "；", "、", "，", ",")
+
+
+def editable_fields(spec: CollectionSpec) -> list[FieldSpec]:
+    """The fields a person types (read-only and derived ones are the registry's to set)."""
+    return [f for f in spec.fields if not f.readonly]
+
+
+def parse_geometry_text(text: str) -> dict[str, Any] | None:
+    """Typed coordinates as GeoJSON: GeoJSON, WKT, or lon,lat pairs one per line (a point or a line).
+
+    Raises InvalidInput naming the geometry field when the text is none of those.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except ValueError as error:
+            raise _bad_geometry() from error
+        return value.get("geometry", value) if isinstance(value, dict) else None
+    try:
+        return dict(mapping(shapely.from_wkt(text)))
+    except shapely.errors.ShapelyError:
+        pass
+    pairs = []
+    for line in text.replace(";", "\n").splitlines():
+        if not line.strip():
+            continue
+        parts = line.replace("，", ",").replace(",", " ").split()
+        try:
+            lon, lat = (float(v) for v in parts)
+        except ValueError as error:
+            raise _bad_geometry() from error
+        pairs.append([lon, lat])
+    if len(pairs) == 1:
+        return {"type": "Point", "coordinates": pairs[0]}
+    return {"type": "LineString", "coordinates": pairs}
+
+
+def _bad_geometry() -> InvalidInput:
+    return InvalidInput("bad coordinates", [Problem("geometry", "malformed_geometry",
+                                                    {"type": "GeoJSON/WKT/lon,lat"})])
+
+
+def form_body(spec: CollectionSpec, form: Any) -> dict[str, Any]:
+    """The submitted form as a GeoJSON Feature for the service (text is coerced there)."""
+    props: dict[str, Any] = {}
+    for field in editable_fields(spec):
+        raw = (form.get(field.name) or "").strip() if field.kind != "text" else form.get(field.name)
+        if raw in (None, ""):
+            props[field.name] = None
+        elif field.kind in ("str_list", "int_list"):
+            for sep in LIST_SEPARATORS[1:]:
+                raw = raw.replace(sep, LIST_SEPARATORS[0])
+            items = [p.strip() for p in raw.split(LIST_SEPARATORS[0]) if p.strip()]
+            props[field.name] = [int(p) if field.kind == "int_list" and p.isdigit() else p
+                                 for p in items]
+        else:
+            props[field.name] = raw
+    typed = parse_geometry_text(form.get("coordinates") or "")
+    drawn = form.get("geometry") or ""
+    geometry = typed if typed is not None else (json.loads(drawn) if drawn.strip() else None)
+    return {"type": "Feature", "geometry": geometry, "properties": props}
+
+
+def _controls(spec: CollectionSpec, values: dict[str, Any], locale: str) -> list[dict[str, Any]]:
+    """What the template draws for each field: its input kind, choices and current text."""
+    out = []
+    for f in editable_fields(spec):
+        value = values.get(f.name)
+        if isinstance(value, list):
+            value = "; ".join(str(v) for v in value)
+        control: dict[str, Any] = {"name": f.name, "label": f.label(locale), "required": f.required,
+                                   "value": "" if value is None else str(value), "kind": f.kind}
+        if f.codes is not None:
+            control["choices"] = [(c.value, c.label(locale)) for c in f.codes.codes]
+            if f.kind == "int":
+                control["kind"] = "code"
+        elif f.kind == "bool":
+            control["choices"] = [("true", _("yes")), ("false", _("no"))]
+        if f.min is not None:
+            control["min"] = f.min
+        if f.max is not None:
+            control["max"] = f.max
+        out.append(control)
+    return out
+
+
+def _render(spec: CollectionSpec, *, key: int | None, values: dict[str, Any],
+            geometry: Any, version: int | None, problems: list[Problem],
+            conflict: dict[str, Any] | None = None, status: int = 200) -> tuple[str, int]:
+    locale = select_locale()
+    by_field: dict[str, list[str]] = {}
+    general: list[str] = []
+    names = {f.name for f in editable_fields(spec)} | {"geometry"}
+    for p in problems:
+        (by_field.setdefault(p.field, []) if p.field in names else general).append(
+            describe(p, locale) if p.field in names else f"{p.field}: {describe(p, locale)}")
+    return render_template(
+        "asset_form.html", spec=spec, key=key, title=spec.title(locale),
+        controls=_controls(spec, values, locale), geometry=geometry, version=version,
+        errors=by_field, general=general, conflict=conflict,
+        geometry_types=list(spec.geometry_types), extent=settings().city_extent), status
+
+
+def _spec(name: str) -> CollectionSpec:
+    try:
+        return service.writable(name)
+    except (NotFound, Forbidden):  # unknown, or read-only (divisions)
+        abort(404)
+
+
+@bp.route("/collections/<name>/new", methods=["GET", "POST"])
+def create(name: str) -> Any:
+    """A new asset: fields and a geometry drawn on the map or typed."""
+    principal = current_principal(optional=True)
+    if principal is None:
+        return redirect(url_for("pages.login_page", next=request.path))
+    spec = _spec(name)
+    if not principal.can_edit_assets:
+        abort(403)
+    if request.method == "GET":
+        return _render(spec, key=None, values={f.name: f.default for f in editable_fields(spec)},
+                       geometry=None, version=None, problems=[])
+    csrf.protect()
+    try:
+        body = form_body(spec, request.form)
+        with unit() as s:
+            obj = service.create(s, spec.name, body, service.WriteContext(
+                by=principal, extent=settings().city_extent))
+            key = obj.id
+    except InvalidInput as error:
+        return _render(spec, key=None, values=dict(request.form), geometry=_posted_geometry(),
+                       version=None, problems=error.problems, status=422)
+    return redirect(url_for("assets.asset_page", name=spec.name, key=key, done="create"))
+
+
+@bp.route("/collections/<name>/items/<int:key>/edit", methods=["GET", "POST"])
+def edit(name: str, key: int) -> Any:
+    """Change an asset; a save over a colleague's newer save is refused and shown for merging."""
+    principal = current_principal(optional=True)
+    if principal is None:
+        return redirect(url_for("pages.login_page", next=request.path))
+    spec = _spec(name)
+    with unit() as s:
+        obj = service.get_record(s, spec, key)
+        principal.require_edit(obj.division_code)
+        current = service.as_feature(spec, obj)
+        version = obj.version
+    if request.method == "GET":
+        return _render(spec, key=key, values=current["properties"], geometry=current["geometry"],
+                       version=version, problems=[])
+    csrf.protect()
+    opened = int(request.form.get("version") or 0)
+    try:
+        body = form_body(spec, request.form)
+        with unit() as s:
+            service.replace(s, spec.name, key, body, service.WriteContext(
+                by=principal, extent=settings().city_extent), expected_version=opened)
+    except StaleVersion:
+        return _render(spec, key=key, values=dict(request.form), geometry=_posted_geometry(),
+                       version=version, problems=[],
+                       conflict=_conflict(spec, request.form, current), status=409)
+    except InvalidInput as error:
+        return _render(spec, key=key, values=dict(request.form), geometry=_posted_geometry(),
+                       version=opened, problems=error.problems, status=422)
+    return redirect(url_for("assets.asset_page", name=spec.name, key=key, done="update"))
+
+
+def _posted_geometry() -> Any:
+    try:
+        return json.loads(request.form.get("geometry") or "null")
+    except ValueError:
+        return None
+
+
+def _conflict(spec: CollectionSpec, form: Any, current: dict[str, Any]) -> dict[str, Any]:
+    """The fields where the colleague's saved version and this person's form differ."""
+    locale = select_locale()
+    rows = []
+    for f in editable_fields(spec):
+        theirs = current["properties"].get(f.name)
+        mine = (form.get(f.name) or "").strip()
+        theirs_text = "" if theirs is None else ("; ".join(map(str, theirs)) if isinstance(theirs, list)
+                                                 else str(theirs))
+        if mine != theirs_text:
+            rows.append({"name": f.name, "label": f.label(locale), "mine": mine or "—",
+                         "theirs": display(f, theirs, locale)["text"], "theirs_raw": theirs_text})
+    return {"rows": rows, "updated_by": current["properties"].get("updated_by"),
+            "updated_at": current["properties"].get("updated_at")}
+
