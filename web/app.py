@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     from resilience import job_handlers  # noqa: F401  (the kinds of long work the API may queue)
     from web import errors
-    from web.api import exports, features, imports, openapi
+    from web.api import exports, features, imports, openapi, tiles
     from web.pages import assets, edit, views
     from web.session import close_db
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(exports.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(tiles.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(edit.bp)
