@@ -15,13 +15,13 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from shapely.geometry import mapping
 
-from inventory import service
+from inventory import repository, service
 from inventory.assets import CollectionSpec, FieldSpec
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, StaleVersion
 from resilience.messages import describe
 from web.extensions import csrf, select_locale
 from web.pages.assets import display
-from web.session import current_principal, settings, unit
+from web.session import current_principal, db, settings, unit
 
 bp = Blueprint("edit", __name__)
 
@@ -129,7 +129,14 @@ def _render(spec: CollectionSpec, *, key: int | None, values: dict[str, Any],
         "asset_form.html", spec=spec, key=key, title=spec.title(locale),
         controls=_controls(spec, values, locale), geometry=geometry, version=version,
         errors=by_field, general=general, conflict=conflict,
-        geometry_types=list(spec.geometry_types), extent=settings().city_extent), status
+        geometry_types=list(spec.geometry_types), extent=_work_area()), status
+
+
+def _work_area() -> tuple[float, float, float, float]:
+    """Where a new drawing starts: the extent of the user's own pipelines, else the city."""
+    principal = current_principal()
+    box = repository.extent(db(), service.collection("pipelines"), principal) if principal else None
+    return tuple(box) if box else settings().city_extent  # type: ignore[return-value]
 
 
 def _spec(name: str) -> CollectionSpec:
