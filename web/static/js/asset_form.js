@@ -32,6 +32,26 @@
     map.setView([30.27, 120.16], 12);
   }
   L.control.scale({ imperial: false }).addTo(map);
+  var words = JSON.parse((document.getElementById("draw-strings") || {}).textContent || "{}");
+  if (L.drawLocal && words.finish) {  // the drawing tools speak the page's language
+    var d = L.drawLocal.draw, e = L.drawLocal.edit;
+    d.toolbar.actions.text = words.cancel;
+    d.toolbar.finish.text = words.finish;
+    d.toolbar.undo.text = words.undo;
+    d.toolbar.buttons.polyline = words.line;
+    d.toolbar.buttons.polygon = words.polygon;
+    d.toolbar.buttons.marker = words.point;
+    d.handlers.polyline.tooltip = { start: words.start, cont: words.next, end: words.end };
+    d.handlers.polygon.tooltip = { start: words.start, cont: words.next, end: words.end };
+    d.handlers.marker.tooltip.start = words.start;
+    e.toolbar.actions.save.text = words.save;
+    e.toolbar.actions.cancel.text = words.cancel;
+    e.toolbar.actions.clearAll.text = words.clear;
+    e.toolbar.buttons.edit = words.edit;
+    e.toolbar.buttons.remove = words.remove;
+    e.handlers.edit.tooltip.text = words.editing;
+    e.handlers.remove.tooltip.text = words.removing;
+  }
   var has = function (t) { return types.indexOf(t) >= 0; };
   map.addControl(new L.Control.Draw({
     position: "topleft",
