@@ -1,0 +1,77 @@
+"""Free-text matching on names, ids and addresses: the one place it differs by database.
+
+A record's searchable text is one expression (name, external id and address joined), so a
+single index serves it. PostgreSQL matches it with ILIKE, answered from a pg_trgm GIN index
+on that same expression (pg_trgm keeps Chinese characters as word characters, so 文三路 is
+three characters of one trigram); queries of one or two characters have no trigram and scan.
+SQLite has no trigram index: its LIKE folds ASCII case by itself and scans, about 45 ms per
+100k rows on the benchmark machine (benchmarks/README.md, "Issue 4").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Table, func, literal_column
+from sqlalchemy.dialects import postgresql
+
+# Columns joined into the searchable text, in this order (those a table has).
+SEARCHED = ("name", "external_id", "address", "name_en", "code")
+# Tables that grow with the city get the trigram index; divisions are a few hundred rows.
+INDEXED = ("pipelines", "network_points", "tunnels", "shelters", "flood_points")
+ESCAPE = "\\"
+
+
+def searchable(table: Table) -> ColumnElement[str]:
+    """The record's text as one expression, spelled exactly as the index is (constants inline)."""
+    parts: list[Any] = []
+    for name in SEARCHED:
+        if name in table.c:
+            if parts:
+                parts.append(literal_column("' '"))
+            parts.append(func.coalesce(table.c[name], literal_column("''")))
+    expr = parts[0]
+    for part in parts[1:]:
+        expr = expr.op("||")(part)
+    return expr  # type: ignore[no-any-return]
+
+
+def pattern(text: str) -> str:
+    """A LIKE pattern matching the text anywhere, its own % and _ taken literally."""
+    escaped = text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
+    return f"%{escaped}%"
+
+
+def contains(dialect: str, expr: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    """Case-insensitive "contains" that PostgreSQL answers from the trigram index."""
+    if dialect == "sqlite":
+        return expr.like(pattern(text), escape=ESCAPE)  # ASCII case folded by LIKE itself
+    return expr.ilike(pattern(text), escape=ESCAPE)
+
+
+def _index_name(table: Table) -> str:
+    return f"ix_{table.name}_search_trgm"
+
+
+def create_indexes(conn: Connection, tables: list[Table]) -> None:
+    """The trigram indexes on PostgreSQL (when pg_trgm is installable); nothing on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return
+    available = conn.exec_driver_sql(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'").scalar()
+    if not available:
+        return  # ILIKE still answers, by scanning
+    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    for table in tables:
+        expr = searchable(table).compile(dialect=postgresql.dialect(),
+                                         compile_kwargs={"literal_binds": True})
+        conn.exec_driver_sql(f'CREATE INDEX IF NOT EXISTS "{_index_name(table)}" ON "{table.name}" '
+                             f"USING gin (({expr}) gin_trgm_ops)")
+
+
+def drop_indexes(conn: Connection, tables: list[Table]) -> None:
+    """Undo :func:`create_indexes` (the extension stays: other objects may use it)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in tables:
+        conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{_index_name(table)}"')
