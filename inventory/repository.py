@@ -1,14 +1,14 @@
-"""All asset SQL: feature pages by keyset with bbox and division filters, lookups, children."""
+"""All asset SQL: feature pages by keyset with bbox, division, range and text filters, any sort."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Row, Select, and_, or_, select
+from sqlalchemy import Column, ColumnElement, Row, Select, and_, case, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from inventory.assets import CollectionSpec
@@ -17,7 +17,7 @@ from inventory.pipelines import Pipeline
 from inventory.tunnels import CabinLine, TunnelCabin, TunnelNode
 from resilience.accounts import Principal
 from resilience.divisions import within
-from resilience.errors import NotFound
+from resilience.errors import InvalidInput, NotFound, Problem
 from resilience.spatial import (
     BBox,
     as_geojson,
@@ -28,11 +28,18 @@ from resilience.spatial import (
     json_array_agg,
     json_object,
 )
+from resilience.text_search import contains, searchable
 
 
 @dataclass(frozen=True)
 class Query:
-    """What a client asked of a collection: the filters and the page."""
+    """What a client asked of a collection: the filters, the order and the page.
+
+    ``after``/``before`` are the keys of the rows a page starts after or ends before, in the
+    query's order; ``ranges`` hold inclusive bounds (None: open); ``search`` matches the
+    id exactly or the name, external id and address anywhere, ignoring case; ``sort`` is a
+    field of :func:`sortable` (None: the key), ties broken by the key in the same direction.
+    """
 
     bbox: BBox | None = None
     division: str | None = None
@@ -42,6 +49,10 @@ class Query:
     before: Any = None
     include_retired: bool = False
     ids: Sequence[Any] | None = None
+    ranges: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    search: str | None = None
+    sort: str | None = None
+    descending: bool = False
 
 
 def table_of(spec: CollectionSpec) -> Any:
@@ -116,7 +127,10 @@ def _column_set(name: str, dialect: str, geometry: str) -> list[Any]:
     table = table_of(spec)
     pk = pk_of(spec)
     geom = geom_of(spec)
-    geom_expr = as_geojson(dialect, geom) if geometry == "geojson" else as_wkb(dialect, geom)
+    if geometry == "none":  # tables show attributes only
+        geom_expr: Any = null()
+    else:
+        geom_expr = as_geojson(dialect, geom) if geometry == "geojson" else as_wkb(dialect, geom)
     items = [(name, table.c[name], _kind(table.c[name]))
              for name in stored_fields(spec) if name != pk.name]
     items += _derived_columns(dialect, spec)
@@ -148,6 +162,13 @@ def _base(session: Session, spec: CollectionSpec, principal: Principal,
             conditions.append(column.in_(value))
         else:
             conditions.append(column == value)
+    for name, (low, high) in q.ranges.items():
+        if low is not None:
+            conditions.append(table.c[name] >= low)
+        if high is not None:
+            conditions.append(table.c[name] <= high)
+    if q.search:
+        conditions.append(text_match(spec, dialect, q.search))
     if q.bbox is not None:
         conditions.append(bbox_filter(dialect, table, geom_of(spec), q.bbox))
     if q.ids is not None:
@@ -164,26 +185,146 @@ def _prefix(code: str) -> str:
     return division_prefix(code)
 
 
+def text_match(spec: CollectionSpec, dialect: str, text: str) -> ColumnElement[bool]:
+    """The key equal to the text, or the name, external id or address containing it."""
+    table = table_of(spec)
+    pk = pk_of(spec)
+    found = contains(dialect, searchable(table), text.strip())
+    key = text.strip()
+    if pk.name == "code":
+        return or_(pk == key, found)
+    if key.isdigit() and int(key) < 2**31:  # an integer key column holds no more
+        return or_(pk == int(key), found)
+    return found
+
+
+def sortable(spec: CollectionSpec) -> tuple[str, ...]:
+    """The fields a collection's records can be ordered by: the key and plain stored values."""
+    names = [f.name for f in spec.fields
+             if f.name in table_of(spec).c and f.kind not in ("text", "str_list", "int_list")]
+    pk = pk_of(spec).name
+    return (pk, *(n for n in names if n != pk))
+
+
+def _sort_key(spec: CollectionSpec, name: str | None) -> ColumnElement[Any] | None:
+    """What rows are ordered by before the key (None: the key alone).
+
+    Codes sort in their list's order (CJJ 61's order of categories, 良好 before 差), not by
+    their English words, so the order reads the same in both languages.
+    """
+    pk = pk_of(spec)
+    if name is None or name == pk.name:
+        return None
+    if name not in sortable(spec):
+        raise InvalidInput("not sortable", [Problem("sort", "not_sortable", {"value": name})])
+    column = table_of(spec).c[name]
+    spec_field = spec.field(name)
+    if spec_field is not None and spec_field.kind == "code" and spec_field.codes is not None:
+        return case({c.value: i for i, c in enumerate(spec_field.codes)}, value=column)
+    return column
+
+
+@dataclass(frozen=True)
+class _Order:
+    """A sort key (None: the primary key alone), its direction, and the key as tiebreak.
+
+    Empty values come last whatever the direction, on both databases (``NULLS LAST``).
+    """
+
+    key: ColumnElement[Any] | None
+    pk: Column[Any]
+    descending: bool
+
+    def clauses(self, backwards: bool) -> list[Any]:
+        """ORDER BY for reading forwards, or backwards from a cursor (then reversed)."""
+        desc = self.descending != backwards
+        out: list[Any] = []
+        if self.key is not None:
+            k = self.key.desc() if desc else self.key.asc()
+            out.append(k.nulls_first() if backwards else k.nulls_last())
+        out.append(self.pk.desc() if desc else self.pk.asc())
+        return out
+
+    def past(self, value: Any, key: Any, backwards: bool) -> ColumnElement[bool]:
+        """Rows beyond the cursor row (sort value, key) in the reading direction."""
+        desc = self.descending != backwards
+
+        def beyond(a: Any, b: Any) -> ColumnElement[bool]:
+            return a < b if desc else a > b  # type: ignore[no-any-return]
+
+        if self.key is None:
+            return beyond(self.pk, key)
+        k = self.key
+        if not backwards:  # empty values last
+            if value is None:
+                return and_(k.is_(None), beyond(self.pk, key))
+            return or_(beyond(k, value), and_(k == value, beyond(self.pk, key)), k.is_(None))
+        if value is None:  # reading backwards, the empty values come first
+            return or_(k.is_not(None), beyond(self.pk, key))
+        return or_(beyond(k, value), and_(k == value, beyond(self.pk, key)))
+
+
 def page(session: Session, spec: CollectionSpec, principal: Principal, q: Query,
          geometry: str = "geojson") -> list[Row[Any]]:
-    """One page of features in key order, by keyset (``after``/``before``), never OFFSET.
+    """One page of features in the query's order by keyset (``after``/``before``), never OFFSET.
 
     The keys are found and cut to the page first; the JSON is built only for those rows.
+    A cursor under another sort than the key is the key of a row: its sort value is read
+    first (one lookup by key), so links stay short and text values need no encoding.
     """
     keys, pk = _base(session, spec, principal, q)
-    if q.before is not None:
-        keys = keys.where(pk < q.before).order_by(pk.desc())
-    else:
-        if q.after is not None:
-            keys = keys.where(pk > q.after)
-        keys = keys.order_by(pk)
-    chosen = keys.limit(q.limit).subquery("page")
+    order = _Order(_sort_key(spec, q.sort), pk, q.descending)
+    backwards = q.before is not None
+    cursor = q.before if backwards else q.after
+    if cursor is not None:
+        value = None
+        if order.key is not None:
+            found = session.execute(select(order.key).where(pk == cursor)).first()
+            if found is None:
+                raise InvalidInput("unknown cursor", [Problem("before" if backwards else "after",
+                                                              "not_found", {"value": cursor})])
+            value = found[0]
+        keys = keys.where(order.past(value, cursor, backwards))
+    chosen = keys.order_by(*order.clauses(backwards)).limit(q.limit).subquery("page")
     stmt = select(*_columns(session, spec, geometry)).join(chosen, chosen.c[pk.name] == pk)
     if spec.name == "pipelines":
         lines = CabinLine.__table__
         stmt = stmt.outerjoin(lines, lines.c.pipeline_id == pk)
-    stmt = stmt.order_by(pk)
+    stmt = stmt.order_by(*order.clauses(False))
     return list(session.execute(stmt).all())
+
+
+@dataclass(frozen=True)
+class Window:
+    """A page of a table and whether pages lie before and after it."""
+
+    rows: list[Row[Any]]
+    has_previous: bool
+    has_next: bool
+
+
+def window(session: Session, spec: CollectionSpec, principal: Principal, q: Query,
+           geometry: str = "none") -> Window:
+    """One page for a table: one row more is read to know whether another page follows.
+
+    Paging back past the first row ends on the first page, full, rather than a short one.
+    """
+    rows = page(session, spec, principal, replace(q, limit=q.limit + 1), geometry)
+    more = len(rows) > q.limit
+    if q.before is not None:
+        if not more:
+            return window(session, spec, principal, replace(q, before=None, after=None), geometry)
+        return Window(rows[1:], has_previous=True, has_next=True)
+    return Window(rows[:q.limit], has_previous=q.after is not None, has_next=more)
+
+
+def count_matching(session: Session, spec: CollectionSpec, principal: Principal, q: Query,
+                   cap: int | None = None) -> int:
+    """How many records match; with a cap, counting stops at ``cap + 1`` so it stays cheap."""
+    keys, _ = _base(session, spec, principal, q)
+    if cap is not None:
+        keys = keys.limit(cap + 1)
+    return int(session.scalar(select(func.count()).select_from(keys.subquery())) or 0)
 
 
 def one(session: Session, spec: CollectionSpec, principal: Principal, key: Any,
@@ -272,16 +413,32 @@ def cabins_holding(session: Session, pipeline_ids: set[int],
     return {row.pipeline_id: row.cabin_id for row in session.execute(stmt)}
 
 
-def extent(session: Session, spec: CollectionSpec, principal: Principal) -> BBox | None:
-    """The lon/lat extent of what the user sees in a collection (None when empty)."""
+def extent(session: Session, spec: CollectionSpec, principal: Principal,
+           q: Query | None = None) -> BBox | None:
+    """The lon/lat extent of what the user sees in a collection, or of a selection (None: empty)."""
     table = table_of(spec)
     stmt = select(*extent_columns(dialect_of(session), geom_of(spec)))
-    vis = visibility(spec, principal)
-    if vis is not None:
-        stmt = stmt.where(vis)
-    if "retired_at" in table.c:
-        stmt = stmt.where(table.c.retired_at.is_(None))
+    if q is not None:
+        keys, pk = _base(session, spec, principal, q)
+        stmt = stmt.where(pk.in_(keys))
+    else:
+        vis = visibility(spec, principal)
+        if vis is not None:
+            stmt = stmt.where(vis)
+        if "retired_at" in table.c:
+            stmt = stmt.where(table.c.retired_at.is_(None))
     row = session.execute(stmt).one()
     if row[0] is None:
         return None
     return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def visible_divisions(session: Session, principal: Principal) -> list[Row[Any]]:
+    """The divisions a user's records can lie in (code, names, level), in code order."""
+    from resilience.divisions import Division
+
+    d = Division.__table__.c
+    stmt = select(d.code, d.name, d.name_en, d.level, d.parent_code).order_by(d.code)
+    if not principal.is_admin:
+        stmt = stmt.where(within(d.code, principal.prefixes))
+    return list(session.execute(stmt).all())
