@@ -74,8 +74,14 @@ def _labels(locale: str) -> dict[str, Any]:
 
 def registry_map(settings: Settings, locale: str, static_url: Callable[[str], str],
                  layers: list[str] | None = None,
-                 bounds: tuple[float, float, float, float] | None = None) -> folium.Map:
-    """The engineer's map of the registry's layers, with nothing fetched from outside."""
+                 bounds: tuple[float, float, float, float] | None = None,
+                 focus: str | None = None, focus_query: str = "") -> folium.Map:
+    """The engineer's map of the registry's layers, with nothing fetched from outside.
+
+    ``focus`` names a collection opened from its table: that layer (and the division
+    boundaries) is shown, with ``focus_query`` — the selection as items API parameters — in
+    its options for the layer to add to its requests.
+    """
     m = folium.Map(location=HANGZHOU, zoom_start=12, tiles=None, max_zoom=20, min_zoom=6,
                    prefer_canvas=True, control_scale=True)
     if bounds is not None:
@@ -86,8 +92,12 @@ def registry_map(settings: Settings, locale: str, static_url: Callable[[str], st
                          name="basemap", max_zoom=20, overlay=False).add_to(m)
     for name in layers or list(LAYER_STYLE):
         spec = COLLECTIONS[name]
-        group = folium.FeatureGroup(name=spec.title(locale), show=name in DEFAULT_ON)
-        group.add_child(RegistryLayer(name, LAYER_STYLE[name]))
+        shown = name in DEFAULT_ON if focus is None else name in (focus, "divisions")
+        group = folium.FeatureGroup(name=spec.title(locale), show=shown)
+        options = dict(LAYER_STYLE[name])
+        if name == focus and focus_query:
+            options["query"] = focus_query
+        group.add_child(RegistryLayer(name, options))
         group.add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     root = m.get_root()

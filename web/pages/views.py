@@ -1,12 +1,13 @@
-"""Pages: sign in and out, the language switch, the registry map, imports and exports.
+"""Pages: sign in and out, the language switch, the map, imports and exports, tables and search.
 
 Thin: the domain and the JSON API do the work.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import (
     Blueprint,
@@ -22,11 +23,15 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from inventory import COLLECTIONS
+from inventory import COLLECTIONS, CollectionSpec, repository, search, service
 from resilience import accounts
-from resilience.errors import Forbidden
+from resilience.accounts import SYSTEM, Principal
+from resilience.errors import Forbidden, InvalidInput
+from resilience.messages import describe
 from web import maps
+from web.errors import BadRequest
 from web.extensions import LOCALES, csrf, select_locale
+from web.pages import tables
 from web.session import current_principal, db, login, logout, settings
 
 bp = Blueprint("pages", __name__)
@@ -104,8 +109,10 @@ def map_page() -> Any:
     needed = _require_login()
     if needed is not None:
         return needed
+    focus, bounds, layer_query = _map_selection()
     m = maps.registry_map(settings(), select_locale(),
-                          lambda p: url_for("static", filename=p), bounds=_view_bounds())
+                          lambda p: url_for("static", filename=p), bounds=bounds or _view_bounds(),
+                          focus=focus, focus_query=layer_query)
     root = m.get_root()
     root.render()  # fills the header with the (vendored) Leaflet and folium assets
     return render_template(
@@ -114,6 +121,27 @@ def map_page() -> Any:
         map_html=root.html.render(),
         map_script=root.script.render(),
     )
+
+
+def _map_selection() -> tuple[str | None, tuple[float, float, float, float] | None, str]:
+    """A table's selection sent to the map (``?collection=…&filters``): layer, extent, filters.
+
+    The map opens on the extent of the selected records; the layer is given the filters the
+    items API understands, so it can ask for those records only.
+    """
+    name = request.args.get("collection")
+    if not name:
+        return None, None, ""
+    spec = service.collection(name)
+    principal = current_principal()
+    assert principal is not None
+    viewer = _viewer(spec, principal)
+    state = tables.parse(spec, request.args, viewer, repository.visible_divisions(db(), viewer),
+                         paging=False)
+    if state.problems:
+        raise (Forbidden if state.forbidden else BadRequest)("invalid selection", state.problems)
+    box = repository.extent(db(), spec, viewer, state.query)
+    return spec.name, box, urlencode(tables.export_params(state))
 
 
 _BOUNDS: dict[tuple[str, ...], tuple[float, Any]] = {}
@@ -229,3 +257,141 @@ def imports_page() -> Any:
         division_hint=principal.prefixes[0] if principal.prefixes else "",
         labels=_import_labels(locale),
     )
+
+
+# --- tables and search ---------------------------------------------------------------------
+
+
+def _viewer(spec: CollectionSpec, principal: Principal) -> Principal:
+    """Division boundaries are public administrative data (as in the API); the rest is granted."""
+    return SYSTEM if spec.name == "divisions" else principal
+
+
+def item_href(collection: str, key: Any) -> str | None:
+    """The record's own page (asset collections; divisions have none)."""
+    if collection == "divisions":
+        return None
+    return url_for("assets.asset_page", name=collection, key=key)
+
+
+@bp.get("/collections")
+def collections_page() -> Any:
+    """Every collection with how many records the user sees in it."""
+    needed = _require_login()
+    if needed is not None:
+        return needed
+    principal = current_principal()
+    assert principal is not None
+    locale = select_locale()
+    listed = [{"name": s.name, "title": s.title(locale), "other": s.en if locale == "zh_CN" else s.zh,
+               "count": repository.count_matching(db(), s, _viewer(s, principal), repository.Query())}
+              for s in COLLECTIONS.values()]
+    return render_template("collections.html", collections=listed)
+
+
+@bp.get("/collections/<name>")
+def collection_page(name: str) -> Any:
+    """A collection as a table: filters, sort and keyset pages, all held in the URL."""
+    needed = _require_login()
+    if needed is not None:
+        return needed
+    spec = service.collection(name)
+    principal = current_principal()
+    assert principal is not None
+    viewer = _viewer(spec, principal)
+    locale = select_locale()
+    session = db()
+    divisions = repository.visible_divisions(session, viewer)
+    state = tables.parse(spec, request.args, viewer, divisions)
+    cols = tables.columns(spec, locale)
+    window, total = None, None
+    if not state.problems:
+        try:
+            window = repository.window(session, spec, viewer, state.query)
+            total = repository.count_matching(session, spec, viewer,
+                                              replace(state.query, after=None, before=None),
+                                              cap=tables.COUNT_CAP)
+        except InvalidInput as error:  # a cursor row that no longer exists
+            state.problems.extend(error.problems)
+    names = tables.division_names(divisions, locale)
+
+    def link(**changes: Any) -> str:
+        params = state.params(paging=True)
+        for key in ("after", "before"):
+            params.pop(key, None)
+        for key, value in changes.items():
+            if value is None or value == "":
+                params.pop(key, None)
+            else:
+                params[key] = str(value)
+        return url_for("pages.collection_page", name=spec.name, **params)
+
+    def sort_link(column: str) -> str:
+        """Ascending first; a second click on the same column turns it round."""
+        current = state.query.sort or repository.pk_of(spec).name
+        ascending_now = current == column and not state.query.descending
+        return link(sort=f"-{column}" if ascending_now else column)
+
+    status = 403 if state.forbidden else 400 if state.problems else 200
+    selection = {k: v for k, v in state.params().items() if k not in ("sort", "limit")}
+    return render_template(
+        "table.html",
+        spec=spec,
+        title=spec.title(locale),
+        state=state,
+        columns=cols,
+        rows=tables.rows(spec, window, cols, locale, names) if window else [],
+        window=window,
+        total=total,
+        count_cap=tables.COUNT_CAP,
+        filters=tables.filter_fields(spec),
+        has_years=tables.has_years(spec),
+        has_divisions="division_code" in repository.table_of(spec).c,
+        divisions=divisions,
+        division_names=names,
+        page_sizes=tables.PAGE_SIZES,
+        default_page_size=tables.PAGE_SIZE,
+        problems=tables.problem_lines(spec, state.problems, locale),
+        link=link,
+        sort_link=sort_link,
+        item_href=item_href,
+        locale=locale,
+        map_href=url_for("pages.map_page", collection=spec.name, **selection),
+        export_formats=EXPORT_FORMATS,
+        export_params=tables.export_params(state) if not state.problems else {},
+    ), status
+
+
+@bp.get("/search")
+def search_page() -> Any:
+    """Assets by id, external id, name or address; one match opens it directly."""
+    needed = _require_login()
+    if needed is not None:
+        return needed
+    principal = current_principal()
+    assert principal is not None
+    locale = select_locale()
+    text = request.args.get("q", "")
+    problems: list[str] = []
+    found = search.Found("")
+    try:
+        found = search.search(db(), principal, text)
+    except InvalidInput as error:
+        problems = [f"{_('Search')}: {describe(p, locale)}" for p in error.problems]
+    only = found.only()
+    if only is not None:
+        return redirect(url_for("assets.asset_page", name=only.collection, key=only.key))
+    divisions = tables.division_names(repository.visible_divisions(db(), principal), locale)
+    groups = []
+    for name, hits in found.groups.items():
+        spec = COLLECTIONS[name]
+        groups.append({
+            "name": name, "title": spec.title(locale), "more": name in found.more,
+            "hits": [{"hit": h, "href": item_href(name, h.key),
+                      "type": tables.cell(spec.field(h.type_field) if h.type_field else None,
+                                          h.type_field or "", h.type_code, locale, divisions),
+                      "division": divisions.get(h.division_code, h.division_code)}
+                     for h in hits],
+        })
+    return render_template("search.html", text=found.text or " ".join(text.split()),
+                           groups=groups, problems=problems), 400 if problems else 200
