@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from resilience import job_handlers  # noqa: F401  (the kinds of long work the API may queue)
     from web import errors
     from web.api import exports, features, imports, openapi, tiles
-    from web.pages import assets, edit, views
+    from web.pages import assets, dashboard, edit, views
     from web.session import close_db
 
     app.register_blueprint(features.bp)
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(edit.bp)
+    app.register_blueprint(dashboard.bp)
     errors.register(app)
     app.teardown_appcontext(close_db)
 
