@@ -11,6 +11,7 @@ from inventory.flood_points import FloodPoint, WaterloggingEvent  # isort: skip
 from inventory import divisions as _divisions  # noqa: F401  isort: skip
 from inventory.assets import COLLECTIONS, ChildSpec, CollectionSpec, FieldSpec  # isort: skip
 from inventory.repository import Query  # isort: skip
+from inventory import attachments as _attachments  # noqa: F401  isort: skip
 
 __all__ = [
     "COLLECTIONS", "ChildSpec", "CollectionSpec", "FieldSpec", "FloodPoint", "NetworkPoint",

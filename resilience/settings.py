@@ -34,6 +34,8 @@ class Settings:
     # unpack to at most ``max_unpacked_bytes``.
     max_upload_bytes: int = 1024 * 1024 * 1024
     max_unpacked_bytes: int = 2 * 1024 * 1024 * 1024
+    # Photos, drawings and PDFs attached to an asset, each (kept under the instance folder).
+    max_attachment_bytes: int = 20 * 1024 * 1024
     token_days: int = 90
     default_locale: str = "zh_CN"
     page_limit_default: int = 100
@@ -61,6 +63,8 @@ class Settings:
             "max_upload_bytes": int(env.get("RESILIENCE_MAX_UPLOAD_BYTES", cls.max_upload_bytes)),
             "max_unpacked_bytes": int(env.get("RESILIENCE_MAX_UNPACKED_BYTES",
                                               cls.max_unpacked_bytes)),
+            "max_attachment_bytes": int(env.get("RESILIENCE_MAX_ATTACHMENT_BYTES",
+                                                cls.max_attachment_bytes)),
             "token_days": int(env.get("RESILIENCE_TOKEN_DAYS", cls.token_days)),
             "default_locale": env.get("RESILIENCE_DEFAULT_LOCALE", cls.default_locale),
             "basemap_url": env.get("RESILIENCE_BASEMAP_URL", ""),

@@ -9,16 +9,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from inventory import repository, service
+from inventory import attachments, repository, service
 from inventory.assets import CollectionSpec, FieldSpec
 from resilience import audit
-from resilience.errors import Forbidden, InvalidInput, NotFound, Problem
+from resilience.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Problem
 from resilience.messages import describe
 from web.extensions import csrf, select_locale
-from web.session import current_principal, db, unit
+from web.session import current_principal, db, settings, unit
 
 bp = Blueprint("assets", __name__)
 
@@ -29,7 +29,8 @@ HIDDEN = {"created_at", "updated_at", "created_by", "updated_by", "version", "re
 def action_label(action: str) -> str:
     """An audit action in the page's language."""
     return {"create": _("created"), "update": _("changed"), "retire": _("retired"),
-            "restore": _("restored")}.get(action, action)
+            "restore": _("restored"), "attach": _("file attached"),
+            "detach": _("file removed")}.get(action, action)
 
 
 def _label(field: FieldSpec | None, name: str, locale: str) -> str:
@@ -137,6 +138,8 @@ def asset_page(name: str, key: int) -> Any:
         connected=_connected(spec, props), editable=editable, display=display, locale=locale,
         action_label=action_label,
         retired=props.get("retired_at") is not None, notice=request.args.get("done"),
+        attachments=attachments.of_record(db(), spec.name, key),
+        max_attachment_mb=settings().max_attachment_bytes // (1024 * 1024),
         error=request.args.get("error"))
 
 
@@ -174,3 +177,64 @@ def _change(name: str, key: int, action: str) -> Response:
                                 error=message))
     return redirect(url_for("assets.asset_page", name=name, key=key,  # type: ignore[return-value]
                             done=action))
+
+
+def _store() -> attachments.Store:
+    return attachments.Store(settings().instance_path)
+
+
+@bp.post("/collections/<name>/items/<int:key>/attachments")
+def attach(name: str, key: int) -> Response:
+    """Attach a photo, drawing or document (type read from its bytes, size limited)."""
+    request.max_content_length = settings().max_attachment_bytes + 1024 * 1024  # the form around it
+    principal = current_principal(optional=True)
+    if principal is None:
+        return redirect(url_for("pages.login_page"))  # type: ignore[return-value]
+    csrf.protect()
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise InvalidInput("no file", [Problem("file", "required", {})])
+        with unit() as s:
+            attachments.add(s, _store(), name, key, upload.filename, upload.stream, principal,
+                            note=request.form.get("note"), max_bytes=settings().max_attachment_bytes)
+    except (InvalidInput, PayloadTooLarge) as error:
+        message = "; ".join(describe(p, select_locale()) for p in error.problems)
+        return redirect(url_for("assets.asset_page", name=name, key=key,  # type: ignore[return-value]
+                                error=message) + "#attachments-title")
+    return redirect(url_for("assets.asset_page", name=name, key=key,  # type: ignore[return-value]
+                            done="attach") + "#attachments-title")
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment_file(attachment_id: int) -> Response:
+    """The attached file, shown in the browser when it is an image or a PDF."""
+    principal = current_principal(optional=True)
+    if principal is None:
+        return redirect(url_for("pages.login_page"))  # type: ignore[return-value]
+    item = attachments.get(db(), attachment_id, principal)
+    path = _store().path(item.sha256)
+    if not path.is_file():
+        abort(404)
+    inline = item.content_type.startswith("image/") and "dwg" not in item.content_type \
+        or item.content_type == "application/pdf"
+    resp = send_file(path, mimetype=item.content_type, as_attachment=not inline,
+                     download_name=item.filename, max_age=3600, conditional=True)
+    resp.headers["Cache-Control"] = "private, max-age=3600"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    return resp
+
+
+@bp.post("/attachments/<int:attachment_id>/delete")
+def detach(attachment_id: int) -> Response:
+    """Remove an attachment (audited)."""
+    principal = current_principal(optional=True)
+    if principal is None:
+        return redirect(url_for("pages.login_page"))  # type: ignore[return-value]
+    csrf.protect()
+    with unit() as s:
+        item = attachments.get(s, attachment_id, principal)
+        name, key = item.collection, item.record_id
+        attachments.remove(s, _store(), attachment_id, principal)
+    return redirect(url_for("assets.asset_page", name=name, key=key,  # type: ignore[return-value]
+                            done="detach") + "#attachments-title")

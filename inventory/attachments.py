@@ -1,0 +1,184 @@
+"""Photos, drawings and documents attached to an asset, kept under the instance folder.
+
+A file's type is read from its first bytes, not from its name or the browser's word for it,
+and only the kinds engineers attach are taken (JPEG, PNG, WebP, GIF, TIFF, PDF, DWG, DXF).
+Files are stored by their SHA-256, so the same photo attached twice is kept once; every
+attach and detach is an audit entry of the asset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import ForeignKey, Index, Integer, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from inventory import service
+from resilience import audit
+from resilience.accounts import Principal
+from resilience.errors import InvalidInput, NotFound, PayloadTooLarge, Problem
+from resilience.model import Base, UTCDateTime, now
+
+FOLDER = "attachments"
+MAX_BYTES = 20 * 1024 * 1024
+PER_ASSET = 50
+
+# (first bytes, offset) -> (MIME type, extension)
+SIGNATURES: list[tuple[bytes, int, str, str]] = [
+    (b"\xff\xd8\xff", 0, "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png", ".png"),
+    (b"GIF87a", 0, "image/gif", ".gif"),
+    (b"GIF89a", 0, "image/gif", ".gif"),
+    (b"WEBP", 8, "image/webp", ".webp"),
+    (b"II*\x00", 0, "image/tiff", ".tif"),
+    (b"MM\x00*", 0, "image/tiff", ".tif"),
+    (b"%PDF-", 0, "application/pdf", ".pdf"),
+    (b"AC10", 0, "image/vnd.dwg", ".dwg"),
+]
+_DXF = re.compile(rb"^\s*0\s*\r?\n\s*SECTION", re.S)
+_UNSAFE = re.compile(r"[^\w.\-\u4e00-\u9fff ]+")
+
+
+class Attachment(Base):
+    """One file attached to one asset."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_record", "collection", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection: Mapped[str] = mapped_column(String(32), nullable=False)
+    record_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    division_code: Mapped[str] = mapped_column(String(12), ForeignKey("divisions.code"), nullable=False)
+    filename: Mapped[str] = mapped_column(String(200), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    note: Mapped[str | None] = mapped_column(String(200))
+    uploaded_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where attachment bytes live: ``<instance>/attachments/<sha[:2]>/<sha>``."""
+
+    root: Path
+
+    def path(self, sha256: str) -> Path:
+        """The file of a stored attachment."""
+        return self.root / FOLDER / sha256[:2] / sha256
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """The MIME type and extension the first bytes show, or None for a kind not taken."""
+    for magic, offset, mime, ext in SIGNATURES:
+        if head[offset:offset + len(magic)] == magic:
+            return mime, ext
+    if _DXF.match(head[:64]):
+        return "image/vnd.dxf", ".dxf"
+    return None
+
+
+def safe_filename(name: str, ext: str) -> str:
+    """A display name without folders or odd characters, ending in the sniffed extension."""
+    base = _UNSAFE.sub("_", Path(name.replace("\\", "/")).name).strip(" ._") or "file"
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    return (stem[:150] + ext)
+
+
+def add(session: Session, store: Store, collection: str, record_id: int, filename: str,
+        stream: BinaryIO, by: Principal, *, note: str | None = None,
+        max_bytes: int = MAX_BYTES) -> Attachment:
+    """Attach a file to an asset the user may edit: type and size checked, nothing half-stored."""
+    spec = service.writable(collection)
+    record = service.get_record(session, spec, record_id)
+    by.require_edit(record.division_code)
+    count = session.scalar(select(func.count()).select_from(Attachment).where(
+        Attachment.collection == spec.name, Attachment.record_id == record_id))
+    if count >= PER_ASSET:
+        raise InvalidInput("too many attachments", [Problem("file", "too_many_attachments",
+                                                            {"max": PER_ASSET})])
+    digest, size, head, scratch = _receive(store, stream, max_bytes)
+    try:
+        kind = sniff(head)
+        if kind is None:
+            raise InvalidInput("type not taken", [Problem("file", "attachment_type", {
+                "value": Path(filename).suffix or "?", "allowed": sorted({e for *_, e in SIGNATURES} | {".dxf"})})])
+        target = store.path(digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            shutil.move(str(scratch), target)
+    finally:
+        scratch.unlink(missing_ok=True)
+    item = Attachment(collection=spec.name, record_id=record_id, division_code=record.division_code,
+                      filename=safe_filename(filename, kind[1]), content_type=kind[0], size=size,
+                      sha256=digest, note=(note or "").strip()[:200] or None, uploaded_by=by.username)
+    session.add(item)
+    session.flush()
+    audit.record(session, actor=by.username, action="attach", collection=spec.name,
+                 record_id=record_id, division_code=record.division_code, before=None,
+                 after={"attachment": item.filename, "attachment_id": item.id, "size": size})
+    return item
+
+
+def _receive(store: Store, stream: BinaryIO, max_bytes: int) -> tuple[str, int, bytes, Path]:
+    """Copy the upload to a scratch file while hashing it; refuse it once it passes the limit."""
+    (store.root / FOLDER).mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=store.root / FOLDER, prefix=".upload-")
+    scratch = Path(name)
+    digest, size, head = hashlib.sha256(), 0, b""
+    try:
+        with open(fd, "wb") as out:
+            while chunk := stream.read(1 << 16):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadTooLarge("attachment too large", [Problem(
+                        "file", "attachment_too_large", {"max": max_bytes})])
+                if len(head) < 64:
+                    head += chunk[:64 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
+    if size == 0:
+        scratch.unlink(missing_ok=True)
+        raise InvalidInput("empty file", [Problem("file", "empty_file", {"value": ""})])
+    return digest.hexdigest(), size, head, scratch
+
+
+def of_record(session: Session, collection: str, record_id: int) -> list[Attachment]:
+    """An asset's attachments, oldest first."""
+    return list(session.scalars(select(Attachment).where(
+        Attachment.collection == collection, Attachment.record_id == record_id).order_by(Attachment.id)))
+
+
+def get(session: Session, attachment_id: int, by: Principal) -> Attachment:
+    """An attachment the user may read, or NotFound / Forbidden."""
+    item = session.get(Attachment, attachment_id)
+    if item is None:
+        raise NotFound("no such attachment", [Problem("attachment", "not_found", {"value": attachment_id})])
+    by.require_read(item.division_code)
+    return item
+
+
+def remove(session: Session, store: Store, attachment_id: int, by: Principal) -> None:
+    """Detach a file (the bytes go when no other attachment shares them)."""
+    item = get(session, attachment_id, by)
+    by.require_edit(item.division_code)
+    session.delete(item)
+    session.flush()
+    audit.record(session, actor=by.username, action="detach", collection=item.collection,
+                 record_id=item.record_id, division_code=item.division_code,
+                 before={"attachment": item.filename, "attachment_id": item.id}, after=None)
+    shared = session.scalar(select(func.count()).select_from(Attachment).where(
+        Attachment.sha256 == item.sha256))
+    if not shared:
+        store.path(item.sha256).unlink(missing_ok=True)
