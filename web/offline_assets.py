@@ -95,6 +95,10 @@ VENDORED: tuple[VendoredAsset, ...] = (
                   "//cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.js"),
     VendoredAsset("leaflet_measure_css", "css", _V + "leaflet-measure-2.1.7/leaflet-measure.css",
                   "//cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.css"),
+    # folium.plugins.VectorGridProtobuf asks for "@latest", which has been 1.3.0 since 2017; the
+    # registry map (web/maps.py) loads the same file for its vector-tile layers.
+    VendoredAsset("vectorGrid", "js", _V + "leaflet.vectorgrid-1.3.0/Leaflet.VectorGrid.bundled.js",
+                  "//unpkg.com/leaflet.vectorgrid@latest/dist/Leaflet.VectorGrid.bundled.js"),
 )
 
 _BY_KEY: dict[tuple[str, str], VendoredAsset] = {(a.kind, a.name): a for a in VENDORED}
