@@ -233,6 +233,8 @@ def test_english_and_other_collections(client: Any, auth: Any, city: dict[str, A
         assert status == 200, name
     _, divisions = _get(client, auth, "/collections/divisions?level=county&sort=-code")
     assert "西湖区" in divisions and "上城区" in divisions  # boundaries are public, as in the API
+    assert re.search(r'aria-sort="descending">\s*<a href="[^"]+" data-sort="code"', divisions)
+    assert divisions.index("330127") < divisions.index("330102")
 
 
 def test_language_switch_keeps_the_table_state(client: Any, auth: Any) -> None:
@@ -277,3 +279,13 @@ def test_top_bar_has_the_search_box_and_the_browse_link(client: Any, auth: Any) 
     assert '<form class="top-search" role="search" method="get" action="/search">' in page
     assert 'href="/collections" class="nav-browse" aria-current="page">数据浏览<' in page
     assert client.get("/static/css/tables.css").status_code == 200
+
+
+def test_index_caps_large_counts(client: Any, auth: Any, city: dict[str, Any],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.pages import tables
+
+    monkeypatch.setattr(tables, "COUNT_CAP", 40)
+    _, page = _get(client, auth, "/collections")
+    count = re.search(r'data-collection="pipelines">.*?<span class="count">([^<]+)</span>', page, re.S)
+    assert count and count.group(1) == "40+"

@@ -76,24 +76,24 @@ class TableState:
     forbidden: bool = False
 
     @property
-    def sort_param(self) -> str:
-        """The ``sort`` value of the current order ('' for the default, by id)."""
-        if self.query.sort is None:
-            return "-id" if self.query.descending else ""
-        return ("-" if self.query.descending else "") + self.query.sort
+    def sort_column(self) -> str:
+        """The field rows are ordered by (the key by default)."""
+        return self.query.sort or repo.pk_of(self.spec).name
 
-    def params(self, *, paging: bool = False) -> dict[str, str]:
-        """The non-empty parameters that make up this state (for links)."""
+    @property
+    def sort_param(self) -> str:
+        """The ``sort`` value of the current order ('' for the default, the key ascending)."""
+        if self.query.sort is None and not self.query.descending:
+            return ""
+        return ("-" if self.query.descending else "") + self.sort_column
+
+    def params(self) -> dict[str, str]:
+        """The non-empty parameters that make up this state, less the page (for links)."""
         out = {k: v for k, v in self.values.items() if v and k not in ("sort", "limit")}
         if self.sort_param:
             out["sort"] = self.sort_param
         if self.query.limit != PAGE_SIZE:
             out["limit"] = str(self.query.limit)
-        if paging:
-            if self.query.after is not None:
-                out["after"] = str(self.query.after)
-            if self.query.before is not None:
-                out["before"] = str(self.query.before)
         return out
 
 
