@@ -43,6 +43,7 @@ class Settings:
     # Basemap: "none", a local XYZ folder/URL template served by the app, or an online template.
     basemap_url: str = ""
     basemap_attribution: str = ""
+    basemap_key: str = ""  # fills {key} in an online template (天地图's tk)
     basemap_crs: str = "EPSG:4326"  # "GCJ-02" shifts overlays for AMap/Tencent tiles
     job_poll_seconds: float = 2.0
     testing: bool = False
@@ -69,6 +70,7 @@ class Settings:
             "default_locale": env.get("RESILIENCE_DEFAULT_LOCALE", cls.default_locale),
             "basemap_url": env.get("RESILIENCE_BASEMAP_URL", ""),
             "basemap_attribution": env.get("RESILIENCE_BASEMAP_ATTRIBUTION", ""),
+            "basemap_key": env.get("RESILIENCE_BASEMAP_KEY", ""),
             "basemap_crs": env.get("RESILIENCE_BASEMAP_CRS", cls.basemap_crs),
             "job_poll_seconds": float(env.get("RESILIENCE_JOB_POLL_SECONDS", cls.job_poll_seconds)),
             "testing": _bool(env.get("RESILIENCE_TESTING", "0")),

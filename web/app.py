@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     csrf.init_app(app)
 
     from resilience import job_handlers  # noqa: F401  (the kinds of long work the API may queue)
-    from web import errors
+    from web import basemap, errors
     from web.api import exports, features, imports, openapi, tiles
     from web.pages import assets, dashboard, edit, views
     from web.session import close_db
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(assets.bp)
     app.register_blueprint(edit.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(basemap.bp)
     errors.register(app)
     app.teardown_appcontext(close_db)
 

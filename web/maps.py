@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import folium
@@ -18,6 +19,7 @@ from jinja2 import Template
 from inventory import COLLECTIONS
 from resilience import codes
 from resilience.settings import Settings
+from web.basemap import Basemap
 from web.offline_assets import VENDORED, make_offline
 
 HANGZHOU = (30.25, 120.17)
@@ -80,21 +82,20 @@ def _labels(locale: str) -> dict[str, Any]:
 def registry_map(settings: Settings, locale: str, static_url: Callable[[str], str],
                  layers: list[str] | None = None,
                  bounds: tuple[float, float, float, float] | None = None,
-                 focus: str | None = None, focus_query: str = "") -> folium.Map:
+                 focus: str | None = None, focus_query: str = "",
+                 basemap: Basemap | None = None) -> folium.Map:
     """The engineer's map of the registry's layers, with nothing fetched from outside.
 
     ``focus`` names a collection opened from its table: that layer (and the division
     boundaries) is shown, with ``focus_query`` — the selection as items API parameters — in
     its options for the layer to add to its requests.
     """
+    basemap = basemap or Basemap(None, "", False)
     m = folium.Map(location=HANGZHOU, zoom_start=12, tiles=None, max_zoom=20, min_zoom=6,
                    prefer_canvas=True, control_scale=True)
     if bounds is not None:
         minx, miny, maxx, maxy = bounds
         m.fit_bounds([[miny, minx], [maxy, maxx]])
-    if settings.basemap_url:
-        folium.TileLayer(tiles=settings.basemap_url, attr=settings.basemap_attribution or " ",
-                         name="basemap", max_zoom=20, overlay=False).add_to(m)
     for name in layers or list(LAYER_STYLE):
         spec = COLLECTIONS[name]
         shown = name in DEFAULT_ON if focus is None else name in (focus, "divisions")
@@ -112,8 +113,11 @@ def registry_map(settings: Settings, locale: str, static_url: Callable[[str], st
         '<script type="application/json" id="resilience-labels">'
         + json.dumps(_labels(locale), ensure_ascii=False).replace("</", "<\\/")
         + "</script>"))
-    # VectorGrid first, then our script; async=false keeps injected scripts in that order.
-    scripts = [static_url(VECTORGRID), static_url("js/map.js")]
+    root.html.add_child(Element(
+        '<script type="application/json" id="resilience-basemap">'
+        + json.dumps(asdict(basemap), ensure_ascii=False).replace("</", "<\\/") + "</script>"))
+    # VectorGrid first, then our scripts; async=false keeps injected scripts in that order.
+    scripts = [static_url(VECTORGRID), static_url("js/map.js"), static_url("js/basemap.js")]
     root.script.add_child(Element(
         f"{json.dumps(scripts)}.forEach(function (src) {{ var s = document.createElement('script');"
         " s.src = src; s.async = false; document.body.appendChild(s); });"))

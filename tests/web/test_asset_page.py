@@ -57,7 +57,7 @@ def test_retire_with_a_reason_then_restore(client: Any, auth: Any) -> None:
     done = client.post(f"{url}/retire", data={"csrf_token": token, "reason": "废弃 2024"})
     assert done.status_code == 302 and "done=retire" in done.location
     page = client.get(url).get_data(as_text=True)
-    assert "废弃 2024" in page and 'action="/collections/pipelines/items/%d/restore"' % key in page
+    assert "废弃 2024" in page and f'action="/collections/pipelines/items/{key}/restore"' in page
     back = client.post(f"{url}/restore", data={"csrf_token": csrf(client, url)})
     assert back.status_code == 302
     api = client.get(f"/api/collections/pipelines/items/{key}", headers=auth.headers("admin"))

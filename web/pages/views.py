@@ -28,7 +28,7 @@ from resilience import accounts
 from resilience.accounts import SYSTEM, Principal
 from resilience.errors import Forbidden, InvalidInput
 from resilience.messages import describe
-from web import maps
+from web import basemap, maps
 from web.errors import BadRequest
 from web.extensions import LOCALES, csrf, select_locale
 from web.pages import tables
@@ -112,7 +112,7 @@ def map_page() -> Any:
     focus, bounds, layer_query = _map_selection()
     m = maps.registry_map(settings(), select_locale(),
                           lambda p: url_for("static", filename=p), bounds=bounds or _view_bounds(),
-                          focus=focus, focus_query=layer_query)
+                          focus=focus, focus_query=layer_query, basemap=basemap.configured())
     root = m.get_root()
     root.render()  # fills the header with the (vendored) Leaflet and folium assets
     return render_template(
