@@ -20,7 +20,7 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_log_record", "collection", "record_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now, index=True)
     actor: Mapped[str] = mapped_column(String(64), nullable=False)
     action: Mapped[str] = mapped_column(String(16), nullable=False)  # create/update/retire/restore
     collection: Mapped[str] = mapped_column(String(32), nullable=False)
