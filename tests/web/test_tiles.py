@@ -240,6 +240,15 @@ def test_unknown_layers_are_404_problems(client: Any, auth: Any) -> None:
     assert client.get("/tiles/pipelines/1/0/0.png", headers=auth.headers("admin")).status_code == 404
 
 
+def test_openapi_describes_the_tiles(client: Any) -> None:
+    doc = client.get("/api/openapi.json").get_json()
+    tiles = doc["paths"]["/tiles/{layer}/{z}/{x}/{y}.pbf"]["get"]
+    layer = next(p for p in tiles["parameters"] if p["name"] == "layer")
+    assert set(layer["schema"]["enum"]) == {"pipelines", "network-points", "tunnels", "shelters",
+                                            "flood-points", "divisions"}
+    assert {"200", "204", "304", "400", "401", "404"} <= set(tiles["responses"])
+
+
 def test_the_version_index_is_migrated_and_used(engine: Any) -> None:
     from sqlalchemy import inspect, text
 

@@ -156,6 +156,7 @@ def document(base: str) -> dict[str, Any]:
             "responses": {"200": {"description": "the file"}, "400": PROBLEM, "401": PROBLEM,
                           "403": PROBLEM}}}
     paths.update(_import_paths())
+    paths.update(_tile_paths())
     return {
         "openapi": "3.0.3",
         "info": {"title": "resilience API", "version": "1.0.0",
@@ -207,6 +208,32 @@ def _import_paths() -> dict[str, Any]:
                                                "path")],
                     "responses": {"200": {"description": "the file"}, "404": PROBLEM}}},
     }
+
+
+def _tile_paths() -> dict[str, Any]:
+    """Mapbox Vector Tiles of the collections, for maps at city scale."""
+    from inventory.tiles import MAX_ZOOM, TILE_LAYERS
+
+    def path(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return _param(name, description, schema, "path")
+
+    return {"/tiles/{layer}/{z}/{x}/{y}.pbf": {"get": {
+        "summary": "A vector tile of a collection (Web Mercator grid, extent 4096, one layer "
+                   "named after the collection), as the caller may see it",
+        "parameters": [
+            path("layer", "collection", {"type": "string", "enum": list(TILE_LAYERS)}),
+            path("z", "zoom", {"type": "integer", "minimum": 0, "maximum": MAX_ZOOM}),
+            path("x", "column, 0 to 2^z − 1", {"type": "integer", "minimum": 0}),
+            path("y", "row from the north, 0 to 2^z − 1", {"type": "integer", "minimum": 0}),
+            _param("If-None-Match", "an ETag from an earlier answer", {"type": "string"}, "header"),
+        ],
+        "responses": {
+            "200": {"description": "the tile; ETag, Cache-Control: private, max-age=60",
+                    "content": {"application/vnd.mapbox-vector-tile": {
+                        "schema": {"type": "string", "format": "binary"}}}},
+            "204": {"description": "nothing to draw in this tile (same caching headers)"},
+            "304": {"description": "the caller's copy is current"},
+            "400": PROBLEM, "401": PROBLEM, "404": PROBLEM}}}}
 
 
 @bp.get("/api/openapi.json")
