@@ -10,16 +10,13 @@ import pytest
 
 from resilience import geo
 from resilience.settings import Settings
-from tests.browser.test_asset_browser import ARGS, CHROMIUM
 from tests.conftest import start_live_server
 from tests.web.test_basemap import PNG
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_gcj02_basemap_is_served_locally_and_shifted(live: Any, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_a_gcj02_basemap_is_served_locally_and_shifted(live: Any, browser: Any, tmp_path: Path) -> None:
     from web.app import create_app
 
     tiles = tmp_path / "amap"
@@ -29,9 +26,8 @@ def test_a_gcj02_basemap_is_served_locally_and_shifted(live: Any, tmp_path: Path
                         basemap_url=str(tiles), basemap_crs="GCJ-02").resolved()
     base, server = start_live_server(create_app(settings))
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
+        with browser.new_context(viewport={"width": 1280, "height": 800}) as context:
+            page = context.new_page()
             outside: list[str] = []
             asked: list[str] = []
             page.on("request", lambda r: (asked if "/basemap/" in r.url else outside).append(r.url)
@@ -50,6 +46,5 @@ def test_a_gcj02_basemap_is_served_locally_and_shifted(live: Any, tmp_path: Path
             page.wait_for_timeout(500)
             assert asked and all(u.startswith(base) for u in asked)
             assert [u for u in outside if not u.startswith(("data:", "blob:"))] == []
-            browser.close()
     finally:
         server.shutdown()

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+from tests.browser.conftest import ARTIFACTS
+
 CHARTS = ("categories", "condition", "age", "material", "completeness-pipelines")
 
 pytestmark = pytest.mark.browser
@@ -25,16 +22,6 @@ PAINTED = """(id) => {
   for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) { n++; } }
   return n;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(params=[(1280, "zh-CN"), (390, "en")], ids=["1280-zh", "390-en"])

@@ -4,25 +4,14 @@ a new segment drawn on the map. Both databases; no request leaves the machine.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.test_asset_browser import ARGS, CHROMIUM, a_xihu_pipeline
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_asset_browser import a_xihu_pipeline
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
