@@ -1,7 +1,8 @@
-"""Photos, drawings and documents attached to an asset, kept under the instance folder.
+"""Photos, drawings and documents attached to an asset, kept in the instance folder or a bucket.
 
-A file's type is read from its first bytes, not from its name or the browser's word for it,
-and only the kinds engineers attach are taken (JPEG, PNG, WebP, GIF, TIFF, PDF, DWG, DXF).
+Where the bytes live is a setting (the instance folder, or S3-compatible storage). A file's
+type is read from its first bytes, not from its name or the browser's word for it, and only
+the kinds engineers attach are taken (JPEG, PNG, WebP, GIF, TIFF, PDF, DWG, DXF).
 Files are stored by their SHA-256, so the same photo attached twice is kept once; every
 attach and detach is an audit entry of the asset.
 """
@@ -12,10 +13,9 @@ import hashlib
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import ForeignKey, Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from inventory import service
 from resilience import audit
 from resilience.accounts import Principal
-from resilience.errors import InvalidInput, NotFound, PayloadTooLarge, Problem
+from resilience.errors import InvalidInput, NotFound, PayloadTooLarge, Problem, ServiceUnavailable
 from resilience.model import Base, UTCDateTime, now
 
 FOLDER = "attachments"
@@ -65,15 +65,95 @@ class Attachment(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
 
 
-@dataclass(frozen=True)
-class Store:
-    """Where attachment bytes live: ``<instance>/attachments/<sha[:2]>/<sha>``."""
+class Store(Protocol):
+    """Where attachment bytes live, by SHA-256; uploads are received in ``scratch`` first."""
 
-    root: Path
+    scratch: Path
+
+    def put(self, sha256: str, received: Path) -> None:
+        """Keep a received file under its digest (once: the same bytes are stored once)."""
+
+    def open(self, sha256: str) -> BinaryIO | None:
+        """The stored bytes as a stream, or None when they are gone."""
+
+    def delete(self, sha256: str) -> None:
+        """Forget the bytes (no error when they are already gone)."""
+
+
+class FolderStore:
+    """The instance folder: ``<instance>/attachments/<sha[:2]>/<sha>``."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.scratch = self.root / FOLDER
 
     def path(self, sha256: str) -> Path:
         """The file of a stored attachment."""
         return self.root / FOLDER / sha256[:2] / sha256
+
+    def put(self, sha256: str, received: Path) -> None:
+        """Move the received file into place, unless those bytes are already kept."""
+        target = self.path(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            shutil.move(str(received), target)
+
+    def open(self, sha256: str) -> BinaryIO | None:
+        """The kept file, opened for reading."""
+        path = self.path(sha256)
+        return path.open("rb") if path.is_file() else None
+
+    def delete(self, sha256: str) -> None:
+        """Remove the kept file."""
+        self.path(sha256).unlink(missing_ok=True)
+
+
+class BucketStore:
+    """S3-compatible object storage (MinIO, a cloud bucket): ``s3://bucket/prefix``.
+
+    Credentials come from the usual AWS variables or files; ``endpoint`` names a server that
+    is not AWS (an intranet MinIO). boto3 is an optional dependency (``pip install
+    resilience[s3]``).
+    """
+
+    def __init__(self, url: str, scratch: Path, endpoint: str | None = None, client: Any = None):
+        bucket, _, prefix = url.removeprefix("s3://").partition("/")
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        self.scratch = Path(scratch) / FOLDER
+        if client is None:
+            try:
+                import boto3
+            except ImportError as error:
+                raise ServiceUnavailable("boto3 is needed for s3:// attachments: pip install "
+                                         "'resilience[s3]'") from error
+            client = boto3.client("s3", endpoint_url=endpoint or None)
+        self.client = client
+
+    def _key(self, sha256: str) -> str:
+        return f"{self.prefix}/{sha256[:2]}/{sha256}" if self.prefix else f"{sha256[:2]}/{sha256}"
+
+    def put(self, sha256: str, received: Path) -> None:
+        """Upload the received file, unless the bucket holds those bytes already."""
+        if self.open(sha256) is None:
+            self.client.upload_file(str(received), self.bucket, self._key(sha256))
+
+    def open(self, sha256: str) -> BinaryIO | None:
+        """The object's body, streamed."""
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(sha256))["Body"]  # type: ignore[no-any-return]
+        except self.client.exceptions.NoSuchKey:
+            return None
+
+    def delete(self, sha256: str) -> None:
+        """Remove the object."""
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(sha256))
+
+
+def store_for(url: str, instance: Path, endpoint: str | None = None) -> Store:
+    """The store the settings name: ``s3://bucket/prefix``, else the instance folder."""
+    if url.startswith("s3://"):
+        return BucketStore(url, instance, endpoint)
+    return FolderStore(instance)
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:
@@ -111,10 +191,7 @@ def add(session: Session, store: Store, collection: str, record_id: int, filenam
         if kind is None:
             raise InvalidInput("type not taken", [Problem("file", "attachment_type", {
                 "value": Path(filename).suffix or "?", "allowed": sorted({e for *_, e in SIGNATURES} | {".dxf"})})])
-        target = store.path(digest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            shutil.move(str(scratch), target)
+        store.put(digest, scratch)
     finally:
         scratch.unlink(missing_ok=True)
     item = Attachment(collection=spec.name, record_id=record_id, division_code=record.division_code,
@@ -130,8 +207,8 @@ def add(session: Session, store: Store, collection: str, record_id: int, filenam
 
 def _receive(store: Store, stream: BinaryIO, max_bytes: int) -> tuple[str, int, bytes, Path]:
     """Copy the upload to a scratch file while hashing it; refuse it once it passes the limit."""
-    (store.root / FOLDER).mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=store.root / FOLDER, prefix=".upload-")
+    store.scratch.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=store.scratch, prefix=".upload-")
     scratch = Path(name)
     digest, size, head = hashlib.sha256(), 0, b""
     try:
@@ -181,4 +258,4 @@ def remove(session: Session, store: Store, attachment_id: int, by: Principal) ->
     shared = session.scalar(select(func.count()).select_from(Attachment).where(
         Attachment.sha256 == item.sha256))
     if not shared:
-        store.path(item.sha256).unlink(missing_ok=True)
+        store.delete(item.sha256)

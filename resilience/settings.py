@@ -36,6 +36,8 @@ class Settings:
     max_unpacked_bytes: int = 2 * 1024 * 1024 * 1024
     # Photos, drawings and PDFs attached to an asset, each (kept under the instance folder).
     max_attachment_bytes: int = 20 * 1024 * 1024
+    attachments_url: str = ""  # "s3://bucket/prefix" for S3-compatible storage; else the instance folder
+    s3_endpoint_url: str = ""  # a MinIO or other S3-compatible server on the intranet
     token_days: int = 90
     default_locale: str = "zh_CN"
     page_limit_default: int = 100
@@ -66,6 +68,8 @@ class Settings:
                                               cls.max_unpacked_bytes)),
             "max_attachment_bytes": int(env.get("RESILIENCE_MAX_ATTACHMENT_BYTES",
                                                 cls.max_attachment_bytes)),
+            "attachments_url": env.get("RESILIENCE_ATTACHMENTS_URL", ""),
+            "s3_endpoint_url": env.get("RESILIENCE_S3_ENDPOINT_URL", ""),
             "token_days": int(env.get("RESILIENCE_TOKEN_DAYS", cls.token_days)),
             "default_locale": env.get("RESILIENCE_DEFAULT_LOCALE", cls.default_locale),
             "basemap_url": env.get("RESILIENCE_BASEMAP_URL", ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,23 +34,42 @@ def test_the_type_comes_from_the_first_bytes(head: bytes, kind: str | None) -> N
     assert (found[0] if found else None) == kind
 
 
-def test_attach_list_and_remove_with_audit(session: Session, tmp_path: Path) -> None:
+@pytest.fixture(params=["folder", "bucket"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """The instance folder, and an S3 bucket (moto's in-process S3: no server here)."""
+    if request.param == "folder":
+        yield attachments.store_for("", tmp_path)
+        return
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="registry")
+        yield attachments.BucketStore("s3://registry/attachments", tmp_path, client=client)
+
+
+def kept(store: Any, sha256: str) -> bytes | None:
+    stream = store.open(sha256)
+    return None if stream is None else stream.read()
+
+
+def test_attach_list_and_remove_with_audit(session: Session, store: Any) -> None:
     from inventory import service
 
-    store = attachments.Store(tmp_path)
     engineer = principal(session, "engineer")
     pipe = service.create(session, "pipelines", f.pipeline(), service.WriteContext(by=engineer, extent=None))
     item = attachments.add(session, store, "pipelines", pipe.id, "../../现场照片.jpeg", io.BytesIO(PNG), engineer,
                            note="井盖破损")
     assert (item.filename, item.content_type, item.size) == ("现场照片.png", "image/png", len(PNG))
-    assert store.path(item.sha256).read_bytes() == PNG
+    assert kept(store, item.sha256) == PNG
     again = attachments.add(session, store, "pipelines", pipe.id, "copy.png", io.BytesIO(PNG), engineer)
     assert again.sha256 == item.sha256  # the same bytes are kept once
     assert [a.id for a in attachments.of_record(session, "pipelines", pipe.id)] == [item.id, again.id]
     attachments.remove(session, store, item.id, engineer)
-    assert store.path(again.sha256).exists()  # still used by the copy
+    assert kept(store, again.sha256) == PNG  # still used by the copy
     attachments.remove(session, store, again.id, engineer)
-    assert not store.path(again.sha256).exists()
+    assert kept(store, again.sha256) is None
     actions = [e.action for e in audit.history(session, "pipelines", pipe.id)]
     assert actions == ["create", "attach", "attach", "detach", "detach"]
 
@@ -57,7 +77,7 @@ def test_attach_list_and_remove_with_audit(session: Session, tmp_path: Path) -> 
 def test_wrong_types_sizes_and_divisions_are_refused(session: Session, tmp_path: Path) -> None:
     from inventory import service
 
-    store = attachments.Store(tmp_path)
+    store = attachments.FolderStore(tmp_path)
     admin = principal(session, "admin")
     pipe = service.create(session, "pipelines", f.pipeline(at=f.SHANGCHENG),
                           service.WriteContext(by=admin, extent=None))
@@ -101,8 +121,37 @@ def test_another_division_cannot_read_an_attachment(client: Any, auth: Any, sess
     admin = principal(session, "admin")
     pipe = service.create(session, "pipelines", f.pipeline(at=f.SHANGCHENG),
                           service.WriteContext(by=admin, extent=None))
-    store = attachments.Store(Path(app.instance_path))  # where the app keeps them
+    store = attachments.FolderStore(Path(app.instance_path))  # where the app keeps them
     item = attachments.add(session, store, "pipelines", pipe.id, "a.png", io.BytesIO(PNG), admin)
     session.commit()
     sign_in(client, "engineer", "engineer-demo-2026")
     assert client.get(f"/attachments/{item.id}").status_code == 403
+
+
+def test_the_asset_page_keeps_files_in_a_bucket_when_configured(settings: Any, sessions: Any,
+                                                                auth: Any, monkeypatch: Any) -> None:
+    from dataclasses import replace
+
+    import boto3
+    from moto import mock_aws
+
+    from web.app import create_app
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket="registry")
+        app = create_app(replace(settings, attachments_url="s3://registry/attachments"))
+        app.extensions["resilience"]["sessions"] = sessions
+        client = app.test_client()
+        key = create(client, auth, f.pipeline())
+        sign_in(client, "engineer", "engineer-demo-2026")
+        url = f"/collections/pipelines/items/{key}"
+        resp = client.post(f"{url}/attachments", content_type="multipart/form-data", data={
+            "csrf_token": csrf(client, url), "file": (io.BytesIO(PDF), "竣工图.pdf")})
+        assert resp.status_code == 302 and "done=attach" in resp.location
+        listed = boto3.client("s3").list_objects_v2(Bucket="registry", Prefix="attachments/")
+        assert [o["Size"] for o in listed["Contents"]] == [len(PDF)]
+        link = re.search(r'href="(/attachments/\d+)"', client.get(url).get_data(as_text=True)).group(1)
+        assert client.get(link).data == PDF

@@ -180,7 +180,8 @@ def _change(name: str, key: int, action: str) -> Response:
 
 
 def _store() -> attachments.Store:
-    return attachments.Store(settings().instance_path)
+    s = settings()
+    return attachments.store_for(s.attachments_url, s.instance_path, s.s3_endpoint_url or None)
 
 
 @bp.post("/collections/<name>/items/<int:key>/attachments")
@@ -213,13 +214,13 @@ def attachment_file(attachment_id: int) -> Response:
     if principal is None:
         return redirect(url_for("pages.login_page"))  # type: ignore[return-value]
     item = attachments.get(db(), attachment_id, principal)
-    path = _store().path(item.sha256)
-    if not path.is_file():
+    stream = _store().open(item.sha256)
+    if stream is None:
         abort(404)
     inline = item.content_type.startswith("image/") and "dwg" not in item.content_type \
         or item.content_type == "application/pdf"
-    resp = send_file(path, mimetype=item.content_type, as_attachment=not inline,
-                     download_name=item.filename, max_age=3600, conditional=True)
+    resp = send_file(stream, mimetype=item.content_type, as_attachment=not inline,
+                     download_name=item.filename, max_age=3600, etag=item.sha256)
     resp.headers["Cache-Control"] = "private, max-age=3600"
     resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     return resp
