@@ -1,0 +1,163 @@
+"""Colour levels and scoring schemes as data (DOMAIN.md §1–3), and the assessments they give.
+
+A level set is ordered rows; a scheme is a method, a version and explicit bands. An
+assessment keeps the raw factors, the scheme and its version, the score and the band hit, so
+every colour can say why. Presets are the published tables; the five-to-four collapse and the
+Zhejiang cut-offs are conventions, kept as data and versioned, never ``if`` chains.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from resilience.errors import InvalidInput, Problem
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of a colour map, lowest ordinal lowest risk."""
+
+    code: str
+    ordinal: int
+    zh: str
+    en: str
+    colour: str
+
+    def label(self, locale: str) -> str:
+        """The level's name in a locale."""
+        return self.zh if locale.lower().startswith("zh") else self.en
+
+
+FOUR_COLOUR = (  # 四色图 (安全生产风险分级管控): DOMAIN.md §3, hex [I]
+    Level("low", 1, "低风险", "Low", "#0070FF"),
+    Level("general", 2, "一般风险", "General", "#FFFF00"),
+    Level("considerable", 3, "较大风险", "Considerable", "#FF8000"),
+    Level("major", 4, "重大风险", "Major", "#FF0000"),
+)
+FIVE_COLOUR = (  # 五色图 (自然灾害综合风险): DOMAIN.md §2, names and hex [I]
+    Level("low", 1, "低风险", "Low", "#2E8B57"),
+    Level("fairly_low", 2, "较低风险", "Fairly low", "#1E90FF"),
+    Level("medium", 3, "中风险", "Medium", "#FFD700"),
+    Level("fairly_high", 4, "较高风险", "Fairly high", "#FF8C00"),
+    Level("high", 5, "高风险", "High", "#E60012"),
+)
+LEVEL_SETS = {"four": FOUR_COLOUR, "five": FIVE_COLOUR}
+
+
+@dataclass(frozen=True)
+class Band:
+    """A score interval and the level it gives: ``low < score <= high`` (or ``>=`` when closed)."""
+
+    low: float
+    high: float
+    level: str
+    name: str = ""  # e.g. LEC's 显著危险
+    low_closed: bool = False
+
+    def holds(self, score: float) -> bool:
+        """True when the score falls in this band."""
+        above = score >= self.low if self.low_closed else score > self.low
+        return above and score <= self.high
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A method with its version and bands: what turns factors into a level."""
+
+    name: str
+    version: int
+    method: str  # "lec" or "ls"
+    levels: str  # which level set: "four" or "five"
+    bands: tuple[Band, ...]
+    factors: dict[str, tuple[float, ...]] = field(default_factory=dict)  # allowed values per factor
+
+
+LEC_VALUES = {
+    "L": (10, 6, 3, 1, 0.5, 0.2, 0.1),
+    "E": (10, 6, 3, 2, 1, 0.5),
+    "C": (100, 40, 15, 7, 3, 1),
+}
+LS_VALUES = {"L": (1, 2, 3, 4, 5), "S": (1, 2, 3, 4, 5)}
+
+PRESETS: dict[str, Scheme] = {
+    # D = L × E × C; the published table leaves its bounds open, so they are made explicit:
+    # each band holds its upper bound (160 is 显著危险, 320 is 高度危险).
+    "lec_default": Scheme("lec_default", 1, "lec", "four", (
+        Band(-math.inf, 20, "low", "稍有危险"),
+        Band(20, 70, "low", "一般危险"),
+        Band(70, 160, "general", "显著危险"),
+        Band(160, 320, "considerable", "高度危险"),
+        Band(320, math.inf, "major", "极其危险"),
+    ), LEC_VALUES),
+    # R = L × S, both published; they differ only at R = 9.
+    "ls_r9_considerable": Scheme("ls_r9_considerable", 1, "ls", "four", (
+        Band(1, 3, "low", low_closed=True), Band(4, 8, "general", low_closed=True),
+        Band(9, 16, "considerable", low_closed=True), Band(20, 25, "major", low_closed=True),
+    ), LS_VALUES),
+    "ls_r9_general": Scheme("ls_r9_general", 1, "ls", "four", (
+        Band(1, 3, "low", low_closed=True), Band(4, 9, "general", low_closed=True),
+        Band(10, 16, "considerable", low_closed=True), Band(20, 25, "major", low_closed=True),
+    ), LS_VALUES),
+}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A level with its reasons: the scheme, the factors, the score and the band hit."""
+
+    scheme: str
+    version: int
+    method: str
+    factors: dict[str, float]
+    score: float
+    level: Level
+    band: Band
+
+    def explain(self, locale: str = "zh") -> dict[str, Any]:
+        """The reasons as data for pages and the API (DOMAIN.md §1.4)."""
+        formula = {"lec": "D = L × E × C", "ls": "R = L × S"}[self.method]
+        return {"scheme": self.scheme, "version": self.version, "method": self.method,
+                "formula": formula, "factors": dict(self.factors), "score": self.score,
+                "band": [self.band.low, self.band.high], "band_name": self.band.name,
+                "level": self.level.code, "label": self.level.label(locale),
+                "colour": self.level.colour}
+
+
+def assess(scheme: Scheme, factors: dict[str, Any]) -> Assessment:
+    """Score factors with a scheme (LEC or LS) and find their level; bad factors are problems.
+
+    Only the values of the method's tables are taken: a likelihood of 7 in LEC is a typo,
+    not a risk.
+    """
+    problems = []
+    values: dict[str, float] = {}
+    for name, allowed in scheme.factors.items():
+        raw = factors.get(name)
+        try:
+            value = float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            problems.append(Problem(name, "required" if raw is None else "not_a_number",
+                                    {"value": str(raw)}))
+            continue
+        if value not in allowed:
+            problems.append(Problem(name, "not_in_table", {"value": raw, "allowed": list(allowed)}))
+            continue
+        values[name] = value
+    unknown = sorted(set(factors) - set(scheme.factors))
+    problems.extend(Problem(name, "unknown_property", {}) for name in unknown)
+    if problems:
+        raise InvalidInput("bad risk factors", problems)
+    score = math.prod(values.values())
+    score = round(score, 6)
+    band = next((b for b in scheme.bands if b.holds(score)), None)
+    if band is None:  # an LS product between bands (17–19 cannot arise from 1–5 × 1–5)
+        raise InvalidInput("score outside the bands", [Problem("score", "no_band", {"value": score})])
+    level = next(lv for lv in LEVEL_SETS[scheme.levels] if lv.code == band.level)
+    return Assessment(scheme.name, scheme.version, scheme.method, values, score, level, band)
+
+
+def highest(levels: list[Level]) -> Level | None:
+    """The level a zone takes from its members: the highest (就高, DOMAIN.md §1.3)."""
+    return max(levels, key=lambda lv: lv.ordinal) if levels else None
