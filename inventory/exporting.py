@@ -45,7 +45,6 @@ from inventory.assets import CollectionSpec
 from inventory.formats.shortnames import short
 from inventory.repository import Query
 from inventory.service import collection as collection_spec
-from inventory.validation import coerce
 from resilience import geo
 from resilience.accounts import SYSTEM, Principal
 from resilience.errors import Forbidden, InvalidInput, Problem
@@ -157,33 +156,6 @@ def parse_bbox(raw: str | Iterable[float] | None) -> BBox | None:
     return (values[0], values[1], values[2], values[3])
 
 
-def parse_filters(spec: CollectionSpec, items: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Property filters as the items API takes them: raw text coerced, ``a,b`` lists for codes."""
-    filters: dict[str, Any] = {}
-    problems: list[Problem] = []
-    columns = repository.table_of(spec).c
-    for key, raw in (items or {}).items():
-        field = spec.field(key)
-        if field is None or not field.filterable or field.name not in columns:
-            problems.append(Problem(key, "unknown_parameter", {}))
-            continue
-        values = []
-        for one in raw if isinstance(raw, list | tuple) else [raw]:
-            parts = one.split(",") if isinstance(one, str) and field.kind in ("code", "int") \
-                else [one]
-            for part in parts:
-                value, problem = coerce(field, part)
-                if problem is not None:
-                    problems.append(problem)
-                elif value is not None:
-                    values.append(value)
-        if values:
-            filters[key] = values if len(values) > 1 else values[0]
-    if problems:
-        raise InvalidInput("invalid filters", problems)
-    return filters
-
-
 def plan(collection: str, fmt: str, *, crs: str | int | None = DEFAULT_CRS,
          division: str | None = None, bbox: str | Iterable[float] | None = None,
          filters: Mapping[str, Any] | None = None, by: Principal) -> Plan:
@@ -198,7 +170,7 @@ def plan(collection: str, fmt: str, *, crs: str | int | None = DEFAULT_CRS,
         except InvalidInput as error:
             problems.extend(error.problems)
     try:
-        checked["filters"] = parse_filters(spec, filters)
+        checked["filters"] = repository.parse_filters(spec, filters)
     except InvalidInput as error:
         problems.extend(error.problems)
     if problems:

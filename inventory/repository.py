@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -15,6 +15,7 @@ from inventory.assets import CollectionSpec
 from inventory.flood_points import WaterloggingEvent
 from inventory.pipelines import Pipeline
 from inventory.tunnels import CabinLine, TunnelCabin, TunnelNode
+from inventory.validation import coerce
 from resilience.accounts import Principal
 from resilience.divisions import within
 from resilience.errors import InvalidInput, NotFound, Problem
@@ -442,3 +443,33 @@ def visible_divisions(session: Session, principal: Principal) -> list[Row[Any]]:
     if not principal.is_admin:
         stmt = stmt.where(within(d.code, principal.prefixes))
     return list(session.execute(stmt).all())
+
+
+def parse_filters(spec: CollectionSpec, items: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Property filters as the items API takes them: raw text coerced, ``a,b`` for codes and ints.
+
+    Shared by the API, the exports and the pages, so a filter means the same everywhere.
+    """
+    filters: dict[str, Any] = {}
+    problems: list[Problem] = []
+    columns = table_of(spec).c
+    for key, raw in (items or {}).items():
+        field = spec.field(key)
+        if field is None or not field.filterable or field.name not in columns:
+            problems.append(Problem(key, "unknown_parameter", {}))
+            continue
+        values = []
+        for one in raw if isinstance(raw, list | tuple) else [raw]:
+            parts = one.split(",") if isinstance(one, str) and field.kind in ("code", "int") \
+                else [one]
+            for part in parts:
+                value, problem = coerce(field, part)
+                if problem is not None:
+                    problems.append(problem)
+                elif value is not None:
+                    values.append(value)
+        if values:
+            filters[key] = values if len(values) > 1 else values[0]
+    if problems:
+        raise InvalidInput("invalid filters", problems)
+    return filters

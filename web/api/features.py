@@ -13,10 +13,9 @@ from wtforms import ValidationError
 from inventory import COLLECTIONS, CollectionSpec, service
 from inventory import repository as repo
 from inventory.exporting import FORMATS as EXPORT_FORMATS
-from inventory.validation import coerce
 from resilience import audit, geo
 from resilience.accounts import SYSTEM, Principal
-from resilience.errors import Forbidden, Problem, StaleVersion
+from resilience.errors import Forbidden, InvalidInput, Problem, StaleVersion
 from resilience.geo import CRS84, CrsRef
 from web.errors import BadRequest
 from web.serializers import dumps, feature_text
@@ -204,28 +203,11 @@ def _key(spec: CollectionSpec, raw: str, field: str = "id") -> Any:
 
 
 def _filters(spec: CollectionSpec) -> dict[str, Any]:
-    filters: dict[str, Any] = {}
-    problems = []
-    for key in request.args:
-        if key in PAGE_PARAMS:
-            continue
-        field = spec.field(key)
-        if field is None or not field.filterable or field.name not in repo.table_of(spec).c:
-            problems.append(Problem(key, "unknown_parameter", {}))
-            continue
-        values = []
-        for raw in request.args.getlist(key):
-            for part in raw.split(",") if field.kind in ("code", "int") else [raw]:
-                value, problem = coerce(field, part)
-                if problem is not None:
-                    problems.append(problem)
-                elif value is not None:
-                    values.append(value)
-        if values:
-            filters[key] = values if len(values) > 1 else values[0]
-    if problems:
-        raise BadRequest("invalid filters", problems)
-    return filters
+    items = {key: request.args.getlist(key) for key in request.args if key not in PAGE_PARAMS}
+    try:
+        return repo.parse_filters(spec, items)
+    except InvalidInput as error:  # query parameters: 400, not 422
+        raise BadRequest(error.message, error.problems) from error
 
 
 def _page_query(spec: CollectionSpec, principal: Principal) -> tuple[repo.Query, CrsRef]:
