@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,3 +27,27 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+@contextmanager
+def signed_in(browser: Any, base: str, width: int = 1280, locale: str = "zh-CN",
+              user: str = "engineer", password: str = "engineer-demo-2026"
+              ) -> Iterator[tuple[Any, list[str]]]:
+    """A page signed in as a demo user, in a language and width, recording every request that
+    leaves the server (the pages must work with nothing from outside)."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url)
+            if not r.url.startswith((base, "data:", "blob:")) else None)
+    page.goto(f"{base}/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    if locale == "en":
+        page.goto(f"{base}/lang/en?next=/map")
+    try:
+        yield page, outside
+    finally:
+        context.close()

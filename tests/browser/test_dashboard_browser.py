@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, signed_in
 
 CHARTS = ("categories", "condition", "age", "material", "completeness-pipelines")
 
@@ -27,20 +27,8 @@ PAINTED = """(id) => {
 @pytest.fixture(params=[(1280, "zh-CN"), (390, "en")], ids=["1280-zh", "390-en"])
 def page(live: Any, browser: Any, request: pytest.FixtureRequest) -> Iterator[tuple[Any, list[str], int]]:
     width, locale = request.param
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
-    p = context.new_page()
-    outside: list[str] = []
-    p.on("request", lambda r: outside.append(r.url)
-         if not r.url.startswith((live.url, "data:", "blob:")) else None)
-    p.goto(f"{live.url}/login")
-    p.fill("#username", "engineer")
-    p.fill("#password", "engineer-demo-2026")
-    p.click("button[type=submit]")
-    p.wait_for_load_state()
-    if locale == "en":
-        p.goto(f"{live.url}/lang/en?next=/map")
-    yield p, outside, width
-    context.close()
+    with signed_in(browser, live.url, width, locale) as (p, outside):
+        yield p, outside, width
 
 
 def test_the_overview_draws_its_charts_and_works_by_keyboard(page: tuple[Any, list[str], int], live: Any,

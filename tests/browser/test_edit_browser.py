@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, signed_in
 from tests.browser.test_asset_browser import a_xihu_pipeline
 
 pytestmark = pytest.mark.browser
@@ -17,20 +17,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(params=[(1280, "zh-CN"), (390, "en")], ids=["1280-zh", "390-en"])
 def page(live: Any, browser: Any, request: pytest.FixtureRequest) -> Iterator[tuple[Any, list[str]]]:
     width, locale = request.param
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
-    p = context.new_page()
-    outside: list[str] = []
-    p.on("request", lambda r: outside.append(r.url)
-         if not r.url.startswith((live.url, "data:", "blob:")) else None)
-    p.goto(f"{live.url}/login")
-    p.fill("#username", "engineer")
-    p.fill("#password", "engineer-demo-2026")
-    p.click("button[type=submit]")
-    p.wait_for_load_state()
-    if locale == "en":
-        p.goto(f"{live.url}/lang/en?next=/collections")
-    yield p, outside
-    context.close()
+    with signed_in(browser, live.url, width, locale) as (p, outside):
+        yield p, outside
 
 
 def test_edit_with_an_error_fix_save_and_see_the_history(page: tuple[Any, list[str]], live: Any,
