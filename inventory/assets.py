@@ -77,6 +77,8 @@ class CollectionSpec:
     cross_checks: tuple[CrossCheck, ...] = ()
     references: dict[str, str] = field(default_factory=dict)  # field -> collection it points at
     readonly_collection: bool = False
+    # Values computed from the others on every write and import (a risk point's level).
+    derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})

@@ -313,6 +313,8 @@ def derived_values(spec: CollectionSpec, values: dict[str, Any], geom: BaseGeome
 
         out["capacity_persons"] = capacity_from_area(values.get("shelter_class"),
                                                      values.get("effective_area_m2"))
+    if spec.derive is not None:
+        out.update(spec.derive(values))
     return out
 
 

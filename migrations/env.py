@@ -6,6 +6,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 
 import inventory  # noqa: F401  (registers the asset tables)
+import risk  # noqa: F401  (registers the risk tables)
 from resilience import accounts, audit, divisions, jobs  # noqa: F401
 from resilience.db import make_engine
 from resilience.model import Base

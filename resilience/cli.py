@@ -219,6 +219,7 @@ def import_(ctx: Context, args: tuple[str, ...], collection: str | None, crs: st
             layer: str | None, sheet: str | None, dry_run: bool, skip_invalid: bool,
             username: str | None) -> None:
     """Import PATH --into COLLECTION (all or nothing), or `import undo ID`."""
+    import risk  # noqa: F401  (its collections are importable too)
     from inventory import importing, survey
     from inventory.formats import open_source
     from inventory.mapping import load_mapping_file
@@ -327,6 +328,7 @@ def export_(ctx: Context, collection: str, fmt: str | None, output: str, crs: st
     """Export COLLECTION to a GeoJSON, CSV, GeoPackage, XLSX or zipped Shapefile file."""
     import contextlib
 
+    import risk  # noqa: F401  (its collections are exportable too)
     from inventory import exporting
     from resilience import accounts
     from resilience.db import unit_of_work

@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
 
+    import risk  # noqa: F401  (registers hazard zones, risk points and the colour maps)
     from resilience import job_handlers  # noqa: F401  (the kinds of long work the API may queue)
     from web import basemap, errors
     from web.api import exports, features, imports, openapi, tiles

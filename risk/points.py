@@ -1,0 +1,128 @@
+"""Work-safety risk points (风险点/危险源) for the four-colour map (四色图, DOMAIN.md §3).
+
+Each point keeps its method, preset and raw factors; the score, level and band are derived
+on every write by :func:`risk.levels.assess`, never typed in. Points are entered by hand or
+generated from the registry on each run (``source = generated``, with the rule and the
+asset behind them); people's edits to the unit, measures and review date survive runs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from geoalchemy2 import WKBElement
+from sqlalchemy import Date, Float, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inventory.assets import COMMON_HEAD, COMMON_TAIL, AssetColumns, CollectionSpec, F, register
+from resilience.errors import InvalidInput, Problem
+from resilience.model import Base
+from resilience.spatial import geometry
+from risk import codes
+from risk.levels import PRESETS, assess
+
+FACTOR_FIELDS = {"L": "factor_l", "E": "factor_e", "C": "factor_c", "S": "factor_s"}
+DEFAULT_PRESET = {"lec": "lec_default", "ls": "ls_r9_considerable"}
+
+
+class RiskPoint(AssetColumns, Base):
+    """One assessed risk point with its responsible unit, measures and review date."""
+
+    __tablename__ = "risk_points"
+
+    geom: Mapped[WKBElement] = mapped_column(geometry("POINT"), nullable=False)
+    category: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    method: Mapped[str] = mapped_column(String(8), nullable=False)
+    preset: Mapped[str] = mapped_column(String(40), nullable=False)
+    factor_l: Mapped[float] = mapped_column(Float, nullable=False)
+    factor_e: Mapped[float | None] = mapped_column(Float)
+    factor_c: Mapped[float | None] = mapped_column(Float)
+    factor_s: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float, nullable=False)
+    level: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    band_name: Mapped[str | None] = mapped_column(String(32))
+    scheme_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    responsible_unit: Mapped[str | None] = mapped_column(String(200))
+    control_measures: Mapped[str | None] = mapped_column(Text)
+    assessed_at: Mapped[date | None] = mapped_column(Date)
+    next_review_at: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16), nullable=False, default="manual")
+    rule: Mapped[str | None] = mapped_column(String(40))
+    asset_collection: Mapped[str | None] = mapped_column(String(32))
+    asset_id: Mapped[int | None] = mapped_column(Integer)
+    tunnel_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+def factors_of(values: dict[str, Any]) -> dict[str, Any]:
+    """The method's factors from a record's columns (L, E, C for LEC; L, S for LS)."""
+    names = ("L", "E", "C") if values.get("method") == "lec" else ("L", "S")
+    return {n: values.get(FACTOR_FIELDS[n]) for n in names}
+
+
+def _point_checks(v: dict[str, Any]) -> list[Problem]:
+    """Factors on the method's table, the preset of the method, no stray factor."""
+    method = v.get("method")
+    if method not in ("lec", "ls"):
+        return []
+    preset = v.get("preset") or DEFAULT_PRESET[method]
+    scheme = PRESETS.get(preset)
+    if scheme is None or scheme.method != method:
+        allowed = [n for n, s in PRESETS.items() if s.method == method]
+        return [Problem("preset", "unknown_code", {"value": preset, "allowed": allowed})]
+    problems = []
+    try:
+        assess(scheme, factors_of(v))
+    except InvalidInput as error:
+        problems += [Problem(FACTOR_FIELDS.get(p.field, p.field), p.code, p.params)
+                     for p in error.problems]
+    stray = ("factor_s",) if method == "lec" else ("factor_e", "factor_c")
+    problems += [Problem(name, "only_when", {"other": "method", "value":
+                                             "ls" if method == "lec" else "lec"})
+                 for name in stray if v.get(name) is not None]
+    return problems
+
+
+def derive(values: dict[str, Any]) -> dict[str, Any]:
+    """Score, level and band from the factors (called on every write and import)."""
+    method = values["method"]
+    preset = values.get("preset") or DEFAULT_PRESET[method]
+    result = assess(PRESETS[preset], factors_of(values))
+    return {"preset": preset, "score": result.score, "level": result.level.code,
+            "band_name": result.band.name or None, "scheme_version": result.version}
+
+
+RISK_POINTS = register(CollectionSpec(
+    name="risk-points", zh="风险点", en="Risk points", model=RiskPoint,
+    geometry_types=("Point",),
+    fields=(
+        *COMMON_HEAD,
+        F("category", "code", "类别", "Category", required=True,
+          codes=codes.RISK_POINT_CATEGORIES),
+        F("method", "code", "评价方法", "Method", required=True, codes=codes.RISK_METHODS),
+        F("preset", "str", "分级标准", "Preset", max_length=40),
+        F("factor_l", "float", "可能性 L", "Likelihood L", required=True, min=0, max=10),
+        F("factor_e", "float", "暴露频繁程度 E", "Exposure E", min=0, max=10),
+        F("factor_c", "float", "后果 C", "Consequence C", min=0, max=100),
+        F("factor_s", "float", "严重性 S", "Severity S", min=0, max=5),
+        F("score", "float", "风险值", "Score", readonly=True),
+        F("level", "code", "风险等级", "Level", readonly=True, codes=codes.FOUR_LEVELS),
+        F("band_name", "str", "危险程度", "Band", readonly=True),
+        F("scheme_version", "int", "标准版本", "Scheme version", readonly=True),
+        F("responsible_unit", "str", "责任单位", "Responsible unit"),
+        F("control_measures", "text", "管控措施", "Control measures", max_length=4000,
+          filterable=False),
+        F("assessed_at", "date", "评估日期", "Assessed on"),
+        F("next_review_at", "date", "下次复评日期", "Next review"),
+        F("source", "code", "来源", "Source", readonly=True, codes=codes.RISK_POINT_SOURCES,
+          default="manual"),
+        F("rule", "str", "生成规则", "Rule", readonly=True, max_length=40),
+        F("asset_collection", "str", "关联设施类型", "Asset collection", max_length=32),
+        F("asset_id", "int", "关联设施编号", "Asset id", min=1),
+        F("tunnel_id", "int", "所在管廊", "Tunnel", min=1),
+        *COMMON_TAIL,
+    ),
+    cross_checks=(_point_checks,),
+    references={"tunnel_id": "tunnels"},
+    derive=derive,
+))

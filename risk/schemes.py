@@ -1,0 +1,328 @@
+"""Scoring schemes as versioned data, and the composite scorer of the five-colour map.
+
+DOMAIN.md §2: ``R = H^a · E^b · V^c · (1 − C)^d`` with factors in 0–1 and the exponents
+from the scheme's weights, each hazard scored alone and combined by max or weighted sum,
+R cut into five levels by four increasing breaks (each band holds its upper bound). The
+formula is pluggable (:data:`SCORERS`; a 5×5 hazard × vulnerability matrix ships beside
+it). Every parameter the engine reads — cell size, normalising references, the condition
+scores, shelter walking distance — lives in the scheme, so a change is a new version,
+never a code edit.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from resilience.errors import InvalidInput, NotFound, Problem
+from resilience.model import Base, UTCDateTime, now
+from resilience.spatial import Json
+from risk.levels import FIVE_COLOUR, PRESETS, Level
+from risk.levels import Scheme as PresetScheme
+
+HAZARD_KEYS = ("flood", "waterlogging", "geological_susceptibility", "geological_prevention",
+               "seismic", "typhoon_surge", "other")
+
+DEFAULT_COMPOSITE: dict[str, Any] = {
+    "formula": "power_product",
+    "cell_size_m": 500,
+    "weights": {"H": 1.0, "E": 0.8, "V": 1.0, "C": 1.0},
+    "breaks": [0.03, 0.08, 0.16, 0.30],
+    "combine": "max",
+    "hazard_weights": {k: 1.0 for k in HAZARD_KEYS},
+    "exposure": {
+        "length_ref_m": 3000.0,
+        "category_weights": {"gas": 2.0, "power": 1.5, "heat": 1.5, "water_supply": 1.2,
+                             "drainage": 1.0, "telecom": 0.6, "industrial": 1.5, "other": 0.8},
+        "tunnel_weight": 3.0,
+        "point_weight_m": 200.0,
+        "population_weight": 0.25,
+        "population_ref_per_km2": 8000.0,
+    },
+    "vulnerability": {
+        "condition": {"1": 0.15, "2": 0.4, "3": 0.7, "4": 0.95},
+        "unknown_condition": 0.5,
+        "age_weight": 0.4,
+        "design_life_years": {"gas": 30, "water_supply": 50, "drainage": 50, "heat": 30,
+                              "power": 30, "telecom": 20, "industrial": 30, "other": 40,
+                              "tunnel": 100},
+        "open_hazard_step": 0.15,
+    },
+    "capacity": {
+        "shelter_radius_m": 1000.0,
+        "shelter_weight": 0.35,
+        "drainage_ref_m": 2000.0,
+        "drainage_weight": 0.25,
+        "pumps_ref": 4.0,
+        "pump_weight": 0.1,
+        "tunnel_weight": 0.2,
+        "max": 0.8,
+    },
+    "flood_points": {"base": 0.4, "per_event": 0.1, "depth_cm_for_max": 60.0, "years": 5},
+    "matrix": [[1, 1, 2, 2, 3], [1, 2, 2, 3, 3], [2, 2, 3, 4, 4], [2, 3, 4, 4, 5],
+               [3, 3, 4, 5, 5]],
+}
+
+
+class RiskScheme(Base):
+    """A stored scheme version; editing makes a new row, old runs keep theirs."""
+
+    __tablename__ = "risk_schemes"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    map: Mapped[str] = mapped_column(String(8), nullable=False)  # "five" or "four"
+    method: Mapped[str] = mapped_column(String(16), nullable=False)  # composite, lec, ls
+    params: Mapped[dict[str, Any]] = mapped_column(Json, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A five-colour scheme ready to score: name, version and checked parameters."""
+
+    name: str
+    version: int
+    params: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULT_COMPOSITE))
+
+    @property
+    def breaks(self) -> list[float]:
+        """Four increasing class breaks of R."""
+        return list(self.params["breaks"])
+
+    @property
+    def cell_size_m(self) -> float:
+        """Grid cell size in metres."""
+        return float(self.params["cell_size_m"])
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A parameter group (exposure, vulnerability, capacity, flood_points)."""
+        return dict(self.params[name])
+
+
+@dataclass(frozen=True)
+class Factors:
+    """The normalised inputs of one cell: H per hazard kind, E, V and C, all 0–1."""
+
+    hazards: dict[str, float]
+    exposure: float
+    vulnerability: float
+    capacity: float
+
+
+@dataclass(frozen=True)
+class Score:
+    """A cell's composite risk: R, its level and band, and the reasons."""
+
+    score: float
+    level: Level
+    band: tuple[float, float]
+    per_hazard: dict[str, float]
+    decided_by: str | None
+    terms: dict[str, float]
+
+    def explain(self, scheme: Composite, factors: Factors) -> dict[str, Any]:
+        """Each factor's value and term, the weights, R, its band and the largest contributor."""
+        return {"scheme": scheme.name, "version": scheme.version,
+                "formula": FORMULA_TEXT[scheme.params["formula"]],
+                "combine": scheme.params["combine"],
+                "hazards": {k: round(v, 4) for k, v in factors.hazards.items() if v > 0},
+                "risk_by_hazard": {k: round(v, 5) for k, v in self.per_hazard.items()},
+                "exposure": round(factors.exposure, 4),
+                "vulnerability": round(factors.vulnerability, 4),
+                "capacity": round(factors.capacity, 4),
+                "weights": dict(scheme.params["weights"]), "terms": self.terms,
+                "score": round(self.score, 5),
+                "band": [None if math.isinf(b) else b for b in self.band],
+                "level": self.level.code, "decided_by": self.decided_by}
+
+
+Scorer = Callable[[Composite, float, float, float, float], float]
+
+
+def _power_product(scheme: Composite, h: float, e: float, v: float, c: float) -> float:
+    w = scheme.params["weights"]
+    return (h ** w["H"]) * (e ** w["E"]) * (v ** w["V"]) * ((1.0 - c) ** w["C"])
+
+
+def _matrix_hv(scheme: Composite, h: float, e: float, v: float, c: float) -> float:
+    """A 5×5 hazard × vulnerability matrix, read as R = cell / 5, scaled by E and (1 − C)."""
+    if h <= 0 or e <= 0:
+        return 0.0
+    row = min(4, max(0, math.ceil(h * 5) - 1))
+    col = min(4, max(0, math.ceil(v * 5) - 1))
+    return scheme.params["matrix"][row][col] / 5 * e * (1.0 - c)
+
+
+SCORERS: dict[str, Scorer] = {"power_product": _power_product, "matrix_hv": _matrix_hv}
+FORMULA_TEXT = {"power_product": "R = H^a · E^b · V^c · (1 − C)^d",
+                "matrix_hv": "R = M[H][V] / 5 · E · (1 − C)"}
+
+
+def level_of(score: float, breaks: list[float]) -> tuple[Level, tuple[float, float]]:
+    """The five-colour level of R: band k holds ``breaks[k-1] < R <= breaks[k]``."""
+    edges = [-math.inf, *breaks, math.inf]
+    for i in range(5):
+        if score <= edges[i + 1]:
+            return FIVE_COLOUR[i], (edges[i], edges[i + 1])
+    return FIVE_COLOUR[4], (edges[4], edges[5])  # pragma: no cover (inf holds everything)
+
+
+def score(scheme: Composite, factors: Factors) -> Score:
+    """Score each hazard alone, combine (max or weighted sum), and find the level."""
+    scorer = SCORERS[scheme.params["formula"]]
+    e, v, c = factors.exposure, factors.vulnerability, factors.capacity
+    per = {k: scorer(scheme, h, e, v, c) for k, h in factors.hazards.items() if h > 0}
+    decided_by = max(per, key=lambda k: (per[k], k)) if per else None
+    if scheme.params["combine"] == "weighted_sum":
+        hw = scheme.params["hazard_weights"]
+        total = sum(hw.get(k, 1.0) for k in per) or 1.0
+        r = sum(hw.get(k, 1.0) * x for k, x in per.items()) / total
+    else:
+        r = max(per.values(), default=0.0)
+    level, band = level_of(r, scheme.breaks)
+    w = scheme.params["weights"]
+    h = factors.hazards.get(decided_by, 0.0) if decided_by else 0.0
+    terms = {"H": round(h ** w["H"], 4) if h else 0.0, "E": round(e ** w["E"], 4),
+             "V": round(v ** w["V"], 4), "C": round((1 - c) ** w["C"], 4)}
+    return Score(r, level, band, per, decided_by, terms)
+
+
+def check_params(params: Any) -> list[Problem]:
+    """Every problem of a composite scheme's parameters, by field path (DOMAIN.md §1.1)."""
+    if not isinstance(params, dict):
+        return [Problem("params", "not_an_object", {})]
+    problems: list[Problem] = []
+    unknown = sorted(set(params) - set(DEFAULT_COMPOSITE))
+    problems += [Problem(f"params.{k}", "unknown_property", {}) for k in unknown]
+    merged = {**DEFAULT_COMPOSITE, **params}
+    if merged["formula"] not in SCORERS:
+        problems.append(Problem("params.formula", "unknown_code",
+                                {"value": merged["formula"], "allowed": list(SCORERS)}))
+    if merged["combine"] not in ("max", "weighted_sum"):
+        problems.append(Problem("params.combine", "unknown_code",
+                                {"value": merged["combine"], "allowed": ["max", "weighted_sum"]}))
+    breaks = merged["breaks"]
+    if not (isinstance(breaks, list) and len(breaks) == 4
+            and all(_number(b) for b in breaks)):
+        problems.append(Problem("params.breaks", "four_numbers", {"value": str(breaks)}))
+    elif any(b >= a for a, b in zip(breaks[1:], breaks[:-1], strict=True)) or breaks[0] <= 0:
+        problems.append(Problem("params.breaks", "not_increasing", {"value": breaks}))
+    for group in ("weights", "hazard_weights"):
+        values = merged[group]
+        if not isinstance(values, dict):
+            problems.append(Problem(f"params.{group}", "not_an_object", {}))
+            continue
+        for key, value in values.items():
+            if not _number(value):
+                problems.append(Problem(f"params.{group}.{key}", "not_a_number",
+                                        {"value": str(value)}))
+            elif value < 0:
+                problems.append(Problem(f"params.{group}.{key}", "negative_weight",
+                                        {"value": value}))
+    if isinstance(merged["weights"], dict):
+        missing = sorted({"H", "E", "V", "C"} - set(merged["weights"]))
+        problems += [Problem(f"params.weights.{k}", "required", {}) for k in missing]
+    size = merged["cell_size_m"]
+    if not _number(size) or not 50 <= size <= 10000:
+        problems.append(Problem("params.cell_size_m", "out_of_range",
+                                {"value": size, "min": 50, "max": 10000}))
+    for group in ("exposure", "vulnerability", "capacity", "flood_points"):
+        if not isinstance(merged[group], dict):
+            problems.append(Problem(f"params.{group}", "not_an_object", {}))
+    cap = merged["capacity"]
+    if isinstance(cap, dict) and not (_number(cap.get("max")) and 0 <= cap["max"] < 1):
+        problems.append(Problem("params.capacity.max", "out_of_range",
+                                {"value": cap.get("max"), "min": 0, "max": 0.99}))
+    return problems
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _merged(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters over the defaults, group by group (a new version may give only changes)."""
+    out = copy.deepcopy(DEFAULT_COMPOSITE)
+    for key, value in params.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+# -- storage ----------------------------------------------------------------------------
+
+DEFAULT_NAME = "composite_default"
+
+
+def preset_params(scheme: PresetScheme) -> dict[str, Any]:
+    """A four-colour preset as stored data (bands with explicit bounds, factor tables)."""
+    return {"levels": scheme.levels, "factors": {k: list(v) for k, v in scheme.factors.items()},
+            "bands": [{"low": None if math.isinf(b.low) else b.low,
+                       "high": None if math.isinf(b.high) else b.high, "level": b.level,
+                       "name": b.name, "low_closed": b.low_closed} for b in scheme.bands]}
+
+
+def ensure_defaults(session: Session) -> None:
+    """Store the shipped schemes (composite default, LEC and both LS presets) once."""
+    have = {(n, v) for n, v in session.execute(select(RiskScheme.name, RiskScheme.version))}
+    if (DEFAULT_NAME, 1) not in have:
+        session.add(RiskScheme(name=DEFAULT_NAME, version=1, map="five", method="composite",
+                               params=copy.deepcopy(DEFAULT_COMPOSITE),
+                               note="shipped default (DOMAIN.md §2, [I])"))
+    for name, preset in PRESETS.items():
+        if (name, preset.version) not in have:
+            session.add(RiskScheme(name=name, version=preset.version, map="four",
+                                   method=preset.method, params=preset_params(preset),
+                                   note="shipped preset (DOMAIN.md §3)"))
+    session.flush()
+
+
+def latest(session: Session, name: str = DEFAULT_NAME) -> Composite:
+    """The newest version of a five-colour scheme, ready to score."""
+    ensure_defaults(session)
+    row = session.scalars(select(RiskScheme).where(RiskScheme.name == name)
+                          .order_by(RiskScheme.version.desc()).limit(1)).first()
+    if row is None or row.map != "five":
+        raise NotFound(f"no five-colour scheme {name!r}")
+    return Composite(row.name, row.version, _merged(row.params))
+
+
+def save_version(session: Session, name: str, params: Any, *, by: str | None,
+                 note: str | None = None) -> RiskScheme:
+    """A new version of a five-colour scheme after checking its parameters (admins only)."""
+    problems = check_params(params)
+    if not isinstance(name, str) or not name.strip() or len(name) > 40:
+        problems.insert(0, Problem("name", "required", {}))
+    if problems:
+        raise InvalidInput("invalid scheme", problems)
+    ensure_defaults(session)
+    current = session.scalar(select(func.max(RiskScheme.version)).where(RiskScheme.name == name))
+    existing = session.scalar(select(RiskScheme.map).where(RiskScheme.name == name).limit(1))
+    if existing == "four":
+        raise InvalidInput("invalid scheme", [Problem("name", "preset_read_only", {"value": name})])
+    row = RiskScheme(name=name, version=(current or 0) + 1, map="five", method="composite",
+                     params=_merged(params), note=note, created_by=by)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def listing(session: Session) -> list[RiskScheme]:
+    """Every stored scheme version, newest first within each name."""
+    ensure_defaults(session)
+    return list(session.scalars(select(RiskScheme)
+                                .order_by(RiskScheme.name, RiskScheme.version.desc())))
