@@ -61,6 +61,7 @@ class _ResultColumns:
     ordinal: Mapped[int] = mapped_column(Integer, nullable=False)
     colour: Mapped[str] = mapped_column(String(8), nullable=False)
     score: Mapped[float | None] = mapped_column(Float)
+    measure: Mapped[float | None] = mapped_column(Float)  # length (m) of a line, area (m²) else
     decided_by: Mapped[str | None] = mapped_column(String(80))
     explanation: Mapped[dict[str, Any]] = mapped_column(Json, nullable=False)
     run_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
@@ -117,6 +118,7 @@ _RESULT_FIELDS = (
     F("division_code", "str", "行政区划", "Division", readonly=True, max_length=12),
 )
 _RESULT_TAIL = (
+    F("measure", "float", "长度(m)/面积(m²)", "Length (m) / area (m²)", readonly=True),
     F("colour", "str", "颜色", "Colour", readonly=True, filterable=False),
     F("decided_by", "str", "决定因素", "Decided by", readonly=True, max_length=80),
     F("explanation", "text", "说明", "Explanation", readonly=True, filterable=False),
