@@ -151,10 +151,58 @@ def demo(ctx: Context, segments: int, seed: int) -> None:
         )
     else:
         click.echo("demo city already loaded; nothing changed")
+    import risk  # noqa: F401  (the demo's risk maps)
+    from risk import runs
+
+    with ctx.sessions()() as session:
+        have_maps = runs.published(session) is not None
+    if summary.created or not have_maps:
+        run = runs.run_now(ctx.sessions(), by="demo")
+        click.echo(_run_line(run))
     click.echo("demo logins:")
     for user in demo_city.DEMO_USERS:
         click.echo(f"  {user.username:<12} {user.password:<22} {user.role} "
                    f"({', '.join(user.divisions)})")
+
+
+@main.group()
+def risk() -> None:
+    """The five- and four-colour risk maps."""
+
+
+@risk.command("run")
+@click.option("--incremental", is_flag=True,
+              help="Recompute only what changed since the last run.")
+@pass_ctx
+@clean_errors
+def risk_run(ctx: Context, incremental: bool) -> None:
+    """Compute both colour maps now and print the run's summary."""
+    import risk as _risk  # noqa: F401  (registers the risk tables)
+    from risk import runs
+
+    ctx.require_schema()
+    run = runs.run_now(ctx.sessions(), mode="incremental" if incremental else "full",
+                       by="cli")
+    click.echo(_run_line(run))
+    if run.status != "succeeded":
+        raise click.exceptions.Exit(1)
+
+
+def _run_line(run: Any) -> str:
+    """One run's summary for the terminal."""
+    if run.status != "succeeded":
+        return f"risk run {run.id} {run.status}: {run.error or ''}"
+    summary, counts = run.summary or {}, run.counts or {}
+    cells = counts.get("five", {}).get("cell", {})
+    points = counts.get("four", {}).get("point", {})
+    order5 = ("high", "fairly_high", "medium", "fairly_low", "low")
+    order4 = ("major", "considerable", "general", "low")
+    return (f"risk run {run.id} ({summary.get('mode')}, scheme {run.scheme_name} "
+            f"v{run.scheme_version}) in {summary.get('seconds')} s: five-colour cells "
+            + " ".join(f"{k}={cells.get(k, 0)}" for k in order5)
+            + "; risk points " + " ".join(f"{k}={points.get(k, 0)}" for k in order4)
+            + f"; {summary.get('changed', {}).get('five', 0)} five-colour and "
+            f"{summary.get('changed', {}).get('four', 0)} four-colour units changed level")
 
 
 def _progress_printer() -> Callable[[float, str], None]:

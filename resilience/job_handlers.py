@@ -22,3 +22,11 @@ def import_file(session: Session, job: Job, progress: Progress) -> dict[str, Any
     from inventory import import_jobs
 
     return import_jobs.run(session, job)
+
+
+@handler("risk_run")
+def risk_run(session: Session, job: Job, progress: Progress) -> dict[str, Any]:
+    """A risk run: both colour maps computed and published (see ``risk.runs``)."""
+    from risk import runs
+
+    return runs.execute(session, int(job.params["run_id"]), progress)

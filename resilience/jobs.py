@@ -108,7 +108,23 @@ def run_one(sessions: sessionmaker[Session]) -> int | None:
         session.commit()
     if job_id is None:
         return None
+    _carry_out(sessions, job_id)
+    return job_id
 
+
+def run_job(sessions: sessionmaker[Session], job_id: int) -> bool:
+    """Claim one given job and carry it out here (the CLI's synchronous runs); False if taken."""
+    with sessions() as session:
+        taken = session.execute(update(Job).where(Job.id == job_id, Job.status == QUEUED)
+                                .values(status=RUNNING, started_at=now(), heartbeat_at=now()))
+        session.commit()
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    _carry_out(sessions, job_id)
+    return True
+
+
+def _carry_out(sessions: sessionmaker[Session], job_id: int) -> None:
     def progress(fraction: float, message: str | None = None) -> None:
         with sessions() as s:
             s.execute(
@@ -138,7 +154,6 @@ def run_one(sessions: sessionmaker[Session]) -> int | None:
                 failed.status, failed.finished_at = FAILED, now()
                 failed.error = _describe(error)
                 s.commit()
-    return job_id
 
 
 def _describe(error: Exception) -> dict[str, Any]:

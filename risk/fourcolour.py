@@ -1,0 +1,206 @@
+"""The four-colour map: risk points generated from the registry, and zones taking the highest.
+
+Rules are data (:data:`RULES`): which assets become risk points and with which LEC/LS
+factors (DOMAIN.md §3). A run keeps generated points in step with the registry — new ones
+added, vanished ones retired, people's edits to unit, measures and review date kept — and
+each zone (cell, tunnel, division, asset) takes the highest level of its points (就高),
+recording the point that set it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from resilience.divisions import division_prefix
+from resilience.model import now
+from resilience.spatial import insert_many
+from risk.grid import Grid, to_lonlat
+from risk.inputs import Inputs, Layer
+from risk.levels import FOUR_COLOUR, PRESETS, assess
+from risk.points import DEFAULT_PRESET, FACTOR_FIELDS, RiskPoint
+
+RULES: dict[str, dict[str, Any]] = {
+    # 高压/次高压燃气管线: 可能，但不经常 × 每天暴露 × 一人死亡 → D = 270 (较大)
+    "gas_high_pressure": {"category": "gas_pipeline", "method": "lec",
+                          "factors": {"L": 3, "E": 6, "C": 15},
+                          "pressure": ("high_a", "high_b", "sub_high_a", "sub_high_b")},
+    # 中压燃气管线: 可能性小 × 每天暴露 × 一人死亡 → D = 90 (一般)
+    "gas_medium_pressure": {"category": "gas_pipeline", "method": "lec",
+                            "factors": {"L": 1, "E": 6, "C": 15},
+                            "pressure": ("medium_a", "medium_b")},
+    # 燃气舱: L = 3, S = 5 → R = 15 (较大)
+    "gas_cabin": {"category": "tunnel_cabin", "method": "ls", "factors": {"L": 3, "S": 5}},
+    # 老化或状况差的管线在人员密集处: 较差 → D = 135 (一般), 差或超龄 → D = 270 (较大)
+    "ageing_busy": {"category": "ageing_pipeline", "method": "lec",
+                    "factors": {"L": 3, "E": 3, "C": 15}, "worse": {"L": 6, "E": 3, "C": 15},
+                    "busy_per_km2": 5000.0, "age_over_life": 1.0, "design_life_years": 50},
+}
+
+
+@dataclass
+class Zone:
+    """A four-colour zone and the points in it."""
+
+    unit: str
+    ref: str
+    members: list[int] = field(default_factory=list)  # indices into the points layer
+
+
+def wanted_points(inputs: Inputs, density: dict[str, float]) -> dict[tuple[str, str, int],
+                                                                         dict[str, Any]]:
+    """The generated points the registry calls for, keyed by (rule, collection, asset id)."""
+    out: dict[tuple[str, str, int], dict[str, Any]] = {}
+    p = inputs.pipelines
+    if len(p):
+        mids = to_lonlat(shapely.line_interpolate_point(p.geoms, 0.5, normalized=True))
+        rule_a = RULES["ageing_busy"]
+        for k in range(len(p)):
+            cat, pressure = p.attrs["category"][k], p.attrs["pressure_class"][k]
+            rule = None
+            factors: dict[str, float] = {}
+            if cat == "gas" and pressure in RULES["gas_high_pressure"]["pressure"]:
+                rule = "gas_high_pressure"
+            elif cat == "gas" and pressure in RULES["gas_medium_pressure"]["pressure"]:
+                rule = "gas_medium_pressure"
+            if rule:
+                factors = RULES[rule]["factors"]
+            else:
+                grade, built = p.attrs["condition_grade"][k], p.attrs["build_year"][k]
+                old = built is not None and (inputs.today.year - int(built)) \
+                    > rule_a["age_over_life"] * rule_a["design_life_years"]
+                busy = density.get(p.attrs["division_code"][k] or "", 0.0) \
+                    >= rule_a["busy_per_km2"]
+                if busy and (grade in (3, 4) or old):
+                    rule = "ageing_busy"
+                    factors = rule_a["worse"] if grade == 4 or old else rule_a["factors"]
+            if rule:
+                out[(rule, "pipelines", int(p.ids[k]))] = {
+                    "geom": mids[k], "factors": factors, "name": p.attrs["name"][k],
+                    "division_code": p.attrs["division_code"][k], "tunnel_id": None}
+    t = inputs.tunnels
+    if len(t) and inputs.gas_cabin_tunnels:
+        mids = to_lonlat(shapely.line_interpolate_point(t.geoms, 0.5, normalized=True))
+        for k in range(len(t)):
+            tid = int(t.ids[k])
+            for cabin_id, cabin_name in inputs.gas_cabin_tunnels.get(tid, []):
+                out[("gas_cabin", "tunnel-cabins", cabin_id)] = {
+                    "geom": mids[k], "factors": RULES["gas_cabin"]["factors"],
+                    "name": f"{t.attrs['name'][k] or ''} {cabin_name}".strip(),
+                    "division_code": t.attrs["division_code"][k], "tunnel_id": tid}
+    return out
+
+
+def sync_generated(session: Session, inputs: Inputs, density: dict[str, float],
+                   scope: set[tuple[str, int]] | None = None) -> dict[str, int]:
+    """Bring generated points in line with the registry (only assets in ``scope`` if given)."""
+    wanted = wanted_points(inputs, density)
+    table = RiskPoint.__table__
+    c = table.c
+    stmt = select(c.id, c.rule, c.asset_collection, c.asset_id, c.level, c.score,
+                  c.factor_l, c.factor_e, c.factor_c, c.factor_s).where(
+        c.source == "generated", c.retired_at.is_(None))
+    have = {(r.rule, r.asset_collection, r.asset_id): r for r in session.execute(stmt)}
+    if scope is not None:
+        have = {k: v for k, v in have.items() if (k[1], k[2]) in scope}
+        wanted = {k: v for k, v in wanted.items() if (k[1], k[2]) in scope}
+    stamp = now()
+    rows = []
+    for key, want in wanted.items():
+        values = _point_values(key[0], want["factors"])
+        old = have.get(key)
+        if old is not None:
+            if (old.factor_l, old.factor_e, old.factor_c, old.factor_s) != tuple(
+                    values[f] for f in ("factor_l", "factor_e", "factor_c", "factor_s")):
+                session.execute(update(table).where(c.id == old.id).values(
+                    **values, updated_at=stamp, updated_by="risk-run", version=c.version + 1))
+            continue
+        rows.append({**values, "geom": want["geom"], "name": want["name"],
+                     "division_code": want["division_code"], "tunnel_id": want["tunnel_id"],
+                     "rule": key[0], "asset_collection": key[1], "asset_id": key[2],
+                     "source": "generated", "version": 1, "created_at": stamp,
+                     "created_by": "risk-run", "updated_at": stamp, "updated_by": "risk-run",
+                     "assessed_at": stamp.date()})
+    gone = [have[k].id for k in have if k not in wanted]
+    if gone:
+        for start in range(0, len(gone), 5000):
+            session.execute(update(table).where(c.id.in_(gone[start:start + 5000])).values(
+                retired_at=stamp, retired_by="risk-run", retired_reason="asset no longer qualifies",
+                updated_at=stamp, updated_by="risk-run", version=c.version + 1))
+    insert_many(session, table, rows, geom_column="geom")
+    return {"added": len(rows), "retired": len(gone)}
+
+
+def _point_values(rule: str, factors: dict[str, float]) -> dict[str, Any]:
+    method = RULES[rule]["method"]
+    preset = DEFAULT_PRESET[method]
+    result = assess(PRESETS[preset], dict(factors))
+    values: dict[str, Any] = {f: None for f in FACTOR_FIELDS.values()}
+    for name, value in factors.items():
+        values[FACTOR_FIELDS[name]] = float(value)
+    values.update(category=RULES[rule]["category"], method=method, preset=preset,
+                  score=result.score, level=result.level.code,
+                  band_name=result.band.name or None, scheme_version=result.version)
+    return values
+
+
+def zones(points: Layer, grid: Grid, division_codes: list[str]) -> list[Zone]:
+    """Cells, tunnels, divisions (every level, by code prefix) and assets, with their points."""
+    by: dict[tuple[str, str], Zone] = {}
+
+    def add(unit: str, ref: str, k: int) -> None:
+        zone = by.get((unit, ref))
+        if zone is None:
+            zone = by[(unit, ref)] = Zone(unit, ref)
+        zone.members.append(k)
+
+    if len(points):
+        xy = shapely.get_coordinates(points.geoms)
+        ij = np.floor(xy / grid.size).astype(np.int64)
+        prefixes = {code: division_prefix(code) for code in division_codes}
+        for k in range(len(points)):
+            add("cell", grid.key(int(ij[k, 0]), int(ij[k, 1])), k)
+            tunnel = points.attrs["tunnel_id"][k]
+            if tunnel is not None:
+                add("tunnel", f"tunnels/{int(tunnel)}", k)
+            coll, aid = points.attrs["asset_collection"][k], points.attrs["asset_id"][k]
+            if coll in ("pipelines", "tunnels", "shelters", "flood-points") and aid is not None:
+                add("asset", f"{coll}/{int(aid)}", k)
+            own = points.attrs["division_code"][k] or ""
+            for code, prefix in prefixes.items():
+                if own.startswith(prefix):
+                    add("division", code, k)
+    return list(by.values())
+
+
+def decide(points: Layer, zone: Zone) -> dict[str, Any]:
+    """A zone's level: the highest of its points (就高), the point that set it and the counts."""
+    order = {lv.code: lv.ordinal for lv in FOUR_COLOUR}
+    best = max(zone.members, key=lambda k: (order[points.attrs["level"][k]],
+                                            float(points.attrs["score"][k]), -int(points.ids[k])))
+    level = next(lv for lv in FOUR_COLOUR if lv.code == points.attrs["level"][best])
+    counts: dict[str, int] = {}
+    for k in zone.members:
+        counts[points.attrs["level"][k]] = counts.get(points.attrs["level"][k], 0) + 1
+    a = points.attrs
+    method = a["method"][best]
+    names = ("L", "E", "C") if method == "lec" else ("L", "S")
+    factors = {n: a[FACTOR_FIELDS[n]][best] for n in names}
+    return {"level": level, "score": float(a["score"][best]),
+            "decided_by": f"risk-points/{int(points.ids[best])}", "points": len(zone.members),
+            "explanation": {"rule": "highest", "points": len(zone.members), "counts": counts,
+                            "point": {"id": int(points.ids[best]), "name": a["name"][best],
+                                      "category": a["category"][best], "method": method,
+                                      "preset": a["preset"][best], "factors": factors,
+                                      "score": float(a["score"][best]),
+                                      "band_name": a["band_name"][best],
+                                      "scheme_version": a["scheme_version"][best],
+                                      "source": a["source"][best], "rule": a["rule"][best]},
+                            "formula": "D = L × E × C" if method == "lec" else "R = L × S",
+                            "level": level.code}}
+
