@@ -1,0 +1,190 @@
+"""Risk runs and scoring schemes over HTTP: a thin adapter over ``risk.runs`` and ``risk.schemes``.
+
+Everyone signed in may read runs, diffs and schemes; admins and emergency managers start
+runs (202 + the run's status URL; 409 while one is queued or running); admins alone save a
+new scheme version (400 naming each bad parameter by its path, e.g. ``params.breaks``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request, url_for
+
+from resilience.accounts import Principal
+from resilience.errors import Forbidden, InvalidInput, Problem
+from risk import runs, schemes
+from risk.levels import LEVEL_SETS, Level
+from web.api.features import _check_csrf, _json
+from web.errors import BadRequest, locale
+from web.session import db, require_principal, unit
+
+bp = Blueprint("risk_api", __name__)
+
+RUN_ROLES = ("admin", "emergency_manager")
+MODES = ("full", "incremental")
+MAPS = ("five", "four")
+MAX_LIMIT = 1000
+
+
+def may_run(principal: Principal | None) -> bool:
+    """Roles that may start a risk run (the pages show the button to them only)."""
+    return principal is not None and principal.role in RUN_ROLES
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise BadRequest(f"invalid {name}", [Problem(name, "too_large" if value > high else
+                                                      "too_small",
+                                                      {"value": raw, "min": low, "max": high})])
+    return value
+
+
+def level_of(map_: str, code: str | None) -> Level | None:
+    """The level row of a map's code (None for a unit that appeared or went)."""
+    return next((lv for lv in LEVEL_SETS[map_] if lv.code == code), None) if code else None
+
+
+def _level(map_: str, code: str | None) -> dict[str, Any] | None:
+    lv = level_of(map_, code)
+    if lv is None:
+        return None if code is None else {"code": code, "label": code, "colour": None}
+    return {"code": lv.code, "label": lv.label(locale()), "colour": lv.colour,
+            "ordinal": lv.ordinal}
+
+
+def run_body(run: Any) -> dict[str, Any]:
+    """A run as the API shows it: ``risk.runs.as_dict`` plus its links."""
+    body = runs.as_dict(db(), run)
+    body["links"] = [
+        {"rel": "self", "href": url_for("risk_api.run_status", run_id=run.id)},
+        {"rel": "changes", "href": url_for("risk_api.run_changes", run_id=run.id)},
+    ]
+    return body
+
+
+def change_body(change: Any) -> dict[str, Any]:
+    """One diff line with the levels' labels and colours in the request's language."""
+    before, after = _level(change.map, change.before_level), _level(change.map, change.after_level)
+    return {"id": change.id, "run_id": change.run_id, "map": change.map, "unit": change.unit,
+            "ref": change.ref, "name": change.name, "division_code": change.division_code,
+            "before": before, "after": after, "before_score": change.before_score,
+            "after_score": change.after_score, "reason": change.reason,
+            "direction": _direction(before, after)}
+
+
+def _direction(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    if before is None:
+        return "appeared"
+    if after is None:
+        return "gone"
+    if (after.get("ordinal") or 0) > (before.get("ordinal") or 0):
+        return "raised"
+    if (after.get("ordinal") or 0) < (before.get("ordinal") or 0):
+        return "lowered"
+    return "changed"
+
+
+def scheme_body(row: schemes.RiskScheme) -> dict[str, Any]:
+    """A stored scheme version."""
+    return {"id": row.id, "name": row.name, "version": row.version, "map": row.map,
+            "method": row.method, "params": row.params, "note": row.note,
+            "created_at": row.created_at.isoformat() if row.created_at else None,
+            "created_by": row.created_by}
+
+
+@bp.get("/api/risk/runs")
+def run_list() -> Response:
+    """The runs, newest first, ``limit`` (default 50) from ``offset``."""
+    require_principal()
+    limit = _int_arg("limit", 50, 1, MAX_LIMIT)
+    offset = _int_arg("offset", 0, 0, 1_000_000)
+    listed = runs.history(db(), limit=limit, offset=offset)
+    published = runs.published(db())
+    return _json({"runs": [run_body(r) for r in listed], "limit": limit, "offset": offset,
+                  "published": published.id if published is not None else None})
+
+
+@bp.post("/api/risk/runs")
+def run_start() -> Response:
+    """Queue a run (full unless ``{"mode": "incremental"}``); 202 with its status URL."""
+    principal = require_principal()
+    _check_csrf()
+    if not may_run(principal):
+        raise Forbidden("role may not start risk runs", role=principal.role)
+    body = request.get_json(silent=True) if request.data else {}
+    if body is None or not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object", [Problem("body", "not_an_object", {})])
+    mode = body.get("mode", "full")
+    if mode not in MODES:
+        raise BadRequest("unknown mode", [Problem("mode", "unknown_code",
+                                                  {"value": mode, "allowed": list(MODES)})])
+    with unit() as s:
+        run = runs.request(s, mode=mode, by=principal.username)
+        run_id = run.id
+    resp = _json(run_body(runs.get(db(), run_id)), 202)
+    resp.headers["Location"] = url_for("risk_api.run_status", run_id=run_id, _external=True)
+    return resp
+
+
+@bp.get("/api/risk/runs/<int:run_id>")
+def run_status(run_id: int) -> Response:
+    """A run's status, progress, counts per level and diff summary."""
+    require_principal()
+    return _json(run_body(runs.get(db(), run_id)))
+
+
+@bp.get("/api/risk/runs/<int:run_id>/changes")
+def run_changes(run_id: int) -> Response:
+    """A run's diff lines (``map=five|four``), ``limit`` (default 500) from ``offset``."""
+    require_principal()
+    map_ = request.args.get("map") or None
+    if map_ is not None and map_ not in MAPS:
+        raise BadRequest("unknown map", [Problem("map", "unknown_code",
+                                                 {"value": map_, "allowed": list(MAPS)})])
+    limit = _int_arg("limit", 500, 1, 5000)
+    offset = _int_arg("offset", 0, 0, 10_000_000)
+    run = runs.get(db(), run_id)
+    lines = runs.changes(db(), run.id, map=map_, limit=limit, offset=offset)
+    return _json({"run_id": run.id, "map": map_, "limit": limit, "offset": offset,
+                  "changes": [change_body(c) for c in lines]})
+
+
+@bp.get("/api/risk/schemes")
+def scheme_list() -> Response:
+    """Every stored scheme version (the composite five-colour ones and the four-colour presets)."""
+    require_principal()
+    return _json({"schemes": [scheme_body(r) for r in schemes.listing(db())]})
+
+
+@bp.post("/api/risk/schemes")
+def scheme_save() -> Response:
+    """A new version of a five-colour scheme (admins only): ``{name, params, note}`` → 201."""
+    principal = require_principal()
+    _check_csrf()
+    if not principal.is_admin:
+        raise Forbidden("only admins change scoring schemes", role=principal.role)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object", [Problem("body", "not_an_object", {})])
+    unknown = sorted(set(body) - {"name", "params", "note"})
+    if unknown:
+        raise BadRequest("unknown members", [Problem(k, "unknown_property", {}) for k in unknown])
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        raise BadRequest("note must be text", [Problem("note", "not_a_string", {})])
+    try:
+        with unit() as s:
+            row = schemes.save_version(s, body.get("name", schemes.DEFAULT_NAME),
+                                       body.get("params", {}), by=principal.username, note=note)
+            saved = scheme_body(row)
+    except InvalidInput as error:  # a bad request body, not an unprocessable record
+        raise BadRequest(error.message, error.problems) from error
+    return _json(saved, 201)
