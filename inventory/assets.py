@@ -15,8 +15,9 @@ from typing import Any, Literal
 from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from resilience.codes import CodeList
-from resilience.errors import Problem
+from resilience.accounts import Principal
+from resilience.codes import EDITING_ROLES, CodeList
+from resilience.errors import Forbidden, Problem
 from resilience.model import Tracked, UTCDateTime, now
 
 Kind = Literal["str", "text", "int", "float", "bool", "date", "code", "str_list", "int_list"]
@@ -79,6 +80,9 @@ class CollectionSpec:
     readonly_collection: bool = False
     # Values computed from the others on every write and import (a risk point's level).
     derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # Roles that may write this collection (None: the registry's EDITING_ROLES); risk data
+    # is also the emergency manager's to keep.
+    editing_roles: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
@@ -94,6 +98,18 @@ class CollectionSpec:
     def title(self, locale: str) -> str:
         """The collection's title for a locale."""
         return self.zh if locale.lower().startswith("zh") else self.en
+
+    def editable_by(self, principal: Principal) -> bool:
+        """Whether the user's role may create, change and retire records of this collection."""
+        roles = EDITING_ROLES if self.editing_roles is None else self.editing_roles
+        return not self.readonly_collection and principal.role in roles
+
+    def require_edit(self, principal: Principal, division_code: str | None = None) -> None:
+        """Raise Forbidden unless the role may edit here and (when given) the division is granted."""
+        if not self.editable_by(principal):
+            raise Forbidden("role may not edit", role=principal.role, collection=self.name)
+        if division_code is not None:
+            principal.require_read(division_code)
 
 
 F = FieldSpec
@@ -144,3 +160,8 @@ def register(spec: CollectionSpec) -> CollectionSpec:
     """Add a collection to the registry's table of collections."""
     COLLECTIONS[spec.name] = spec
     return spec
+
+
+def editable_collections(principal: Principal) -> list[CollectionSpec]:
+    """The collections the user's role may write, in the registry's order (menus, imports)."""
+    return [s for s in COLLECTIONS.values() if s.editable_by(principal)]

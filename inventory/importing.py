@@ -116,8 +116,7 @@ def import_source(session: Session, source: Source, spec_name: str, ctx: WriteCo
     id names the audit entries and ``undo`` can find them.
     """
     spec = service.writable(spec_name)
-    if not ctx.by.can_edit_assets:
-        raise Forbidden("role may not edit", role=ctx.by.role)
+    spec.require_edit(ctx.by)
     crs_ref = geo.parse_crs(crs or source.crs, field="crs")
     params = {"file": source.path.name, "collection": spec.name, "crs": crs_ref.uri,
               "dry_run": dry_run, "skip_invalid": skip_invalid}
@@ -322,12 +321,31 @@ def _check_chunk(session: Session, spec: CollectionSpec, chunk: list[tuple[Recor
             elif division is not None and not ctx.by.sees(division):
                 found.append(Problem("division_code", "division_not_granted",
                                      {"value": division}, record.row))
+        if not found and spec.derive is not None:
+            derived, wrong = _derive(spec, values)
+            values.update(derived)
+            found.extend(p.at_row(record.row) for p in wrong)
         if found:
             report.rejected.extend(found)
         else:
             assert division is not None
             valid.append(_Valid(record.row, props, values, geoms[i], division))
     return _with_references(session, spec, valid, report)
+
+
+def _derive(spec: CollectionSpec, values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """The values a collection derives for a row (a risk point's score and level).
+
+    The row has passed the collection's checks, so this normally succeeds; should the
+    factors still be off their tables, that is the row's problem, never a failed import.
+    """
+    assert spec.derive is not None
+    try:
+        return spec.derive(values), []
+    except InvalidInput as error:
+        return {}, list(error.problems)
+    except (KeyError, TypeError, ValueError) as error:
+        return {}, [Problem("row", "invalid_value", {"value": str(error)[:80]})]
 
 
 def _hint_geographic(rows: list[Any], problems: dict[int, list[Problem]], crs: geo.CrsRef,
@@ -403,7 +421,7 @@ def _batched(session: Session, rows: Rows, spec: CollectionSpec, ctx: WriteConte
     seen: dict[str, int] = {}
     cache: dict[Any, Any] = {}
     model = spec.model
-    writer = _Writer(session, spec, ctx)
+    writer = _Writer(session, spec, ctx, report.rejected)
     savepoint = session.begin_nested()
     try:
         for chunk in _chunks(rows, BATCH):
@@ -432,8 +450,10 @@ def _batched(session: Session, rows: Rows, spec: CollectionSpec, ctx: WriteConte
 class _Writer:
     """New rows and their audit entries, written a batch at a time."""
 
-    def __init__(self, session: Session, spec: CollectionSpec, ctx: WriteContext):
+    def __init__(self, session: Session, spec: CollectionSpec, ctx: WriteContext,
+                 rejected: list[Problem]):
         self.session, self.spec, self.ctx = session, spec, ctx
+        self.rejected = rejected  # the report's: rows found wrong only when merged on update
         self.table = spec.model.__table__
         self.columns = [c for c in self.table.c.keys() if c != "id"]
         self.lengths = "length_m" in self.table.c
@@ -493,6 +513,13 @@ class _Writer:
             new["division_code"] = v.division
             if lengths is not None:
                 new["length_m"] = lengths[i]
+            if self.spec.derive is not None:  # from the stored record with the file's values
+                derived, wrong = _derive(self.spec, {**{k: getattr(obj, k) for k in self.columns},
+                                                     **new})
+                if wrong:
+                    self.rejected.extend(p.at_row(v.row) for p in wrong)
+                    continue
+                new.update(derived)
             same_place = shapely.equals_exact(to_shape(obj.geom), v.geom, tolerance=1e-9)
             if same_place and all(getattr(obj, k) == x for k, x in new.items()):
                 unchanged += 1

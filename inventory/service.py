@@ -55,7 +55,9 @@ def writable(name: str) -> CollectionSpec:
     """A collection that accepts writes, or NotFound/Forbidden."""
     spec = collection(name)
     if spec.readonly_collection:
-        raise Forbidden("read-only collection", collection=name)
+        raise Forbidden("read-only collection",
+                        [Problem("collection", "read_only_collection", {"value": name})],
+                        collection=name)
     return spec
 
 
@@ -190,7 +192,7 @@ def retire_many(session: Session, spec_name: str, record_ids: list[int], ctx: Wr
         objs = session.scalars(select(model).where(model.id.in_(record_ids[i:i + chunk]),
                                                    model.retired_at.is_(None))).all()
         for obj in objs:
-            ctx.by.require_edit(obj.division_code)
+            spec.require_edit(ctx.by, obj.division_code)
         stamp, by = now(), ctx.by.username
         entries = []
         for obj in objs:
@@ -217,7 +219,7 @@ def restore(session: Session, spec_name: str, record_id: int, ctx: WriteContext)
     """Bring a retired record back as it was."""
     spec = writable(spec_name)
     obj = get_record(session, spec, record_id)
-    ctx.by.require_edit(obj.division_code)
+    spec.require_edit(ctx.by, obj.division_code)
     if obj.retired_at is None:
         raise InvalidInput("not retired", [Problem("id", "not_retired", {"value": record_id})])
     before = snapshot(spec, obj)
@@ -233,7 +235,7 @@ def restore(session: Session, spec_name: str, record_id: int, ctx: WriteContext)
 def _editable(session: Session, spec: CollectionSpec, record_id: int, ctx: WriteContext,
               expected_version: int | None) -> Any:
     obj = get_record(session, spec, record_id)
-    ctx.by.require_edit(obj.division_code)
+    spec.require_edit(ctx.by, obj.division_code)
     if obj.retired_at is not None:
         raise NotFound("retired", [Problem("id", "retired", {"value": record_id})])
     if expected_version is not None and expected_version != obj.version:
@@ -258,8 +260,7 @@ def _write(session: Session, spec: CollectionSpec, obj: Any, body: Any, ctx: Wri
     division = _division(session, values.get("division_code"), geom, problems)
     problems.extend(_references(session, spec, obj, values, parsed.children))
     if division is not None:
-        if not ctx.by.can_edit_assets:
-            raise Forbidden("role may not edit", role=ctx.by.role)
+        spec.require_edit(ctx.by)
         if not ctx.by.sees(division):
             problems.append(Problem("division_code", "division_not_granted", {"value": division}))
     if problems:

@@ -41,9 +41,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "“{value}”类型的文件不能作为附件（允许：{allowed}）"),
     "attachment_too_large": ("is larger than {max} bytes", "超过 {max} 字节"),
     "too_many_attachments": ("an asset holds at most {max} attachments", "每个设施最多 {max} 个附件"),
-    "not_in_table": ("{value} is not a value of the method's table (allowed: {allowed})",
-                     "{value} 不是该方法取值表中的值（允许：{allowed}）"),
-    "no_band": ("the score {value} falls in no band of the scheme", "分值 {value} 不在该方案的任何分级区间内"),
+    "not_in_table": ("{factor} = {value} is not a value of the {method} table (allowed: {allowed})",
+                     "{factor} 的取值 {value} 不在 {method} 取值表中（允许：{allowed}）"),
+    "no_band": ("the score {value} falls in no band of the scheme; check the scheme's bands",
+                "分值 {value} 不在该方案的任何分级区间内，请检查方案的分级区间"),
+    "four_numbers": ("must be four numbers, the cut-offs between the five levels (got {value})",
+                     "应为 4 个数值，即五个等级之间的分界值（当前 {value}）"),
+    "not_increasing": ("the cut-offs {value} must be above 0 and increase from left to right",
+                       "分界值 {value} 应大于 0 且从左到右递增"),
+    "negative_weight": ("the weight {value} is negative; weights are 0 or more",
+                        "权重 {value} 为负数，权重应大于或等于 0"),
+    "out_of_range": ("{value} is outside the allowed range {min} to {max}",
+                     "{value} 超出允许范围（{min} 至 {max}）"),
+    "preset_read_only": ("'{value}' is a published preset and cannot be changed; save the scheme "
+                         "under another name", "“{value}”是已发布的预置方案，不能修改，请以其他名称保存"),
+    "read_only_collection": ("'{value}' is read-only: it is computed by the risk run or kept by "
+                             "the registry, not edited or imported",
+                             "“{value}”为只读数据集（由风险计算生成或由系统维护），不能编辑或导入"),
     "missing_column": ("the file has no column for the required field {value} ({label})",
                        "文件缺少必填字段 {value}（{label}）对应的列"),
     "point_not_found": ("point '{value}' is in neither the point table nor the registry",
@@ -155,13 +169,16 @@ def describe(problem: Problem, locale: str = "en") -> str:
     en, zh = MESSAGES.get(problem.code, (problem.code.replace("_", " "),) * 2)
     template = zh if locale.lower().startswith("zh") else en
     params = {k: _fmt(v) for k, v in problem.params.items()}
+    zh = locale.lower().startswith("zh")
+    # A scheme's own problems name the factor by the field and leave the method unsaid.
+    params.setdefault("factor", problem.field)
+    params.setdefault("method", "该方法" if zh else "method's")
     try:
         text = template.format(**params)
     except (KeyError, IndexError):
         text = template
     hint = HINTS.get(str(problem.params.get("hint")))
     if hint is not None:
-        zh = locale.lower().startswith("zh")
         advice = hint[1] if zh else hint[0]
         try:
             advice = advice.format(**params)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from resilience.codes import EDITING_ROLES, CodeList
 from resilience.codes import Code as C
-from resilience.codes import CodeList
+
+# Hazard zones and risk points are the emergency manager's domain as much as the engineers'.
+RISK_EDITING_ROLES = EDITING_ROLES | {"emergency_manager"}
 
 # DOMAIN.md §2: Zhejiang's hazards; "other" keeps further kinds as data.
 HAZARD_KINDS = CodeList("kind", [

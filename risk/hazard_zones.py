@@ -57,4 +57,5 @@ HAZARD_ZONES = register(CollectionSpec(
         *COMMON_TAIL,
     ),
     cross_checks=(_zone_checks,),
+    editing_roles=codes.RISK_EDITING_ROLES,
 ))

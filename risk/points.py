@@ -74,8 +74,7 @@ def _point_checks(v: dict[str, Any]) -> list[Problem]:
     try:
         assess(scheme, factors_of(v))
     except InvalidInput as error:
-        problems += [Problem(FACTOR_FIELDS.get(p.field, p.field), p.code, p.params)
-                     for p in error.problems]
+        problems += _on_fields(error.problems, method)
     stray = ("factor_s",) if method == "lec" else ("factor_e", "factor_c")
     problems += [Problem(name, "only_when", {"other": "method", "value":
                                              "ls" if method == "lec" else "lec"})
@@ -83,11 +82,31 @@ def _point_checks(v: dict[str, Any]) -> list[Problem]:
     return problems
 
 
+def _on_fields(problems: list[Problem], method: str) -> list[Problem]:
+    """The scheme's problems on the record's fields (L → factor_l), naming factor and method."""
+    return [Problem(FACTOR_FIELDS.get(p.field, p.field), p.code,
+                    {**p.params, "factor": p.field, "method": method.upper()}, p.row)
+            for p in problems]
+
+
 def derive(values: dict[str, Any]) -> dict[str, Any]:
-    """Score, level and band from the factors (called on every write and import)."""
-    method = values["method"]
+    """Score, level and band from the factors (called on every write and import).
+
+    Raises InvalidInput on the record's own fields when the factors are off their tables
+    (the checks normally catch that first).
+    """
+    method = values.get("method")
+    if method not in DEFAULT_PRESET:
+        raise InvalidInput("unknown method", [Problem("method", "unknown_code", {
+            "value": method, "allowed": list(DEFAULT_PRESET)})])
     preset = values.get("preset") or DEFAULT_PRESET[method]
-    result = assess(PRESETS[preset], factors_of(values))
+    if preset not in PRESETS or PRESETS[preset].method != method:
+        raise InvalidInput("unknown preset", [Problem("preset", "unknown_code", {
+            "value": preset, "allowed": [n for n, s in PRESETS.items() if s.method == method]})])
+    try:
+        result = assess(PRESETS[preset], factors_of(values))
+    except InvalidInput as error:
+        raise InvalidInput(error.message, _on_fields(error.problems, method)) from error
     return {"preset": preset, "score": result.score, "level": result.level.code,
             "band_name": result.band.name or None, "scheme_version": result.version}
 
@@ -125,4 +144,5 @@ RISK_POINTS = register(CollectionSpec(
     cross_checks=(_point_checks,),
     references={"tunnel_id": "tunnels"},
     derive=derive,
+    editing_roles=codes.RISK_EDITING_ROLES,
 ))

@@ -122,7 +122,7 @@ def test_every_problem_code_has_a_message() -> None:
 
     root = Path(__file__).resolve().parents[2]
     used = set()
-    for package in ("resilience", "inventory", "web"):
+    for package in ("resilience", "inventory", "risk", "web"):
         for path in (root / package).rglob("*.py"):
             used |= set(re.findall(r'Problem\(\s*[^,]+,\s*"([a-z_]+)"', path.read_text()))
     assert used - set(MESSAGES) == set()

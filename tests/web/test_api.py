@@ -79,7 +79,8 @@ def test_collections_listing(client: Any, auth: Any) -> None:
     body = client.get("/api/collections", headers=auth.headers("viewer")).get_json()
     ids = [c["id"] for c in body["collections"]]
     assert ids == ["pipelines", "network-points", "tunnels", "shelters", "flood-points",
-                   "divisions"]
+                   "divisions", "hazard-zones", "risk-points", "risk-five-colour",
+                   "risk-four-colour"]
     pipelines = body["collections"][0]
     assert "http://www.opengis.net/def/crs/EPSG/0/4549" in pipelines["crs"]
     assert pipelines["storageCrs"].endswith("/4490")

@@ -48,8 +48,9 @@ def test_editors_get_the_form_and_the_nav_link(client: Any, username: str) -> No
     assert token and token.group(1)
     # Writable collections only, titled in the page's language.
     options = re.findall(r'<option value="([a-z-]+)">', html.split('id="import-crs"')[0])
-    assert options == ["pipelines", "network-points", "tunnels", "shelters", "flood-points"]
-    assert "管线段" in html and "divisions" not in options
+    assert options == ["pipelines", "network-points", "tunnels", "shelters", "flood-points",
+                       "hazard-zones", "risk-points"]
+    assert "管线段" in html and "divisions" not in options and "risk-four-colour" not in options
     for field in ("file", "points", "mapping", "crs", "encoding", "layer", "dry_run",
                   "skip_invalid"):
         assert f'name="{field}"' in html

@@ -130,12 +130,14 @@ def asset_page(name: str, key: int) -> Any:
                          "columns": [(f.name, f.label(locale)) for f in c.fields],
                          "fields": {f.name: f for f in c.fields},
                          "items": props.get(c.name) or []} for c in spec.children}
-    editable = (principal.can_edit_assets and principal.sees(props.get("division_code"))
-                and not spec.readonly_collection)
+    editable = spec.editable_by(principal) and principal.sees(props.get("division_code"))
+    # Attachments keep the registry's editing roles (inventory.attachments).
+    can_attach = editable and principal.can_edit_assets
     return render_template(
         "asset.html", spec=spec, key=key, props=props, fields=fields, children=children,
         title=spec.title(locale), geometry=geometry, history=_history(spec, key, locale),
-        connected=_connected(spec, props), editable=editable, display=display, locale=locale,
+        connected=_connected(spec, props), editable=editable, can_attach=can_attach,
+        display=display, locale=locale,
         action_label=action_label,
         retired=props.get("retired_at") is not None, notice=request.args.get("done"),
         attachments=attachments.of_record(db(), spec.name, key),

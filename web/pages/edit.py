@@ -153,7 +153,7 @@ def create(name: str) -> Any:
     if principal is None:
         return redirect(url_for("pages.login_page", next=request.path))
     spec = _spec(name)
-    if not principal.can_edit_assets:
+    if not spec.editable_by(principal):
         abort(403)
     if request.method == "GET":
         return _render(spec, key=None, values={f.name: f.default for f in editable_fields(spec)},
@@ -180,7 +180,7 @@ def edit(name: str, key: int) -> Any:
     spec = _spec(name)
     with unit() as s:
         obj = service.get_record(s, spec, key)
-        principal.require_edit(obj.division_code)
+        spec.require_edit(principal, obj.division_code)
         current = service.as_feature(spec, obj)
         version = obj.version
     if request.method == "GET":

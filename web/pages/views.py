@@ -24,6 +24,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from inventory import COLLECTIONS, CollectionSpec, repository, search, service
+from inventory.assets import editable_collections
 from resilience import accounts
 from resilience.accounts import SYSTEM, Principal
 from resilience.errors import Forbidden, InvalidInput
@@ -241,11 +242,13 @@ def imports_page() -> Any:
         return needed
     principal = current_principal()
     assert principal is not None
-    if not principal.can_edit_assets:
+    # Uploads go through /api/imports, which takes the registry's editing roles; the list
+    # offers what this role may write.
+    writable = editable_collections(principal)
+    if not principal.can_edit_assets or not writable:
         raise Forbidden("role may not import", role=principal.role)
     locale = select_locale()
-    collections = [(s.name, s.title(locale)) for s in COLLECTIONS.values()
-                   if not s.readonly_collection]
+    collections = [(s.name, s.title(locale)) for s in writable]
     return render_template(
         "imports.html",
         collections=collections,

@@ -1,0 +1,144 @@
+"""Hazard zones and risk points over the HTTP API; the published maps as read-only collections."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests import factories as f
+from tests.web.test_api import GEO, post
+
+
+def risk_point(**props: Any) -> dict[str, Any]:
+    base = {"name": "加油站卸油区", "category": "hazardous_materials", "method": "lec",
+            "factor_l": 3, "factor_e": 6, "factor_c": 15, "responsible_unit": "中石化杭州分公司"}
+    return f.feature(f.point(), **{**base, **props})
+
+
+def zone(**props: Any) -> dict[str, Any]:
+    base = {"name": "文三路内涝风险区", "kind": "waterlogging", "hazard_class": 4,
+            "return_period_years": 50}
+    return f.feature(f.square(size=0.004), **{**base, **props})
+
+
+def errors(resp: Any) -> dict[str, str]:
+    assert resp.mimetype == "application/problem+json", resp.get_data(as_text=True)
+    return {e["field"]: e["code"] for e in resp.get_json()["errors"]}
+
+
+def test_a_risk_point_takes_its_level_from_its_factors(client: Any, auth: Any) -> None:
+    made = post(client, auth, "risk-points", risk_point())
+    assert made.status_code == 201, made.get_data(as_text=True)
+    props = made.get_json()["properties"]
+    assert (props["score"], props["level"], props["band_name"]) == (270, "considerable", "高度危险")
+    assert props["preset"] == "lec_default" and props["scheme_version"] == 1
+    assert props["source"] == "manual"
+    patched = client.patch(made.headers["Location"], data=json.dumps(
+        {"properties": {"factor_l": 6}}), content_type="application/merge-patch+json",
+        headers=auth.headers("admin", **{"If-Match": made.headers["ETag"]}))
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+    assert (patched.get_json()["properties"]["score"],
+            patched.get_json()["properties"]["level"]) == (540, "major")
+    # Typed-in levels are ignored: the level is the factors'.
+    again = post(client, auth, "risk-points", risk_point(factor_l=1, factor_e=1, factor_c=1,
+                                                          level="major", score=999))
+    assert again.status_code in (201, 422)
+    if again.status_code == 201:
+        assert again.get_json()["properties"]["level"] == "low"
+    # The LS matrix: R = 3 × 3 = 9 is 较大 under the default preset, 一般 under the other.
+    ls = post(client, auth, "risk-points", risk_point(method="ls", factor_l=3, factor_e=None,
+                                                       factor_c=None, factor_s=3))
+    assert ls.get_json()["properties"]["level"] == "considerable"
+    ls2 = post(client, auth, "risk-points", risk_point(method="ls", factor_l=3, factor_e=None,
+                                                        factor_c=None, factor_s=3,
+                                                        preset="ls_r9_general"))
+    assert ls2.get_json()["properties"]["level"] == "general"
+    listed = client.get("/api/collections/risk-points/items?level=major",
+                        headers=auth.headers("viewer")).get_json()
+    assert [x["properties"]["score"] for x in listed["features"]] == [540]
+
+
+def test_factors_off_their_tables_are_named(client: Any, auth: Any) -> None:
+    off = post(client, auth, "risk-points", risk_point(factor_c=10),
+               **{"Accept-Language": "zh-CN"})
+    assert off.status_code == 422
+    assert errors(off) == {"factor_c": "not_in_table"}
+    message = off.get_json()["errors"][0]["message"]
+    assert "10" in message and "LEC" in message and "100, 40, 15, 7, 3, 1" in message
+    stray = post(client, auth, "risk-points", risk_point(factor_s=3))
+    assert stray.status_code == 422 and errors(stray) == {"factor_s": "only_when"}
+    missing = post(client, auth, "risk-points", risk_point(factor_e=None))
+    assert errors(missing) == {"factor_e": "required"}
+    preset = post(client, auth, "risk-points", risk_point(preset="ls_r9_general"))
+    assert errors(preset) == {"preset": "unknown_code"}
+    bad_ls = post(client, auth, "risk-points", risk_point(method="ls", factor_l=7, factor_e=None,
+                                                           factor_c=None, factor_s=2))
+    assert errors(bad_ls) == {"factor_l": "not_in_table"}
+
+
+def test_hazard_zones_are_polygons_with_a_class(client: Any, auth: Any) -> None:
+    made = post(client, auth, "hazard-zones", zone(intensity=0.5, intensity_unit="m"))
+    assert made.status_code == 201, made.get_data(as_text=True)
+    assert made.get_json()["properties"]["division_code"] == "330106"
+    assert errors(post(client, auth, "hazard-zones", f.feature(f.point(), kind="flood",
+                                                                hazard_class=3))) \
+        == {"geometry": "wrong_geometry_type"}
+    bad = post(client, auth, "hazard-zones", zone(hazard_class=6, intensity=1.2))
+    assert errors(bad) == {"hazard_class": "too_large", "intensity_unit": "required_when"}
+    bowtie = {"type": "Polygon", "coordinates": [[[120.08, 30.28], [120.09, 30.29],
+                                                  [120.09, 30.28], [120.08, 30.29],
+                                                  [120.08, 30.28]]]}
+    assert errors(post(client, auth, "hazard-zones", f.feature(bowtie, kind="flood",
+                                                                hazard_class=3))) \
+        == {"geometry": "invalid_geometry"}
+
+
+@pytest.mark.parametrize(("user", "status"), [
+    ("admin", 201), ("engineer", 201), ("manager", 201), ("inspector", 403), ("viewer", 403)])
+def test_who_may_write_risk_data(client: Any, auth: Any, user: str, status: int) -> None:
+    for collection, body in (("risk-points", risk_point()), ("hazard-zones", zone())):
+        resp = post(client, auth, collection, body, user=user)
+        assert resp.status_code == status, (collection, resp.get_data(as_text=True))
+    # Other collections keep the registry's editing roles: the emergency manager reads them.
+    pipe = post(client, auth, "pipelines", f.pipeline(), user=user)
+    assert pipe.status_code == (403 if user == "manager" else status)
+
+
+def test_the_emergency_manager_patches_and_retires_risk_points(client: Any, auth: Any) -> None:
+    made = post(client, auth, "risk-points", risk_point(), user="manager")
+    url = made.headers["Location"]
+    headers = auth.headers("manager")
+    patched = client.patch(url, data=json.dumps({"properties": {"control_measures": "每日巡查"}}),
+                           content_type="application/merge-patch+json", headers=headers)
+    assert patched.status_code == 200
+    assert client.patch(url, data=json.dumps({"properties": {"name": "x"}}),
+                        content_type="application/merge-patch+json",
+                        headers=auth.headers("inspector")).status_code == 403
+    assert client.delete(url, headers=headers).status_code == 204
+    assert client.post(url + "/restore", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(("collection", "top"), [("risk-five-colour", "high"),
+                                                 ("risk-four-colour", "major")])
+def test_published_maps_are_read_only(client: Any, auth: Any, collection: str, top: str) -> None:
+    listing = client.get("/api/collections", headers=auth.headers("viewer")).get_json()
+    assert collection in [c["id"] for c in listing["collections"]]
+    resp = post(client, auth, collection, f.feature(f.square(), unit="cell", ref="x",
+                                                    level="high"))
+    assert resp.status_code == 403
+    assert errors(resp) == {"collection": "read_only_collection"}
+    assert client.put(f"/api/collections/{collection}/items/1", data="{}", content_type=GEO,
+                      headers=auth.headers("admin")).status_code == 403
+    assert client.delete(f"/api/collections/{collection}/items/1",
+                         headers=auth.headers("admin")).status_code == 403
+    page = client.get(f"/api/collections/{collection}/items?level={top}&unit=cell"
+                      f"&division_code=330106&bbox=119,29,121,31",
+                      headers=auth.headers("viewer"))
+    assert page.status_code == 200 and page.get_json()["features"] == []
+    bad = client.get(f"/api/collections/{collection}/items?level=purple",
+                     headers=auth.headers("viewer"))
+    assert bad.status_code == 400
+    doc = client.get("/api/openapi.json").get_json()
+    assert "post" not in doc["paths"][f"/api/collections/{collection}/items"]
