@@ -40,7 +40,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from resilience import job_handlers  # noqa: F401  (the kinds of long work the API may queue)
     from web import basemap, errors
     from web.api import exports, features, imports, openapi, tiles
+    from web.api import risk as risk_api
     from web.pages import assets, dashboard, edit, views
+    from web.pages import risk as risk_pages
     from web.session import close_db
 
     app.register_blueprint(features.bp)
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(edit.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(basemap.bp)
+    app.register_blueprint(risk_api.bp)
+    app.register_blueprint(risk_pages.bp)
     errors.register(app)
     app.teardown_appcontext(close_db)
 

@@ -1,0 +1,492 @@
+/* The colour maps (五色图 / 四色图): layers per unit, level filters, "why this colour", run now.
+ *
+ * Each unit (grid cells, assets, tunnels, divisions, risk points) is drawn from the items API
+ * for the view (GeoJSON, every property, the explanation with it) while the view holds few
+ * enough features, and from the vector tiles of /tiles/{layer}/{z}/{x}/{y}.pbf when it does
+ * not (or below TILES_BELOW, when the tiles exist). A click shows the explanation in the side
+ * panel; every text from the server is set with textContent. The print view uses the same
+ * script with cfg.print (no clicks, the division's features only). */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("risk-config").textContent);
+  var map = window.resilienceRiskMap;
+  if (!map) { return; }
+  var T = cfg.text;
+  var PAGE = 5000;
+  var TILES_BELOW = 13;
+  var ORDER = ["division", "cell", "tunnel", "asset", "point"];
+  var levelOf = {};
+  cfg.levels.forEach(function (lv) { levelOf[lv.code] = lv; });
+  var pointLevelOf = {};
+  cfg.point_levels.forEach(function (lv) { pointLevelOf[lv.code] = lv; });
+  var unitsOn = {};
+  var levelsOn = {};
+  cfg.units.forEach(function (u) { unitsOn[u.unit] = u.on; });
+  cfg.levels.forEach(function (lv) { levelsOn[lv.code] = true; });
+  var body = document.body;
+
+  function fill(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, function (m, k) {
+      return values[k] === undefined || values[k] === null ? m : String(values[k]);
+    });
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function num(v, digits) {
+    if (v === null || v === undefined || v === "") { return "—"; }
+    if (typeof v !== "number") { return String(v); }
+    return new Intl.NumberFormat(cfg.locale, { maximumFractionDigits: digits === undefined ? 4 : digits }).format(v);
+  }
+
+  /* --- layers ------------------------------------------------------------------------ */
+
+  var renderer = L.canvas({ padding: 0.3 });
+  var layers = {};
+  ORDER.forEach(function (unit) {
+    if (unitsOn[unit] === undefined) { return; }
+    layers[unit] = { unit: unit, group: L.layerGroup().addTo(map), token: 0, fc: null, mode: null,
+      collection: unit === "point" ? "risk-points" : cfg.collection };
+  });
+
+  function levelFor(unit, code) { return (unit === "point" ? pointLevelOf : levelOf)[code]; }
+
+  function styleFor(unit, props) {
+    var lv = levelFor(unit, props.level);
+    var colour = (lv && lv.colour) || props.colour || "#999999";
+    if (unit === "division") { return { color: "#333333", weight: 2, fillColor: colour, fillOpacity: 0.25 }; }
+    if (unit === "cell") { return { color: "#ffffff", weight: 0.4, opacity: 0.7, fillColor: colour, fillOpacity: 0.55 }; }
+    if (unit === "tunnel") { return { color: colour, weight: 6, opacity: 0.95, fillColor: colour, fillOpacity: 0.6 }; }
+    if (unit === "point") { return { color: "#222222", weight: 1, fillColor: colour, fillOpacity: 0.9, radius: 5 }; }
+    return { color: colour, weight: 3, opacity: 0.95, fillColor: colour, fillOpacity: 0.7, radius: 4 };
+  }
+
+  function visible(unit, props) { return unitsOn[unit] && levelsOn[props.level] !== false; }
+
+  function drawGeoJson(layer) {
+    var unit = layer.unit;
+    var geo = L.geoJSON(layer.fc, {
+      renderer: renderer,
+      interactive: !cfg.print,
+      filter: function (f) { return visible(unit, f.properties || {}); },
+      style: function (f) { var s = styleFor(unit, f.properties || {}); s.bubblingMouseEvents = false; return s; },
+      pointToLayer: function (f, latlng) {
+        var s = styleFor(unit, f.properties || {}); s.renderer = renderer; s.bubblingMouseEvents = false;
+        return L.circleMarker(latlng, s);
+      },
+      onEachFeature: function (f, l) {
+        if (cfg.print) { return; }
+        l.on("click", function (e) { explain(layer.collection, unit, f, e.latlng); });
+        var p = f.properties || {};
+        var tip = p.name || p.ref;
+        if (tip) { var span = el("span", null, tip); l.bindTooltip(span, { sticky: true }); }
+      }
+    });
+    layer.group.clearLayers();
+    layer.group.addLayer(geo);
+    layer.mode = "geojson";
+    body.setAttribute("data-mode-" + unit, "geojson");
+    restack();
+  }
+
+  /* Draw order on the shared canvas: divisions under cells under lines under points. */
+  function restack() {
+    ORDER.forEach(function (unit) {
+      var layer = layers[unit];
+      if (!layer || layer.mode !== "geojson") { return; }
+      layer.group.eachLayer(function (g) { if (g.bringToFront) { g.bringToFront(); } });
+    });
+  }
+
+  /* One vector-tile layer per map; each unit tiled or not is decided in its style. */
+  var tiled = {};
+  var tiles = null;
+  var Tiles = L.VectorGrid && L.VectorGrid.Protobuf.extend({
+    _createLayer: function (feat, pxPerExtent) {
+      var drawn = L.VectorGrid.prototype._createLayer.call(this, feat, pxPerExtent);
+      drawn.featureId = feat.id;
+      return drawn;
+    }
+  });
+  function tileLayer() {
+    if (tiles) { return tiles; }
+    var styles = {};
+    styles[cfg.collection] = function (props) {
+      if (!tiled[props.unit] || !visible(props.unit, props)) { return []; }
+      var s = styleFor(props.unit, props); s.fill = props.unit !== "asset"; return s;
+    };
+    tiles = new Tiles("/tiles/" + cfg.collection + "/{z}/{x}/{y}.pbf", {
+      rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: false,
+      getFeatureId: function (f) { return f.id; }, maxNativeZoom: 22, zIndex: 2,
+      fetchOptions: { credentials: "same-origin" }
+    });
+    tiles.on("load", function () { body.setAttribute("data-tiles-loaded", "1"); });
+    tiles.addTo(map);
+    return tiles;
+  }
+  function useTiles(layer) {
+    layer.group.clearLayers();
+    layer.fc = null;
+    layer.mode = "tiles";
+    body.setAttribute("data-mode-" + layer.unit, "tiles");
+    if (!tiled[layer.unit]) { tiled[layer.unit] = true; tileLayer().redraw(); } else { tileLayer(); }
+  }
+  function stopTiles(layer) {
+    if (tiled[layer.unit]) { tiled[layer.unit] = false; if (tiles) { tiles.redraw(); } }
+  }
+
+  var note = null;
+  function showNote(text) {
+    var wrap = map.getContainer();
+    if (!note) { note = el("div", "risk-note"); wrap.appendChild(note); }
+    note.textContent = text; note.hidden = !text;
+  }
+
+  function load(layer) {
+    var unit = layer.unit;
+    var token = (layer.token = layer.token + 1);
+    if (!unitsOn[unit]) {
+      layer.group.clearLayers(); layer.mode = null; stopTiles(layer);
+      body.setAttribute("data-mode-" + unit, "off");
+      return Promise.resolve();
+    }
+    if (cfg.tiles && unit !== "point" && unit !== "division" && map.getZoom() < TILES_BELOW && !cfg.print) {
+      useTiles(layer); return Promise.resolve();
+    }
+    var b = map.getBounds();
+    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",");
+    var url = "/api/collections/" + layer.collection + "/items?limit=" + PAGE + "&bbox=" + bbox +
+      (unit === "point" ? "" : "&unit=" + unit) + (cfg.division ? "&division=" + encodeURIComponent(cfg.division) : "");
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (fc) {
+        if (token !== layer.token) { return; }
+        var more = (fc.links || []).some(function (l) { return l.rel === "next"; });
+        if (more && cfg.tiles && unit !== "point") { useTiles(layer); return; }
+        stopTiles(layer);
+        layer.fc = fc;
+        layer.more = more;
+        drawGeoJson(layer);
+        body.setAttribute("data-loaded-" + unit, String(fc.features.length));
+      })
+      .catch(function (e) { body.setAttribute("data-error-" + unit, String(e)); });
+  }
+
+  function refresh() {
+    var all = Object.keys(layers).map(function (k) { return load(layers[k]); });
+    return Promise.all(all).then(function () {
+      var more = Object.keys(layers).some(function (k) { return layers[k].more && layers[k].mode === "geojson"; });
+      showNote(more ? T.too_many : "");
+      body.setAttribute("data-risk-ready", "1");
+    });
+  }
+
+  function redrawFilters() {
+    Object.keys(layers).forEach(function (k) {
+      var layer = layers[k];
+      if (layer.mode === "geojson" && layer.fc) { drawGeoJson(layer); }
+    });
+    if (tiles) { tiles.redraw(); }
+  }
+
+  /* --- why this colour --------------------------------------------------------------- */
+
+  var panel = document.getElementById("risk-explain");
+
+  function badge(lv) {
+    var b = el("span", "level-badge", lv ? lv.label : "—");
+    if (lv) {
+      b.style.background = lv.colour;
+      b.style.color = /^#(FF(FF|D7)|FFD700|FFFF00)/i.test(lv.colour) ? "#222" : "#fff";
+    }
+    return b;
+  }
+
+  function table(headings, rows, cls) {
+    var t = el("table", cls);
+    var tr = el("tr");
+    headings.forEach(function (h) { tr.appendChild(el("th", null, h)); });
+    var thead = el("thead"); thead.appendChild(tr); t.appendChild(thead);
+    var tb = el("tbody");
+    rows.forEach(function (r) {
+      var row = el("tr", r.cls);
+      r.cells.forEach(function (c, i) {
+        var td = el("td", i && typeof c !== "object" ? "num" : null);
+        if (c && typeof c === "object" && c.nodeType) { td.appendChild(c); } else { td.textContent = c; }
+        row.appendChild(td);
+      });
+      tb.appendChild(row);
+    });
+    t.appendChild(tb);
+    return t;
+  }
+
+  function hrefOf(ref) {
+    var m = /^([a-z][a-z-]*)\/(\d+)$/.exec(String(ref || ""));
+    if (!m || !cfg.titles[m[1]] || m[1] === "divisions" || !cfg.asset_href) { return null; }
+    return fill(cfg.asset_href, { collection: m[1], id: m[2] });
+  }
+  function refNode(ref, name) {
+    var href = hrefOf(ref);
+    var m = /^([a-z][a-z-]*)\/(\d+)$/.exec(String(ref || ""));
+    var text = (name ? name + " · " : "") + (m && cfg.titles[m[1]] ? cfg.titles[m[1]] + " " + m[2] : String(ref));
+    if (!href) { return el("span", null, text); }
+    var a = el("a", null, text); a.href = href; return a;
+  }
+
+  function hazardName(k) { return cfg.hazards[k] || k; }
+
+  /* A five-colour cell: each hazard's H and R, E, V, C with weights and terms, R's band. */
+  function renderComposite(exp, box) {
+    if (exp.formula) { var f = el("p", "sentence"); f.appendChild(el("span", "formula", exp.formula)); box.appendChild(f); }
+    var per = exp.risk_by_hazard || {};
+    var hz = exp.hazards || {};
+    var kinds = Object.keys(Object.assign({}, hz, per));
+    if (kinds.length) {
+      box.appendChild(el("h3", null, T.hazards));
+      box.appendChild(table([T.hazard, "H", "R"], kinds.map(function (k) {
+        return { cls: k === exp.decided_by ? "decider" : null, cells: [hazardName(k), num(hz[k]), num(per[k], 5)] };
+      })));
+    }
+    var w = exp.weights || {}, terms = exp.terms || {};
+    var hd = exp.decided_by ? hz[exp.decided_by] : null;
+    box.appendChild(el("h3", null, T.factors));
+    box.appendChild(table([T.factor, T.value, T.weight, T.term], [
+      { cells: [T.h + (exp.decided_by ? " (" + hazardName(exp.decided_by) + ")" : ""), num(hd), num(w.H), num(terms.H)] },
+      { cells: [T.exposure, num(exp.exposure), num(w.E), num(terms.E)] },
+      { cells: [T.vulnerability, num(exp.vulnerability), num(w.V), num(terms.V)] },
+      { cells: [T.capacity + " (1 − C)", num(exp.capacity), num(w.C), num(terms.C)] }
+    ]));
+    if (exp.combine) {
+      box.appendChild(el("p", "sentence", fill(T.combine, { how: T["combine_" + exp.combine] || exp.combine })));
+    }
+    var band = exp.band || [];
+    box.appendChild(el("p", "sentence", fill(T.band_of, { score: num(exp.score, 5),
+      low: band[0] === null || band[0] === undefined ? "−∞" : num(band[0]),
+      high: band[1] === null || band[1] === undefined ? "+∞" : num(band[1]) })));
+    if (exp.decided_by) { box.appendChild(el("p", "sentence", fill(T.largest, { name: hazardName(exp.decided_by) }))); }
+  }
+
+  /* A risk point's assessment: method, factors, score, band (DOMAIN.md §3). */
+  function renderAssessment(exp, box) {
+    var p = el("p", "sentence");
+    p.appendChild(document.createTextNode(T.method + ": " + (cfg.methods[exp.method] || exp.method || "") + " "));
+    if (exp.formula) { p.appendChild(el("span", "formula", exp.formula)); }
+    box.appendChild(p);
+    var factors = exp.factors || {};
+    box.appendChild(table([T.factor, T.value], Object.keys(factors).map(function (k) {
+      return { cells: [k, num(factors[k])] };
+    })));
+    var band = exp.band || [];
+    box.appendChild(el("p", "sentence", T.score + " " + num(exp.score) + " · " + T.band + " (" +
+      (band[0] === null || band[0] === undefined ? "−∞" : num(band[0])) + ", " +
+      (band[1] === null || band[1] === undefined ? "+∞" : num(band[1])) + "]" +
+      (exp.band_name ? " " + exp.band_name : "")));
+  }
+
+  var SAID = ["formula", "hazards", "risk_by_hazard", "exposure", "vulnerability", "capacity", "weights",
+    "terms", "score", "band", "level", "decided_by", "combine", "scheme", "version", "method", "factors",
+    "band_name", "label", "colour"];
+
+  function renderAny(exp, box, depth) {
+    if (!exp || typeof exp !== "object") { return; }
+    if (exp.scheme) {
+      box.appendChild(el("p", "hint", fill(T.scheme, { name: exp.scheme, version: exp.version === undefined ? "?" : exp.version })));
+    }
+    if (exp.hazards || exp.risk_by_hazard) { renderComposite(exp, box); }
+    else if (exp.factors && exp.method) { renderAssessment(exp, box); }
+    var rest = Object.keys(exp).filter(function (k) { return SAID.indexOf(k) < 0 || (k === "decided_by" && !(exp.hazards || exp.risk_by_hazard)); });
+    var rows = [];
+    rest.forEach(function (k) {
+      var v = exp[k];
+      if (v && typeof v === "object" && !Array.isArray(v) && depth < 3) {
+        /* What this level came from (就高): a cell, a zone, a point; said in full. */
+        var sub = el("div", "inherit");
+        var h = el("p", "sentence");
+        h.appendChild(el("strong", null, k + ": "));
+        if (v.ref) { h.appendChild(refNode(v.ref, v.name)); }
+        var lv = v.level && (levelOf[v.level] || pointLevelOf[v.level]);
+        if (lv) { h.appendChild(document.createTextNode(" ")); h.appendChild(badge(lv)); }
+        sub.appendChild(h);
+        var inner = v.explanation && typeof v.explanation === "object" ? v.explanation : v;
+        renderAny(inner, sub, depth + 1);
+        box.appendChild(sub);
+        return;
+      }
+      if (Array.isArray(v)) {
+        var span = el("span");
+        v.slice(0, 20).forEach(function (item, i) {
+          if (i) { span.appendChild(document.createTextNode(", ")); }
+          if (item && typeof item === "object") {
+            span.appendChild(item.ref ? refNode(item.ref, item.name) : el("span", null, JSON.stringify(item)));
+          } else if (hrefOf(item)) { span.appendChild(refNode(item)); } else { span.appendChild(document.createTextNode(String(item))); }
+        });
+        if (v.length > 20) { span.appendChild(document.createTextNode(" … (" + v.length + ")")); }
+        rows.push({ cells: [k, span] });
+        return;
+      }
+      if (k === "ref" || k === "name" || k === "unit") { if (depth > 0) { return; } }
+      rows.push({ cells: [k, hrefOf(v) ? refNode(v) : (typeof v === "number" ? num(v) : String(v))] });
+    });
+    if (rows.length) { box.appendChild(table([T.factor, T.value], rows, "rest")); }
+  }
+
+  function renderFeature(collection, unit, f) {
+    var p = f.properties || {};
+    panel.textContent = "";
+    panel.appendChild(el("h2", null, T.why));
+    var head = el("p", "sentence");
+    head.appendChild(el("strong", null, p.name || p.ref || p.external_id || f.id));
+    panel.appendChild(head);
+    var lv = levelFor(unit, p.level);
+    var line = el("p", "sentence");
+    line.appendChild(badge(lv));
+    var unitLabel = (cfg.units.filter(function (u) { return u.unit === unit; })[0] || {}).label || unit;
+    line.appendChild(document.createTextNode(" " + unitLabel + (p.score !== undefined && p.score !== null ? " · " + T.score + " " + num(p.score, 5) : "")));
+    panel.appendChild(line);
+    if (unit === "asset" || unit === "tunnel" || unit === "point") {
+      var ref = unit === "point" ? "risk-points/" + f.id : p.ref;
+      if (hrefOf(ref)) { var lk = el("p", "sentence"); lk.appendChild(document.createTextNode(T.open + ": ")); lk.appendChild(refNode(ref)); panel.appendChild(lk); }
+    }
+    if (p.decided_by && unit !== "point") {
+      var d = el("p", "sentence");
+      d.appendChild(document.createTextNode(T.decided_by + ": "));
+      d.appendChild(hrefOf(p.decided_by) ? refNode(p.decided_by) : el("span", null, cfg.hazards[p.decided_by] || p.decided_by));
+      panel.appendChild(d);
+    }
+    if (unit === "point") {
+      renderAssessment({ method: p.method, formula: p.method === "lec" ? "D = L × E × C" : "R = L × S",
+        factors: pointFactors(p), score: p.score, band: [], band_name: p.band_name }, panel);
+      return;
+    }
+    var exp = p.explanation;
+    if (typeof exp === "string") { try { exp = JSON.parse(exp); } catch (e) { exp = { text: exp }; } }
+    if (!exp || (typeof exp === "object" && !Object.keys(exp).length)) { panel.appendChild(el("p", "hint", T.no_explanation)); return; }
+    renderAny(exp, panel, 0);
+  }
+
+  function pointFactors(p) {
+    var out = {};
+    [["L", "factor_l"], ["E", "factor_e"], ["C", "factor_c"], ["S", "factor_s"]].forEach(function (x) {
+      if (p[x[1]] !== null && p[x[1]] !== undefined) { out[x[0]] = p[x[1]]; }
+    });
+    return out;
+  }
+
+  var marker = null;
+  function explain(collection, unit, f, latlng) {
+    renderFeature(collection, unit, f);
+    body.setAttribute("data-explained", String(f.id));
+    if (latlng) {
+      if (marker) { map.removeLayer(marker); }
+      marker = L.circleMarker(latlng, { radius: 7, color: "#000", weight: 2, fill: false, interactive: false }).addTo(map);
+    }
+  }
+
+  function fetchAndExplain(collection, unit, id, latlng) {
+    panel.textContent = ""; panel.appendChild(el("p", "hint", T.loading));
+    fetch("/api/collections/" + collection + "/items/" + encodeURIComponent(id),
+          { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (f) { explain(collection, unit, f, latlng); })
+      .catch(function (e) { panel.textContent = ""; panel.appendChild(el("p", "error", fill(T.failed, { status: e.message }))); });
+  }
+
+  /* A click the GeoJSON did not take: hit-test the tiles, top unit first. */
+  function tileFeatureAt(latlng) {
+    if (!tiles || !tiles._vectorTiles) { return null; }
+    var size = tiles.getTileSize();
+    var p = map.project(latlng, map.getZoom());
+    var coords = p.unscaleBy(size).floor();
+    coords.z = map.getZoom();
+    var r = tiles._vectorTiles[tiles._tileCoordsToKey(coords)];
+    if (!r || !r._features) { return null; }
+    var local = p.subtract(coords.scaleBy(size));
+    var best = null, rank = -1;
+    Object.keys(r._features).forEach(function (id) {
+      var drawn = r._features[id].feature;
+      var props = drawn.properties || {};
+      if (!tiled[props.unit] || !visible(props.unit, props)) { return; }
+      if (drawn.makeInteractive) { drawn.makeInteractive(); }
+      var k = ORDER.indexOf(props.unit);
+      if (k > rank && drawn._containsPoint(local)) { best = { id: drawn.featureId, unit: props.unit }; rank = k; }
+    });
+    return best;
+  }
+
+  if (!cfg.print) {
+    map.on("click", function (e) {
+      var hit = tileFeatureAt(e.latlng);
+      if (hit && hit.id !== undefined && hit.id !== null) { fetchAndExplain(cfg.collection, hit.unit, hit.id, e.latlng); }
+    });
+    map.on("moveend", refresh);
+  }
+
+  /* --- controls ------------------------------------------------------------------------ */
+
+  Array.prototype.forEach.call(document.querySelectorAll("input[name=unit]"), function (box) {
+    box.addEventListener("change", function () {
+      unitsOn[box.value] = box.checked;
+      if (layers[box.value]) { load(layers[box.value]); }
+    });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("input[name=level]"), function (box) {
+    box.addEventListener("change", function () { levelsOn[box.value] = box.checked; redrawFilters(); });
+  });
+
+  var button = document.getElementById("risk-run-button");
+  var status = document.getElementById("risk-run-status");
+  var progress = document.getElementById("risk-run-progress");
+  function say(text, error) { status.textContent = text; status.className = error ? "hint error" : "hint"; }
+  function follow(url) {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (run) {
+        var pct = Math.round((run.progress || 0) * 100);
+        progress.hidden = false; progress.value = run.progress || 0;
+        body.setAttribute("data-run-status", run.status);
+        if (run.status === "succeeded" || run.status === "done") {
+          var changed = run.summary && run.summary.changed ? (run.summary.changed.five || 0) + (run.summary.changed.four || 0) : 0;
+          progress.value = 1;
+          say(fill(T.run_done, { id: run.id, changed: changed }));
+          setTimeout(function () { window.location.reload(); }, 1500);
+          return;
+        }
+        if (run.status === "failed") { button.disabled = false; say(fill(T.run_failed, { id: run.id, error: run.error || "" }), true); return; }
+        say(fill(run.status === "queued" ? T.run_queued : T.run_running, { id: run.id, pct: pct }));
+        setTimeout(function () { follow(url); }, 1000);
+      })
+      .catch(function (e) { button.disabled = false; say(fill(T.http, { status: e.message }), true); });
+  }
+  if (button) {
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      var incremental = document.getElementById("risk-run-incremental");
+      var token = document.querySelector("meta[name=csrf-token]");
+      fetch("/api/risk/runs", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json",
+          "X-CSRFToken": token ? token.getAttribute("content") : "" },
+        body: JSON.stringify({ mode: incremental && incremental.checked ? "incremental" : "full" })
+      }).then(function (r) {
+        if (r.status === 409) { button.disabled = false; say(T.run_conflict, true); return null; }
+        if (r.status !== 202) { button.disabled = false; say(fill(T.http, { status: r.status }), true); return null; }
+        return r.json().then(function (run) { say(fill(T.run_queued, { id: run.id })); follow("/api/risk/runs/" + run.id); });
+      }).catch(function () { button.disabled = false; say(T.network, true); });
+    });
+  }
+
+  /* The print view: the division's outline over its results, then "ready to print". */
+  if (cfg.print && cfg.division) {
+    fetch("/api/collections/divisions/items/" + encodeURIComponent(cfg.division),
+          { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (f) {
+        if (f) { L.geoJSON(f, { interactive: false, style: { color: "#111", weight: 2.5, fill: false, dashArray: "8 4" } }).addTo(map); }
+      });
+  }
+  refresh();
+})();
