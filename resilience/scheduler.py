@@ -44,6 +44,26 @@ def _load_handlers() -> None:
     from resilience import job_handlers  # noqa: F401
 
 
+def request_risk_run(database_url: str, mode: str = "full") -> int | None:
+    """Queue a risk run (nightly full; incremental only when something changed since the last).
+
+    The run itself is a job the poller carries out; a run already under way wins (no pile-up).
+    """
+    import risk  # noqa: F401  (registers the risk tables)
+    from resilience.errors import Conflict
+    from risk import runs
+
+    with _sessions(database_url)() as session:
+        if mode == "incremental" and not runs.pending_changes(session):
+            return None
+        try:
+            run = runs.request(session, mode=mode, by="scheduler")
+        except Conflict:
+            return None
+        session.commit()
+        return run.id
+
+
 def drain(settings: Settings) -> int:
     """Run every queued job now and return how many ran."""
     total = 0
@@ -68,5 +88,15 @@ def build_scheduler(settings: Settings, *, blocking: bool = False) -> BaseSchedu
         "resilience.scheduler:run_queued_jobs", "interval",
         seconds=settings.job_poll_seconds, args=[settings.database_url],
         id="run_queued_jobs", replace_existing=True,
+    )
+    hour, minute = (int(x) for x in settings.risk_nightly_at.split(":"))
+    scheduler.add_job(
+        "resilience.scheduler:request_risk_run", "cron", hour=hour, minute=minute,
+        args=[settings.database_url, "full"], id="risk_nightly", replace_existing=True,
+    )
+    scheduler.add_job(
+        "resilience.scheduler:request_risk_run", "interval",
+        seconds=settings.risk_incremental_seconds, args=[settings.database_url, "incremental"],
+        id="risk_incremental", replace_existing=True,
     )
     return scheduler

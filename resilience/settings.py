@@ -48,6 +48,8 @@ class Settings:
     basemap_key: str = ""  # fills {key} in an online template (天地图's tk)
     basemap_crs: str = "EPSG:4326"  # "GCJ-02" shifts overlays for AMap/Tencent tiles
     job_poll_seconds: float = 2.0
+    risk_nightly_at: str = "02:30"  # the scheduler's full risk run, local time (Asia/Shanghai)
+    risk_incremental_seconds: float = 120.0  # how often it checks for edits to recompute
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -77,6 +79,9 @@ class Settings:
             "basemap_key": env.get("RESILIENCE_BASEMAP_KEY", ""),
             "basemap_crs": env.get("RESILIENCE_BASEMAP_CRS", cls.basemap_crs),
             "job_poll_seconds": float(env.get("RESILIENCE_JOB_POLL_SECONDS", cls.job_poll_seconds)),
+            "risk_nightly_at": env.get("RESILIENCE_RISK_NIGHTLY_AT", cls.risk_nightly_at),
+            "risk_incremental_seconds": float(env.get("RESILIENCE_RISK_INCREMENTAL_SECONDS",
+                                                      cls.risk_incremental_seconds)),
             "testing": _bool(env.get("RESILIENCE_TESTING", "0")),
         }
         if "RESILIENCE_CITY_EXTENT" in env:

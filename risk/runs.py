@@ -52,6 +52,8 @@ FOUR = {lv.code: lv for lv in FOUR_COLOUR}
 def request(session: Session, *, mode: str = "full", by: str | None = None,
             scheme: str = schemes.DEFAULT_NAME) -> RiskRun:
     """Queue a run and the job that carries it out; Conflict while another is under way."""
+    from resilience import job_handlers  # noqa: F401  (registers the risk_run handler)
+
     if mode not in ("full", "incremental"):
         from resilience.errors import InvalidInput, Problem
         raise InvalidInput("bad run", [Problem("mode", "unknown_code",
@@ -78,8 +80,6 @@ def request(session: Session, *, mode: str = "full", by: str | None = None,
 def run_now(sessions: sessionmaker[Session], *, mode: str = "full", by: str | None = None,
             scheme: str = schemes.DEFAULT_NAME) -> RiskRun:
     """Request a run and carry it out in this process (CLI, demo, tests)."""
-    from resilience import job_handlers  # noqa: F401  (the risk_run handler)
-
     with sessions() as session:
         run = request(session, mode=mode, by=by, scheme=scheme)
         run_id, job_id = run.id, run.job_id
@@ -90,6 +90,19 @@ def run_now(sessions: sessionmaker[Session], *, mode: str = "full", by: str | No
         done = get(session, run_id)
         session.expunge(done)
         return done
+
+
+def pending_changes(session: Session) -> bool:
+    """True when an input changed since the published run read the registry (cheap: one
+    indexed ``max(updated_at)`` per table)."""
+    base = published(session)
+    if base is None or base.inputs_as_of is None:
+        return True
+    for model in INPUT_TABLES.values():
+        newest = session.scalar(select(func.max(model.__table__.c.updated_at)))
+        if newest is not None and newest > base.inputs_as_of:
+            return True
+    return False
 
 
 def get(session: Session, run_id: int) -> RiskRun:

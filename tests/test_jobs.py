@@ -66,8 +66,49 @@ def test_scheduler_keeps_its_store_in_the_registry_database(settings: Any) -> No
     try:
         job = scheduler.get_job("run_queued_jobs")
         assert job is not None and job.func_ref == "resilience.scheduler:run_queued_jobs"
+        nightly, incremental = scheduler.get_job("risk_nightly"), scheduler.get_job("risk_incremental")
+        assert nightly.func_ref == incremental.func_ref == "resilience.scheduler:request_risk_run"
+        assert nightly.args[1] == "full" and incremental.args[1] == "incremental"
+        assert "hour='2'" in str(nightly.trigger) and "minute='30'" in str(nightly.trigger)
         from sqlalchemy import inspect
 
         assert "apscheduler_jobs" in inspect(scheduler._jobstores["default"].engine).get_table_names()
     finally:
         scheduler.shutdown(wait=False)
+
+
+
+def test_the_scheduler_queues_risk_runs_only_when_needed(request: Any, dialect: str,
+                                                        tmp_path: Any) -> None:
+    """Nightly: always (unless one is under way); incremental: only after an edit."""
+    import os
+
+    import risk  # noqa: F401
+    from resilience.db import make_engine, make_sessions
+    from resilience.migrate import upgrade
+    from resilience.scheduler import request_risk_run
+    from risk import runs
+    from risk.results import RiskRun
+    from tests.conftest import fresh_database, seed_base
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    url = fresh_database(request.config, dialect, f"resilience_sched_{worker}", tmp_path)
+    engine = make_engine(url)
+    upgrade(engine)
+    seed_base(engine)
+    sessions = make_sessions(engine)
+    try:
+        first = request_risk_run(url, "full")
+        assert first is not None
+        assert request_risk_run(url, "full") is None  # one at a time
+        with sessions() as s:
+            job_id = s.get(RiskRun, first).job_id
+        assert jobs.run_job(sessions, job_id)
+        assert not jobs.run_job(sessions, job_id)  # claimed once
+        with sessions() as s:
+            assert s.get(RiskRun, first).status == "succeeded"
+            assert not runs.pending_changes(s)
+        assert request_risk_run(url, "incremental") is None  # nothing changed
+        assert request_risk_run(url, "full") is not None
+    finally:
+        engine.dispose()
