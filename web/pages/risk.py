@@ -166,6 +166,14 @@ def _texts() -> dict[str, str]:
         "http": _("The server answered {status}."),
         "network": _("The server could not be reached."),
         "unit": _("Unit"), "asset": _("Asset"), "cell": _("Grid cell"),
+        "highest_cell": _("Takes the highest level of the {cells} grid cells it crosses (就高); decided by cell"),
+        "highest_cell_division": _("Takes the highest level of its {cells} grid cells (就高); decided by cell"),
+        "highest_point": _("Takes the highest level of its {points} risk points (就高); decided by"),
+        "source": _("Source"), "area_by_level": _("Area per level"),
+        "assets_by_level": _("Assets per level"), "length_by_level": _("Length per level"),
+        "points_by_level": _("Risk points per level"), "category": _("Category"),
+        "preset": _("Preset"), "rule": _("Rule"),
+        "cell_assets": _("{n} assets in the cell, {length} m of lines."),
         "none": _("none"), "measure_m": _("Length {value} m"), "measure_m2": _("Area {value} km²"),
     }
 
@@ -187,6 +195,7 @@ def map_page(map_: str) -> Any:
         "point_levels": levels_of("four", locale),
         "hazards": {c.value: c.label(locale) for c in risk_codes.HAZARD_KINDS},
         "methods": {c.value: c.label(locale) for c in risk_codes.RISK_METHODS},
+        "categories": {c.value: c.label(locale) for c in risk_codes.RISK_POINT_CATEGORIES},
         "titles": {s.name: s.title(locale) for s in COLLECTIONS.values()},
         "text": _texts(),
         "asset_href": "/collections/{collection}/items/{id}",
@@ -474,7 +483,7 @@ def print_page(map_: str) -> Any:
               "units": [{"unit": u, "label": unit_label(u), "on": on and u != "division"}
                         for u, on in UNITS[map_]],
               "levels": levels_of(map_, locale), "point_levels": levels_of("four", locale),
-              "hazards": {}, "methods": {}, "titles": {}, "text": _texts(),
+              "hazards": {}, "methods": {}, "categories": {}, "titles": {}, "text": _texts(),
               "locale": "zh-CN" if locale == "zh_CN" else "en", "asset_href": ""}
     parts = build_map(lambda p: url_for("static", filename=p), ["js/risk_map.js"],
                       bounds=bounds, zoom_control=False)

@@ -247,8 +247,10 @@
     var kinds = Object.keys(Object.assign({}, hz, per));
     if (kinds.length) {
       box.appendChild(el("h3", null, T.hazards));
-      box.appendChild(table([T.hazard, "H", "R"], kinds.map(function (k) {
-        return { cls: k === exp.decided_by ? "decider" : null, cells: [hazardName(k), num(hz[k]), num(per[k], 5)] };
+      var sources = exp.sources || {};
+      box.appendChild(table([T.hazard, "H", "R", T.source], kinds.map(function (k) {
+        return { cls: k === exp.decided_by ? "decider" : null,
+          cells: [hazardName(k), num(hz[k]), num(per[k], 5), sources[k] ? refNode(sources[k]) : el("span", null, "—")] };
       })));
     }
     var w = exp.weights || {}, terms = exp.terms || {};
@@ -287,51 +289,101 @@
       (exp.band_name ? " " + exp.band_name : "")));
   }
 
+  function levelsLine(byLevel, fmtValue) {
+    /* {level: value} as badges, highest first (a division's area, a zone's point counts). */
+    var span = el("span", "risk-counts");
+    cfg.levels.forEach(function (lv) {
+      if (!byLevel || byLevel[lv.code] === undefined || byLevel[lv.code] === 0) { return; }
+      var b = badge(lv); b.textContent = lv.label + " " + (fmtValue ? fmtValue(byLevel[lv.code]) : byLevel[lv.code]);
+      span.appendChild(b); span.appendChild(document.createTextNode(" "));
+    });
+    return span;
+  }
+
+  /* An asset or division of the five-colour map: the highest of its cells (就高), and that
+     cell's own reasons, fetched and said in full. */
+  function renderHighestCell(exp, box, unit) {
+    var p = el("p", "sentence");
+    p.appendChild(document.createTextNode(fill(unit === "division" ? T.highest_cell_division : T.highest_cell,
+      { cells: exp.cells === undefined ? "?" : exp.cells }) + " "));
+    p.appendChild(el("strong", null, exp.cell));
+    box.appendChild(p);
+    if (exp.factors) {
+      box.appendChild(table([T.factor, T.value], [
+        { cells: [T.h + (exp.hazard ? " (" + hazardName(exp.hazard) + ")" : ""), num(exp.factors.H)] },
+        { cells: [T.exposure, num(exp.factors.E)] }, { cells: [T.vulnerability, num(exp.factors.V)] },
+        { cells: [T.capacity, num(exp.factors.C)] }, { cells: [T.r, num(exp.score, 5)] }]));
+    }
+    if (exp.source) {
+      var s = el("p", "sentence"); s.appendChild(document.createTextNode(T.source + ": ")); s.appendChild(refNode(exp.source)); box.appendChild(s);
+    }
+    if (exp.area_km2) { var a = el("p", "sentence"); a.appendChild(document.createTextNode(T.area_by_level + ": ")); a.appendChild(levelsLine(exp.area_km2, function (v) { return num(v, 3) + " km²"; })); box.appendChild(a); }
+    if (exp.assets && typeof exp.assets === "object") { var n = el("p", "sentence"); n.appendChild(document.createTextNode(T.assets_by_level + ": ")); n.appendChild(levelsLine(exp.assets)); box.appendChild(n); }
+    if (exp.length_km) { var l = el("p", "sentence"); l.appendChild(document.createTextNode(T.length_by_level + ": ")); l.appendChild(levelsLine(exp.length_km, function (v) { return num(v, 3) + " km"; })); box.appendChild(l); }
+    var sub = el("div", "inherit");
+    sub.appendChild(el("p", "hint", T.loading));
+    box.appendChild(sub);
+    fetch("/api/collections/" + cfg.collection + "/items?unit=cell&ref=" + encodeURIComponent(exp.cell) + "&limit=1",
+          { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (fc) {
+        sub.textContent = "";
+        var f = fc.features && fc.features[0];
+        if (!f) { return; }
+        var h = el("h3", null, T.cell + " " + exp.cell + " "); h.appendChild(badge(levelFor("cell", f.properties.level)));
+        sub.appendChild(h);
+        var inner = f.properties.explanation;
+        if (typeof inner === "string") { try { inner = JSON.parse(inner); } catch (e) { inner = null; } }
+        if (inner) { renderComposite(inner, sub); }
+        body.setAttribute("data-explained-cell", exp.cell);
+      })
+      .catch(function () { sub.textContent = ""; });
+  }
+
+  /* A four-colour zone: the highest of its risk points (就高), the point's method and factors. */
+  function renderHighestPoint(exp, box) {
+    var pt = exp.point || {};
+    var p = el("p", "sentence");
+    p.appendChild(document.createTextNode(fill(T.highest_point, { points: exp.points === undefined ? "?" : exp.points }) + " "));
+    p.appendChild(refNode("risk-points/" + pt.id, pt.name));
+    box.appendChild(p);
+    if (exp.counts) { var c = el("p", "sentence"); c.appendChild(document.createTextNode(T.points_by_level + ": ")); c.appendChild(levelsLine(exp.counts)); box.appendChild(c); }
+    var rows = [];
+    if (pt.category) { rows.push({ cells: [T.category, cfg.categories[pt.category] || pt.category] }); }
+    rows.push({ cells: [T.method, cfg.methods[pt.method] || pt.method || ""] });
+    if (pt.preset) { rows.push({ cells: [T.preset, pt.preset + (pt.scheme_version ? " v" + pt.scheme_version : "")] }); }
+    Object.keys(pt.factors || {}).forEach(function (k) { rows.push({ cells: [k, num(pt.factors[k])] }); });
+    rows.push({ cells: [(exp.formula || T.score), num(pt.score)] });
+    if (pt.band_name) { rows.push({ cells: [T.band, pt.band_name] }); }
+    if (pt.rule) { rows.push({ cells: [T.rule, pt.rule] }); }
+    box.appendChild(table([T.factor, T.value], rows));
+  }
+
   var SAID = ["formula", "hazards", "risk_by_hazard", "exposure", "vulnerability", "capacity", "weights",
     "terms", "score", "band", "level", "decided_by", "combine", "scheme", "version", "method", "factors",
-    "band_name", "label", "colour"];
+    "band_name", "label", "colour", "rule", "cell", "cells", "hazard", "source", "area_km2", "assets",
+    "length_km", "point", "points", "counts", "sources", "length_m"];
 
-  function renderAny(exp, box, depth) {
+  function renderAny(exp, box, unit) {
     if (!exp || typeof exp !== "object") { return; }
     if (exp.scheme) {
       box.appendChild(el("p", "hint", fill(T.scheme, { name: exp.scheme, version: exp.version === undefined ? "?" : exp.version })));
     }
-    if (exp.hazards || exp.risk_by_hazard) { renderComposite(exp, box); }
+    if (exp.hazards || exp.risk_by_hazard) {
+      renderComposite(exp, box);
+      if (exp.assets !== undefined || exp.length_m !== undefined) {
+        box.appendChild(el("p", "sentence", fill(T.cell_assets, { n: exp.assets || 0, length: num(exp.length_m || 0, 0) })));
+      }
+    } else if (exp.point) { renderHighestPoint(exp, box); }
+    else if (exp.cell) { renderHighestCell(exp, box, unit); }
     else if (exp.factors && exp.method) { renderAssessment(exp, box); }
-    var rest = Object.keys(exp).filter(function (k) { return SAID.indexOf(k) < 0 || (k === "decided_by" && !(exp.hazards || exp.risk_by_hazard)); });
     var rows = [];
-    rest.forEach(function (k) {
+    Object.keys(exp).filter(function (k) { return SAID.indexOf(k) < 0; }).forEach(function (k) {
       var v = exp[k];
-      if (v && typeof v === "object" && !Array.isArray(v) && depth < 3) {
-        /* What this level came from (就高): a cell, a zone, a point; said in full. */
-        var sub = el("div", "inherit");
-        var h = el("p", "sentence");
-        h.appendChild(el("strong", null, k + ": "));
-        if (v.ref) { h.appendChild(refNode(v.ref, v.name)); }
-        var lv = v.level && (levelOf[v.level] || pointLevelOf[v.level]);
-        if (lv) { h.appendChild(document.createTextNode(" ")); h.appendChild(badge(lv)); }
-        sub.appendChild(h);
-        var inner = v.explanation && typeof v.explanation === "object" ? v.explanation : v;
-        renderAny(inner, sub, depth + 1);
-        box.appendChild(sub);
-        return;
-      }
-      if (Array.isArray(v)) {
-        var span = el("span");
-        v.slice(0, 20).forEach(function (item, i) {
-          if (i) { span.appendChild(document.createTextNode(", ")); }
-          if (item && typeof item === "object") {
-            span.appendChild(item.ref ? refNode(item.ref, item.name) : el("span", null, JSON.stringify(item)));
-          } else if (hrefOf(item)) { span.appendChild(refNode(item)); } else { span.appendChild(document.createTextNode(String(item))); }
-        });
-        if (v.length > 20) { span.appendChild(document.createTextNode(" … (" + v.length + ")")); }
-        rows.push({ cells: [k, span] });
-        return;
-      }
-      if (k === "ref" || k === "name" || k === "unit") { if (depth > 0) { return; } }
+      if (v && typeof v === "object") { v = JSON.stringify(v); }
       rows.push({ cells: [k, hrefOf(v) ? refNode(v) : (typeof v === "number" ? num(v) : String(v))] });
     });
-    if (rows.length) { box.appendChild(table([T.factor, T.value], rows, "rest")); }
+    if (rows.length) { box.appendChild(el("h3", null, T.details)); box.appendChild(table([T.factor, T.value], rows, "rest")); }
   }
 
   function renderFeature(collection, unit, f) {
@@ -365,7 +417,7 @@
     var exp = p.explanation;
     if (typeof exp === "string") { try { exp = JSON.parse(exp); } catch (e) { exp = { text: exp }; } }
     if (!exp || (typeof exp === "object" && !Object.keys(exp).length)) { panel.appendChild(el("p", "hint", T.no_explanation)); return; }
-    renderAny(exp, panel, 0);
+    renderAny(exp, panel, unit);
   }
 
   function pointFactors(p) {
