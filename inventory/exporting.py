@@ -37,7 +37,7 @@ from typing import IO, Any
 
 import numpy as np
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import JSON, func, select
 from sqlalchemy.orm import Session
 
 from inventory import repository
@@ -468,11 +468,12 @@ def _write_xlsx(session: Session, p: Plan, path: Path, size: int, tally: _Tally)
 # --- GeoPackage and Shapefile through pyogrio ------------------------------------------------
 
 
-def _arrays(p: Plan, rows: list[list[Any]]) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+def _arrays(p: Plan, rows: list[list[Any]], cols: list[_Column] | None = None
+            ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """Column arrays with null masks, typed from the spec so every page has the same schema."""
     data: list[np.ndarray] = []
     masks: list[np.ndarray | None] = []
-    for i, col in enumerate(_columns(p.spec)):
+    for i, col in enumerate(_columns(p.spec) if cols is None else cols):
         values = [r[i] for r in rows]
         if col.kind in ("int", "float", "bool"):
             nulls = np.array([v is None for v in values], dtype=bool)
@@ -496,10 +497,10 @@ def _layer_crs(crs: CrsRef) -> str:
 
 def _ogr_write(path: Path, layer: str, driver: str, p: Plan, geometry: np.ndarray,
                rows: list[list[Any]], names: list[str], geometry_type: str, append: bool,
-               **options: Any) -> None:
+               cols: list[_Column] | None = None, **options: Any) -> None:
     from pyogrio import raw
 
-    data, masks = _arrays(p, rows)
+    data, masks = _arrays(p, rows, cols)
     raw.write(str(path), geometry, data, names, field_mask=masks, layer=layer, driver=driver,
               geometry_type=geometry_type, crs=_layer_crs(p.crs), append=append,
               promote_to_multi=False, **options)
@@ -549,6 +550,15 @@ def shapefile_names(spec: CollectionSpec) -> dict[str, str]:
     return {f: f"{base}_{f}" for f in families}
 
 
+def _shapefile_columns(spec: CollectionSpec) -> list[int]:
+    """The columns a shapefile gets: all but JSON documents shown as text (a published map's
+    explanation runs to hundreds of characters; dBase holds 254, the GeoPackage keeps it)."""
+    table = repository.table_of(spec)
+    return [i for i, c in enumerate(_columns(spec))
+            if not (c.kind == "text" and c.name in table.c
+                    and isinstance(table.c[c.name].type, JSON))]
+
+
 def _dbf_problems(rows: list[list[Any]], keys: list[Any], names: list[str],
                   problems: list[Problem]) -> None:
     """dBase text holds 254 bytes: longer values are refused, never silently cut."""
@@ -567,20 +577,22 @@ def _write_shp(session: Session, p: Plan, path: Path, size: int, tally: _Tally) 
     folder = path.parent / "shp"
     folder.mkdir()
     files = shapefile_names(p.spec)
-    names = [short(n) for n in columns(p.spec)]
+    keep = _shapefile_columns(p.spec)
+    cols = [_columns(p.spec)[i] for i in keep]
+    names = [short(c.name) for c in cols]
     made: list[str] = []
     problems: list[Problem] = []
 
     def write(family: str, geometry: np.ndarray, rows: list[list[Any]]) -> None:
         base = files.get(family) or f"{p.layer}_{family}"
         _ogr_write(folder / f"{base}.shp", base, "ESRI Shapefile", p, geometry, rows, names,
-                   _FAMILY_TYPES[family], append=base in made, encoding="UTF-8")
+                   _FAMILY_TYPES[family], append=base in made, cols=cols, encoding="UTF-8")
         if base not in made:
             made.append(base)
 
     for b in _batches(session, p, "wkb", size):
         wkb = _wkb(p, b.geometry)
-        rows = list(_rows(p, b))
+        rows = [[row[i] for i in keep] for row in _rows(p, b)]
         _dbf_problems(rows, b.keys, names, problems)
         if problems:  # the export will fail: keep reading only to name every record
             tally.add(len(b.keys))

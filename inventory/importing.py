@@ -457,6 +457,10 @@ class _Writer:
         self.table = spec.model.__table__
         self.columns = [c for c in self.table.c.keys() if c != "id"]
         self.lengths = "length_m" in self.table.c
+        # Constant column defaults (a risk point's source) the ORM would fill in: PostgreSQL's
+        # COPY, which the bulk insert uses there, knows only the server's defaults.
+        self.defaults = {c.name: c.default.arg for c in self.table.c
+                         if c.default is not None and c.default.is_scalar}
 
     def create(self, valid: list[_Valid]) -> None:
         """Insert the rows with one statement, then their audit entries with another."""
@@ -475,6 +479,8 @@ class _Writer:
             if self.spec.name == "shelters":
                 values.update(service.derived_values(self.spec, values, v.geom))
             row = {k: values.get(k) for k in self.columns if k in values}
+            for k, default in self.defaults.items():
+                row.setdefault(k, default)
             after = {k: (x.isoformat() if isinstance(x, date) else x) for k, x in row.items()}
             after["geometry"] = shapes[i]
             row.update(geom=v.geom, version=1, created_at=stamp, updated_at=stamp, created_by=by,

@@ -48,6 +48,21 @@ SHORT: dict[str, str] = {
     "contact_person": "contact",
     # divisions
     "parent_code": "parent",
+    # hazard zones
+    "hazard_class": "haz_class",
+    "return_period_years": "return_yr",
+    "intensity_unit": "int_unit",
+    "issuing_unit": "issuer",
+    # risk points
+    "scheme_version": "scheme_ver",
+    "control_measures": "measures",
+    "assessed_at": "assessed",
+    "next_review_at": "next_rev",
+    "asset_collection": "asset_coll",
+    # the published five- and four-colour maps
+    "vulnerability": "vulnerab",
+    "explanation": "explain",
+    "computed_at": "computed",
 }
 
 

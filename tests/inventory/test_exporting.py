@@ -32,7 +32,8 @@ from tests import factories as f
 EXTENT = (118.3, 29.1, 120.8, 30.6)
 MARK = "导出测试"  # data_source of every record a test exports
 REFS = "导出测试-引用"  # records the exported ones point at (kept when the originals go)
-WRITABLE = ["pipelines", "network-points", "tunnels", "shelters", "flood-points"]
+WRITABLE = ["pipelines", "network-points", "tunnels", "shelters", "flood-points",
+            "hazard-zones", "risk-points"]
 FORMATS = list(exporting.FORMATS)
 ADMIN = accounts.Principal(0, "cli", "admin", ())
 XIHU_B = (120.085, 30.283)  # 西湖区, a second place
@@ -105,6 +106,25 @@ def records(session: Session, collection: str) -> list[dict[str, Any]]:
                       is_open=False, build_year=2010, **common),
             f.feature(f.point(f.SHANGCHENG), name="人防工程", kind="civil_defence",
                       shelter_class="emergency", external_id="EXP-S2", data_source=MARK),
+        ]
+    if collection == "hazard-zones":
+        return [
+            f.feature(f.square(XIHU_B), name="文三路内涝风险区", external_id="EXP-H1",
+                      kind="waterlogging", hazard_class=4, return_period_years=50, intensity=0.45,
+                      intensity_unit="m", issuing_unit="杭州市城乡建设委员会", **common),
+            f.feature(f.square(f.SHANGCHENG), kind="flood", hazard_class=2, external_id="EXP-H2",
+                      data_source=MARK),
+        ]
+    if collection == "risk-points":
+        return [
+            f.feature(f.point(XIHU_B), name="文三路加油站卸油区", external_id="EXP-R1",
+                      category="hazardous_materials", method="lec", preset="lec_default",
+                      factor_l=3, factor_e=6, factor_c=15, responsible_unit="中石化杭州分公司",
+                      control_measures="卸油时双人监护；\n静电接地", assessed_at="2025-01-10",
+                      next_review_at="2026-01-10", asset_collection="network-points", asset_id=7,
+                      **common),
+            f.feature(f.point(f.SHANGCHENG), category="construction", method="ls", factor_l=2,
+                      factor_s=4, external_id="EXP-R2", data_source=MARK),
         ]
     assert collection == "flood-points"
     return [
@@ -457,6 +477,44 @@ def test_an_export_to_a_stream_and_the_divisions_collection(session: Session,
     path.write_bytes(buffer.getvalue())
     meta, _, _, fields = pyogrio.raw.read(path)
     assert list(meta["fields"])[:2] == ["code", "name"] and "330106" in fields[0].tolist()
+
+
+def result_row(session: Session, collection: str, **values: Any) -> Any:
+    """A published map's row as a run writes it (the collections themselves are read-only)."""
+    from geoalchemy2.shape import from_shape
+
+    model = COLLECTIONS[collection].model
+    row = model(unit="cell", ref=values.pop("ref", "c-1"), name="网格 1",
+                geom=from_shape(shape(f.square(XIHU_B)), srid=4490), division_code="330106",
+                level="high" if collection == "risk-five-colour" else "major", ordinal=5,
+                colour="#E60012", score=0.71, measure=49000.0, decided_by="flood",
+                explanation={"method": "R = H^a·E^b·V^c·(1−C)^d", "factors": {"H": 0.8},
+                             "note": "含逗号, 与“引号”" * 30},
+                run_id=1, scheme="composite_default", scheme_version=1, **values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("collection", ["risk-five-colour", "risk-four-colour"])
+def test_published_maps_export_but_do_not_import(session: Session, tmp_path: Path,
+                                                  collection: str, fmt: str) -> None:
+    result_row(session, collection, **({"hazard": 0.8} if collection == "risk-five-colour"
+                                       else {"points": 3}))
+    path = tmp_path / ("export" + exporting.FORMATS[fmt].extension)
+    report = exporting.export(session, collection, fmt, path, by=ADMIN,
+                              filters={"level": "high" if collection == "risk-five-colour"
+                                       else "major"})
+    assert report.records == 1 and path.stat().st_size > 0
+    if fmt == "csv":
+        import csv
+
+        row = next(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+        assert (row["level"], row["colour"], row["unit"]) == (row["level"], "#E60012", "cell")
+        assert json.loads(row["explanation"])["factors"] == {"H": 0.8}
+    with pytest.raises(Forbidden):
+        importing.import_source(session, open_source(path), collection, ctx(session))
 
 
 def test_short_names_fit_dbase_and_map_back() -> None:
