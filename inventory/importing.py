@@ -520,8 +520,10 @@ class _Writer:
             if lengths is not None:
                 new["length_m"] = lengths[i]
             if self.spec.derive is not None:  # from the stored record with the file's values
-                derived, wrong = _derive(self.spec, {**{k: getattr(obj, k) for k in self.columns},
-                                                     **new})
+                merged = {**{k: getattr(obj, k) for k in self.columns}, **new}
+                wrong = [p for check in self.spec.cross_checks for p in check(merged)]
+                derived, more = _derive(self.spec, merged) if not wrong else ({}, [])
+                wrong += more
                 if wrong:
                     self.rejected.extend(p.at_row(v.row) for p in wrong)
                     continue

@@ -84,3 +84,30 @@ def test_import_and_undo_from_the_command_line(fresh: str, tmp_path: Path) -> No
     assert again.returncode == 65 and "Traceback" not in again.stderr
     missing = run(["import", str(tmp_path / "none.csv"), "--into", "pipelines"], fresh, tmp_path)
     assert missing.returncode == 65 and "Traceback" not in missing.stderr
+
+
+def test_risk_data_imports_from_the_command_line(fresh: str, tmp_path: Path) -> None:
+    import json
+
+    assert run(["init"], fresh, tmp_path).returncode == 0
+    assert run(["demo", "--segments", "200"], fresh, tmp_path).returncode == 0  # the divisions
+    ring = [[120.08, 30.28], [120.084, 30.28], [120.084, 30.284], [120.08, 30.284], [120.08, 30.28]]
+    zones = tmp_path / "zones.geojson"
+    zones.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+         "properties": {"name": "文三路内涝风险区", "kind": "内涝", "hazard_class": 4,
+                        "return_period_years": 50}}]}, ensure_ascii=False), encoding="utf-8")
+    ok = run(["import", str(zones), "--into", "hazard-zones"], fresh, tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert "1 were created" in ok.stdout
+    points = tmp_path / "points.csv"
+    header = "编号,名称,类别,method,factor_l,factor_e,factor_c,经度,纬度\n"
+    points.write_text(header + "RP-1,加油站,危险物品,lec,3,6,10,120.081,30.281\n", encoding="utf-8")
+    bad = run(["import", str(points), "--into", "risk-points"], fresh, tmp_path)
+    assert bad.returncode == 65 and "row 2, factor_c" in bad.stderr, bad.stderr
+    assert "Traceback" not in bad.stderr
+    points.write_text(header + "RP-1,加油站,危险物品,lec,3,6,15,120.081,30.281\n", encoding="utf-8")
+    good = run(["import", str(points), "--into", "risk-points"], fresh, tmp_path)
+    assert good.returncode == 0 and "1 were created" in good.stdout, good.stderr
+    read_only = run(["import", str(points), "--into", "risk-four-colour"], fresh, tmp_path)
+    assert read_only.returncode != 0 and "Traceback" not in read_only.stderr
