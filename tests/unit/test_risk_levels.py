@@ -70,3 +70,23 @@ def test_a_zone_takes_its_highest_member_and_palettes_stay_apart() -> None:
     blue_five = next(lv for lv in FIVE_COLOUR if lv.code == "fairly_low")
     blue_four = next(lv for lv in FOUR_COLOUR if lv.code == "low")
     assert (blue_five.ordinal, blue_four.ordinal) == (2, 1)  # 较低 in 五色, 低 in 四色
+
+
+@pytest.mark.parametrize(("score", "lower", "upper"), [
+    (20, "稍有危险", "一般危险"), (70, "一般危险", "显著危险"),
+    (160, "显著危险", "高度危险"), (320, "高度危险", "极其危险"),
+])
+def test_lec_bounds_land_in_the_lower_band(score: float, lower: str, upper: str) -> None:
+    """160 and 320 cannot arise from the tables, so the bands themselves are asked."""
+    bands = PRESETS["lec_default"].bands
+    assert [b.name for b in bands if b.holds(score)] == [lower]
+    assert [b.name for b in bands if b.holds(score + 1e-6)] == [upper]
+
+
+def test_ls_nine_is_the_only_difference_between_the_presets() -> None:
+    differ = [(lk, s) for lk, s in itertools.product(range(1, 6), repeat=2)
+              if assess(PRESETS["ls_r9_considerable"], {"L": lk, "S": s}).level
+              != assess(PRESETS["ls_r9_general"], {"L": lk, "S": s}).level]
+    assert differ and all(lk * s == 9 for lk, s in differ)
+    assert assess(PRESETS["ls_r9_considerable"], {"L": 3, "S": 3}).level.code == "considerable"
+    assert assess(PRESETS["ls_r9_general"], {"L": 3, "S": 3}).level.code == "general"

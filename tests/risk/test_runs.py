@@ -1,0 +1,351 @@
+"""Risk runs over a small hand-built city: exact levels, reasons, diffs, incremental = full.
+
+The city (every asset 200 m long or 100 m wide, centred in its own 500 m cell of EPSG:4549,
+cells 2 km apart, so no shelter reach or cell edge is close; everything built in 1960, so
+the age term is 1 whatever the year; 1960 is past every design life):
+
+- W (西湖区): water main, condition 1, inside a waterlogging zone of class 4 (H = 0.8).
+- G (西湖区): high-pressure gas main, condition 1, no hazard; a hand-entered LEC point
+  (10 × 6 × 7 = 420, 重大) beside it.
+- F (西湖区): a flood point whose deepest event is 60 cm (H = 1.0) and a drainage pipe,
+  condition 2.
+- S (上城区): a water main in condition 4 and an open shelter; a low hand-entered point.
+
+Five colour, default scheme (``R = H · E^0.8 · V · (1 − C)``, breaks .03/.08/.16/.30):
+西湖区 has 1,145,000 people on 308.73 km² (3,708.7 /km², population term 0.463589),
+上城区 11,035 /km² (term 1.0). V = 0.6 · condition score + 0.4 · 1.
+
+- W: E = 0.75 · (1.2 · 200 / 3000) + 0.25 · 0.463589 = 0.175897; V = 0.6 · 0.15 + 0.4 = 0.49;
+  C = 0; R = 0.8 · 0.175897^0.8 · 0.49 = 0.8 · 0.24900 · 0.49 = 0.09761 → medium.
+  After condition 1 → 4: V = 0.97, R = 0.19322 → fairly_high.
+- G: no hazard → R = 0 → low.
+- F: E = 0.75 · (200 + 200) / 3000 + 0.115897 = 0.215897; V = 0.64;
+  C = 0.25 · 200 / 2000 = 0.025; R = 1.0 · 0.29335 · 0.64 · 0.975 = 0.18305 → fairly_high.
+- S: no hazard → low; E = 0.75 · 440 / 3000 + 0.25 = 0.36, V = 0.97, C = 0.35 (shelter).
+- 西湖区 takes F (fairly_high), 上城区 S (low), 杭州市 fairly_high.
+
+Four colour: the gas main gives gas_high_pressure (3 × 6 × 15 = 270, 较大); S's main is
+old in a busy district (≥ 5000 /km²) and in condition 4 → ageing_busy worse (270, 较大);
+西湖区 is not busy, so W's and F's old mains give nothing. Cell G takes the 重大 hand point,
+S the 较大 generated one over its low hand point.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import shapely
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from inventory import service
+from inventory.service import WriteContext
+from resilience import accounts
+from resilience.errors import Conflict
+from risk import runs
+from risk.grid import to_lonlat, to_plane
+from risk.points import RiskPoint
+from risk.results import FiveColourResult, FourColourResult, RiskChange
+from tests import factories as f
+
+EXTENT = (118.3, 29.1, 120.8, 30.6)
+SIZE = 500.0
+
+
+def _cell_of(at: tuple[float, float]) -> tuple[int, int]:
+    p = to_plane(np.array([shapely.Point(at)], dtype=object))[0]
+    return int(p.x // SIZE), int(p.y // SIZE)
+
+
+W = _cell_of(f.XIHU)
+G = (W[0] + 4, W[1])
+F = (W[0], W[1] - 4)
+S = _cell_of(f.SHANGCHENG)
+
+
+def ref(cell: tuple[int, int]) -> str:
+    return f"c500:{cell[0]}:{cell[1]}"
+
+
+def _lonlat(geom: Any) -> dict[str, Any]:
+    out = to_lonlat(np.array([geom], dtype=object))[0]
+    return shapely.geometry.mapping(shapely.set_precision(out, 1e-7))  # type: ignore[no-any-return]
+
+
+def in_cell(cell: tuple[int, int], dx: float = 0.0, dy: float = 0.0) -> tuple[float, float]:
+    return (cell[0] + 0.5) * SIZE + dx, (cell[1] + 0.5) * SIZE + dy
+
+
+def main(cell: tuple[int, int], dy: float = 0.0) -> dict[str, Any]:
+    """A 200 m east-west line through the cell's centre (clear of every edge by 150 m)."""
+    (x0, y), (x1, _) = in_cell(cell, -100, dy), in_cell(cell, 100, dy)
+    return _lonlat(shapely.LineString([(x0, y), (x1, y)]))
+
+
+def square(cell: tuple[int, int], half: float, dx: float = 0.0, dy: float = 0.0
+           ) -> dict[str, Any]:
+    x, y = in_cell(cell, dx, dy)
+    return _lonlat(shapely.box(x - half, y - half, x + half, y + half))
+
+
+def spot(cell: tuple[int, int], dx: float = 0.0, dy: float = 0.0) -> dict[str, Any]:
+    return _lonlat(shapely.Point(in_cell(cell, dx, dy)))
+
+
+def ctx(session: Session) -> WriteContext:
+    return WriteContext(by=accounts.principal_of(accounts.get_user(session, "admin")),
+                        extent=EXTENT)
+
+
+def build_city(sessions: sessionmaker[Session]) -> dict[str, int]:
+    """The city of the module docstring, committed; returns the ids by role."""
+    ids: dict[str, int] = {}
+    with sessions() as s:
+        c = ctx(s)
+
+        def add(key: str, collection: str, geometry: dict[str, Any], **props: Any) -> None:
+            ids[key] = service.create(s, collection, f.feature(geometry, **props), c).id
+
+        base = f.pipeline()["properties"]
+        add("water_w", "pipelines", main(W), **{**base, "name": "W给水管",
+                                                 "condition_grade": 1, "build_year": 1960})
+        add("gas_g", "pipelines", main(G), **{
+            **base, "name": "G高压燃气管", "category": "gas", "subcategory": "natural_gas",
+            "material": "steel", "pressure_class": "high_a", "pressure_mpa": 2.5,
+            "condition_grade": 1, "build_year": 1960})
+        add("drain_f", "pipelines", main(F, dy=60), **{
+            **base, "name": "F雨水管", "category": "drainage", "subcategory": "stormwater",
+            "material": "concrete", "condition_grade": 2, "build_year": 1960})
+        add("water_s", "pipelines", main(S), **{**base, "name": "S给水管",
+                                                 "condition_grade": 4, "build_year": 1960})
+        add("zone_w", "hazard-zones", square(W, 200), name="W内涝风险区", kind="waterlogging",
+            hazard_class=4)
+        events = [{"occurred_on": "2015-06-20", "max_depth_cm": 60, "duration_h": 3,
+                   "rainfall_mm": 140},
+                  {"occurred_on": "2016-07-02", "max_depth_cm": 20, "duration_h": 1,
+                   "rainfall_mm": 60}]
+        add("flood_f", "flood-points", spot(F, dy=-60),
+            **{**f.flood_point()["properties"], "events": events})
+        add("shelter_s", "shelters", square(S, 50, dy=-120), **f.shelter()["properties"])
+        add("major_g", "risk-points", spot(G, dy=80), name="G施工点", category="construction",
+            method="lec", factor_l=10, factor_e=6, factor_c=7)
+        add("low_s", "risk-points", spot(S, dy=80), name="S巡查点", category="other",
+            method="lec", factor_l=1, factor_e=1, factor_c=1)
+        s.commit()
+    return ids
+
+
+def five(session: Session) -> dict[tuple[str, str], FiveColourResult]:
+    return {(r.unit, r.ref): r for r in session.scalars(select(FiveColourResult))}
+
+
+def four(session: Session) -> dict[tuple[str, str], FourColourResult]:
+    return {(r.unit, r.ref): r for r in session.scalars(select(FourColourResult))}
+
+
+def snapshot(sessions: sessionmaker[Session]) -> dict[str, set[tuple[Any, ...]]]:
+    with sessions() as s:
+        return {name: {(r.unit, r.ref, r.level, round(r.score or 0.0, 6))
+                       for r in rows.values()}
+                for name, rows in (("five", five(s)), ("four", four(s)))}
+
+
+def edit(sessions: sessionmaker[Session], record_id: int, **props: Any) -> None:
+    with sessions() as s:
+        service.patch(s, "pipelines", record_id, {"properties": props}, ctx(s),
+                      expected_version=None)
+        s.commit()
+
+
+@pytest.fixture
+def city(sessions: sessionmaker[Session]) -> dict[str, int]:
+    ids = build_city(sessions)
+    run = runs.run_now(sessions, by="test")
+    assert run.status == "succeeded", run.error
+    return ids
+
+
+def test_five_colour_levels_by_hand(city: dict[str, int], session: Session) -> None:
+    rows = five(session)
+    cells = {k[1]: r for k, r in rows.items() if k[0] == "cell"}
+    assert {r: cells[r].level for r in cells} == {
+        ref(W): "medium", ref(G): "low", ref(F): "fairly_high", ref(S): "low"}
+    assert cells[ref(W)].score == pytest.approx(0.09761, abs=2e-4)
+    assert cells[ref(F)].score == pytest.approx(0.18305, abs=2e-4)
+    w = cells[ref(W)]
+    assert (w.hazard, w.exposure, w.vulnerability, w.capacity) == pytest.approx(
+        (0.8, 0.175897, 0.49, 0.0), abs=1e-4)
+    s_ = cells[ref(S)]
+    assert (s_.exposure, s_.vulnerability, s_.capacity) == pytest.approx((0.36, 0.97, 0.35),
+                                                                         abs=1e-4)
+    assert (cells[ref(F)].hazard, cells[ref(F)].capacity) == pytest.approx((1.0, 0.025), abs=1e-4)
+    assert {r: cells[r].division_code for r in cells} == {
+        ref(W): "330106", ref(G): "330106", ref(F): "330106", ref(S): "330102"}
+    assets = {k[1]: r.level for k, r in rows.items() if k[0] == "asset"}
+    assert assets == {f"pipelines/{city['water_w']}": "medium",
+                      f"pipelines/{city['gas_g']}": "low",
+                      f"pipelines/{city['drain_f']}": "fairly_high",
+                      f"pipelines/{city['water_s']}": "low",
+                      f"flood-points/{city['flood_f']}": "fairly_high",
+                      f"shelters/{city['shelter_s']}": "low"}
+    divisions = {k[1]: r for k, r in rows.items() if k[0] == "division"}
+    assert {k: r.level for k, r in divisions.items()} == {
+        "330106": "fairly_high", "330102": "low", "330100": "fairly_high",
+        "330000": "fairly_high"}
+    assert divisions["330106"].decided_by == ref(F)
+
+
+def test_explanations_carry_factors_terms_band_and_zone(city: dict[str, int],
+                                                        session: Session) -> None:
+    rows = five(session)
+    w = rows[("cell", ref(W))]
+    why = w.explanation
+    zone = f"hazard-zones/{city['zone_w']}"
+    assert w.decided_by == zone and why["sources"] == {"waterlogging": zone}
+    assert why["hazards"] == {"waterlogging": 0.8} and why["decided_by"] == "waterlogging"
+    assert why["exposure"] == pytest.approx(0.1759, abs=1e-4)
+    assert why["vulnerability"] == 0.49 and why["capacity"] == 0.0
+    assert why["terms"] == pytest.approx({"H": 0.8, "E": 0.249, "V": 0.49, "C": 1.0},
+                                         abs=2e-4)
+    assert why["band"] == [0.08, 0.16] and why["level"] == "medium"
+    assert why["weights"] == {"H": 1.0, "E": 0.8, "V": 1.0, "C": 1.0}
+    f_ = rows[("cell", ref(F))]
+    assert f_.decided_by == f"flood-points/{city['flood_f']}"
+    asset = rows[("asset", f"pipelines/{city['water_w']}")].explanation
+    assert asset["cell"] == ref(W) and asset["source"] == zone
+    assert asset["factors"] == pytest.approx({"H": 0.8, "E": 0.1759, "V": 0.49, "C": 0.0},
+                                             abs=1e-4)
+
+
+def test_generated_points_and_four_colour_zones_take_the_highest(
+        city: dict[str, int], session: Session) -> None:
+    generated = {(p.rule, p.asset_id): p for p in session.scalars(
+        select(RiskPoint).where(RiskPoint.source == "generated", RiskPoint.retired_at.is_(None)))}
+    assert set(generated) == {("gas_high_pressure", city["gas_g"]),
+                              ("ageing_busy", city["water_s"])}
+    gas = generated[("gas_high_pressure", city["gas_g"])]
+    assert (gas.level, gas.score, gas.band_name) == ("considerable", 270.0, "高度危险")
+    assert generated[("ageing_busy", city["water_s"])].level == "considerable"
+    rows = four(session)
+    levels = {k: r.level for k, r in rows.items()}
+    assert levels[("cell", ref(G))] == "major"
+    assert rows[("cell", ref(G))].decided_by == f"risk-points/{city['major_g']}"
+    assert levels[("cell", ref(S))] == "considerable"
+    assert rows[("cell", ref(S))].explanation["counts"] == {"considerable": 1, "low": 1}
+    assert levels[("asset", f"pipelines/{city['gas_g']}")] == "considerable"
+    assert levels[("division", "330106")] == "major"
+    assert levels[("division", "330102")] == "considerable"
+    assert levels[("division", "330100")] == "major"
+    assert ("cell", ref(W)) not in rows and ("cell", ref(F)) not in rows
+
+
+def test_an_edit_is_recorded_in_the_next_runs_diff(city: dict[str, int],
+                                                   sessions: sessionmaker[Session]) -> None:
+    edit(sessions, city["water_w"], condition_grade=4)
+    run = runs.run_now(sessions, by="test")
+    assert run.status == "succeeded", run.error
+    with sessions() as s:
+        lines = {(c.map, c.unit, c.ref): c for c in runs.changes(s, run.id)}
+        cell = lines[("five", "cell", ref(W))]
+        assert (cell.before_level, cell.after_level) == ("medium", "fairly_high")
+        assert cell.after_score == pytest.approx(0.19322, abs=2e-4)
+        assert cell.reason["changed"] == ["V", "score"]
+        assert cell.reason["before"]["V"] == 0.49 and cell.reason["after"]["V"] == 0.97
+        asset = lines[("five", "asset", f"pipelines/{city['water_w']}")]
+        assert (asset.before_level, asset.after_level) == ("medium", "fairly_high")
+        assert run.summary["raised"] >= 2 and run.summary["lowered"] == 0
+        assert ("five", "cell", ref(F)) not in lines  # untouched cells say nothing
+
+
+@pytest.mark.parametrize("change", ["condition", "move"])
+def test_an_incremental_run_publishes_what_a_full_run_would(
+        city: dict[str, int], sessions: sessionmaker[Session], change: str) -> None:
+    if change == "condition":
+        edit(sessions, city["water_w"], condition_grade=4)
+    else:  # the drainage pipe of F moves into W's waterlogging zone
+        with sessions() as s:
+            body = {"geometry": main(W, dy=-60)}
+            service.patch(s, "pipelines", city["drain_f"], body, ctx(s), expected_version=None)
+            s.commit()
+    run = runs.run_now(sessions, mode="incremental", by="test")
+    assert run.status == "succeeded" and run.mode == "incremental", run.error
+    assert run.summary["cells_recomputed"] < 4
+    after_incremental = snapshot(sessions)
+    full = runs.run_now(sessions, mode="full", by="test")
+    assert full.status == "succeeded", full.error
+    assert snapshot(sessions) == after_incremental
+    scores = {(u, r): (lv, sc) for u, r, lv, sc in after_incremental["five"]}
+    if change == "condition":
+        assert scores[("cell", ref(W))] == ("fairly_high", pytest.approx(0.19322, abs=2e-4))
+    else:
+        # W: E = 0.75 · 440 / 3000 + 0.115897 = 0.225897, V = (0.49 + 0.64) / 2 = 0.565,
+        # C = 0.025: R = 0.8 · 0.30417 · 0.565 · 0.975 = 0.13405 → medium. F keeps only the
+        # flood point: V unknown (0.5), E = 0.165897, R = 0.23760 · 0.5 = 0.1188 → medium.
+        assert scores[("cell", ref(W))] == ("medium", pytest.approx(0.13405, abs=2e-4))
+        assert scores[("cell", ref(F))] == ("medium", pytest.approx(0.1188, abs=2e-4))
+        asset = scores[("asset", f"pipelines/{city['drain_f']}")]
+        assert asset == ("medium", pytest.approx(0.13405, abs=2e-4))
+
+
+def test_a_second_request_while_one_is_queued_conflicts(city: dict[str, int],
+                                                        sessions: sessionmaker[Session]) -> None:
+    with sessions() as s:
+        queued = runs.request(s, by="test")
+        s.commit()
+    with sessions() as s, pytest.raises(Conflict):
+        runs.request(s, by="test")
+    assert queued.status == "queued"
+
+
+def test_a_failed_run_keeps_the_maps_and_frees_the_key(
+        city: dict[str, int], sessions: sessionmaker[Session],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    before = snapshot(sessions)
+    edit(sessions, city["water_w"], condition_grade=4)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("four-colour publishing broke")
+
+    monkeypatch.setattr(runs, "_publish_four", broken)
+    try:
+        failed = runs.run_now(sessions, by="test")
+    except RuntimeError:
+        with sessions() as s:
+            failed = runs.history(s, limit=1)[0]
+    assert failed.status == "failed"
+    assert "four-colour publishing broke" in (failed.error or "")
+    assert failed.active is None
+    assert snapshot(sessions) == before  # the five-colour rows written before it are gone too
+    with sessions() as s:
+        assert runs.published(s).id != failed.id  # type: ignore[union-attr]
+    monkeypatch.undo()
+    again = runs.run_now(sessions, by="test")
+    assert again.status == "succeeded", again.error
+    with sessions() as s:
+        assert five(s)[("cell", ref(W))].level == "fairly_high"
+
+
+def test_retired_assets_leave_the_maps_and_their_points_retire(
+        city: dict[str, int], sessions: sessionmaker[Session]) -> None:
+    with sessions() as s:
+        service.retire(s, "pipelines", city["gas_g"], ctx(s), reason="abandoned")
+        s.commit()
+    run = runs.run_now(sessions, by="test")
+    assert run.status == "succeeded", run.error
+    with sessions() as s:
+        rows = five(s)
+        assert ("asset", f"pipelines/{city['gas_g']}") not in rows
+        assert ("cell", ref(G)) not in rows  # nothing left at risk there
+        point = s.scalars(select(RiskPoint).where(RiskPoint.rule == "gas_high_pressure",
+                                                  RiskPoint.asset_id == city["gas_g"])).one()
+        assert point.retired_at is not None and point.retired_by == "risk-run"
+        levels = {k: r.level for k, r in four(s).items()}
+        assert ("asset", f"pipelines/{city['gas_g']}") not in levels
+        assert levels[("cell", ref(G))] == "major"  # the hand-entered point is still there
+        gone = {(c.map, c.unit, c.ref) for c in s.scalars(
+            select(RiskChange).where(RiskChange.run_id == run.id,
+                                     RiskChange.after_level.is_(None)))}
+        assert ("five", "asset", f"pipelines/{city['gas_g']}") in gone
+        assert ("four", "asset", f"pipelines/{city['gas_g']}") in gone
