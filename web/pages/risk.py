@@ -265,22 +265,60 @@ def _ref_href(unit: str, ref: str) -> str | None:
     return None
 
 
-def reason_text(reason: Any, locale: str) -> str:
-    """A diff line's reason in words: its known keys said, the rest shown as they are."""
-    if not reason:
-        return ""
-    if isinstance(reason, str):
-        return reason
+def _ref_label(ref: Any, locale: str) -> tuple[str, str | None]:
+    """A reference as words and a link: an asset or point by its collection's title, a hazard
+    kind by its name, a cell or division by its code."""
+    text = str(ref)
+    collection, _sep, key = text.partition("/")
+    if key.isdigit() and collection in COLLECTIONS:
+        return f"{COLLECTIONS[collection].title(locale)} {key}", _ref_href("", text)
+    hazard = risk_codes.HAZARD_KINDS.get(text)
+    return (hazard.label(locale) if hazard else text), None
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "—" if value is None else str(value)
+
+
+def reason_parts(reason: Any, locale: str) -> list[dict[str, Any]]:
+    """A diff line's reason in words: what decided it before and after, which factors moved,
+    the risk point that now decides a zone; each part a text and maybe a link."""
     if not isinstance(reason, dict):
-        return str(reason)
-    parts = []
-    for key, value in reason.items():
-        if isinstance(value, float):
-            value = round(value, 4)
-        if isinstance(value, dict | list):
-            value = json.dumps(value, ensure_ascii=False)
-        parts.append(f"{key}: {value}")
-    return "; ".join(parts)
+        return [{"text": str(reason), "href": None}] if reason else []
+    if reason.get("gone"):
+        return [{"text": _("No longer on the map."), "href": None}]
+    parts: list[dict[str, Any]] = []
+    before, after = reason.get("before") or {}, reason.get("after") or {}
+    if reason.get("new") or not before:
+        parts.append({"text": _("New on the map."), "href": None})
+    was, now_ = before.get("decided_by"), after.get("decided_by")
+    if now_ and was != now_:
+        if was:
+            text, href = _ref_label(was, locale)
+            parts.append({"text": _("decided by") + " " + text, "href": href, "arrow": True})
+        text, href = _ref_label(now_, locale)
+        parts.append({"text": (_("now") + " " if was else _("decided by") + " ") + text,
+                      "href": href})
+    elif now_:
+        text, href = _ref_label(now_, locale)
+        parts.append({"text": _("decided by") + " " + text, "href": href})
+    moved = reason.get("changed") or [k for k in ("score", "H", "E", "V", "C")
+                                      if k in after and k in before and after[k] != before[k]]
+    for key in moved:
+        if key == "decided_by":
+            continue
+        name = _("score") if key == "score" else key
+        parts.append({"text": f"{name} {_value(before.get(key))} → {_value(after.get(key))}",
+                      "href": None})
+    point = after.get("point")
+    if isinstance(point, dict) and point.get("id") is not None:
+        method = risk_codes.RISK_METHODS.get(point.get("method") or "")
+        text = f"{point.get('name') or ''} ({method.label(locale) if method else ''} " \
+               f"{_value(point.get('score'))}{' ' + point['band_name'] if point.get('band_name') else ''})"
+        parts.append({"text": text, "href": _ref_href("", f"risk-points/{point['id']}")})
+    return parts
 
 
 @bp.get("/risk/runs/<int:run_id>")
@@ -300,6 +338,7 @@ def run_page(run_id: int) -> Any:
         offset = 0
     page = 200
     lines = runs.changes(db(), run.id, map=map_, limit=page + 1, offset=offset)
+    names = _division_names(locale)
     more = len(lines) > page
     rows = []
     for c in lines[:page]:
@@ -307,11 +346,12 @@ def run_page(run_id: int) -> Any:
             continue
         rows.append({"map": c.map, "map_label": _("Five-colour") if c.map == "five"
                      else _("Four-colour"), "unit": unit_label(c.unit), "ref": c.ref,
-                     "name": c.name or "", "division": c.division_code or "",
+                     "name": c.name or (names.get(c.ref, "") if c.unit == "division" else ""),
+                     "division": names.get(c.division_code or "", ""),
                      "before": _level(c.map, c.before_level, locale),
                      "after": _level(c.map, c.after_level, locale),
                      "before_score": c.before_score, "after_score": c.after_score,
-                     "reason": reason_text(c.reason, locale), "href": _ref_href(c.unit, c.ref),
+                     "reason": reason_parts(c.reason, locale), "href": _ref_href(c.unit, c.ref),
                      "map_href": url_for("risk.map_page", map_=c.map)})
     return render_template(
         "risk_run.html", run=run, status_label=status_label(run.status),
@@ -333,6 +373,15 @@ class StatsTable:
     colours: tuple[str | None, ...]
     rows: tuple[tuple[Any, ...], ...]  # first column the division's name
     unit: str  # "n", "km", "km2"
+
+
+def _division_names(locale: str) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from resilience.divisions import Division
+
+    return {c: (n if locale == "zh_CN" else e or n) for c, n, e in
+            db().execute(select(Division.code, Division.name, Division.name_en))}
 
 
 def _visible(principal: Principal) -> set[str] | None:
