@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from resilience.divisions import division_prefix
@@ -105,10 +105,16 @@ def sync_generated(session: Session, inputs: Inputs, density: dict[str, float],
     stmt = select(c.id, c.rule, c.asset_collection, c.asset_id, c.level, c.score,
                   c.factor_l, c.factor_e, c.factor_c, c.factor_s).where(
         c.source == "generated", c.retired_at.is_(None))
-    have = {(r.rule, r.asset_collection, r.asset_id): r for r in session.execute(stmt)}
     if scope is not None:
-        have = {k: v for k, v in have.items() if (k[1], k[2]) in scope}
         wanted = {k: v for k, v in wanted.items() if (k[1], k[2]) in scope}
+        have = {}
+        pairs = sorted(scope)
+        for start in range(0, len(pairs), 500):  # only the scope's points, not the city's
+            part = pairs[start:start + 500]
+            have.update({(r.rule, r.asset_collection, r.asset_id): r for r in session.execute(
+                stmt.where(tuple_(c.asset_collection, c.asset_id).in_(part)))})
+    else:
+        have = {(r.rule, r.asset_collection, r.asset_id): r for r in session.execute(stmt)}
     stamp = now()
     rows = []
     for key, want in wanted.items():
@@ -133,7 +139,8 @@ def sync_generated(session: Session, inputs: Inputs, density: dict[str, float],
                 retired_at=stamp, retired_by="risk-run", retired_reason="asset no longer qualifies",
                 updated_at=stamp, updated_by="risk-run", version=c.version + 1))
     insert_many(session, table, rows, geom_column="geom")
-    return {"added": len(rows), "retired": len(gone)}
+    updated = sum(1 for k in wanted if k in have)
+    return {"added": len(rows), "retired": len(gone), "checked": updated}
 
 
 def _point_values(rule: str, factors: dict[str, float]) -> dict[str, Any]:

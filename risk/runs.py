@@ -218,7 +218,10 @@ def _compute_and_publish(session: Session, run: RiskRun, progress: Progress) -> 
     diff += _publish_five(session, run, scheme, grid, inputs, cells, links, region, asset_refs)
     diff += _publish_divisions(session, run, scheme)
     generated = four.sync_generated(session, inputs, year_density, scope)
-    diff += _publish_four(session, run, grid)
+    if mode == "full" or _points_changed(session, base):
+        diff += _publish_four(session, run, grid)
+    else:
+        stats["four_colour"] = "unchanged: no risk point changed"
     if has_previous and diff:
         insert_many(session, RiskChange.__table__, [{**d, "run_id": run.id} for d in diff])
     order5 = {c: lv.ordinal for c, lv in FIVE.items()}
@@ -247,6 +250,18 @@ def _compute_and_publish(session: Session, run: RiskRun, progress: Progress) -> 
     run.mode = mode
     session.flush()
     return {"run_id": run.id, "status": run.status, **run.summary}
+
+
+def _points_changed(session: Session, base: RiskRun | None) -> bool:
+    """True when a risk point was written since the base run (by people or by this run's sync).
+
+    The four-colour zones are recomputed city-wide when it is, and left as published when
+    not: an asset edit that leaves every point as it was costs the four-colour map nothing.
+    """
+    if base is None or base.inputs_as_of is None:
+        return True
+    newest = session.scalar(select(func.max(RiskPoint.__table__.c.updated_at)))
+    return newest is not None and newest > base.inputs_as_of
 
 
 def _densities(inputs: Inputs) -> dict[str, float]:

@@ -186,9 +186,9 @@ def score(scheme: Composite, factors: Factors) -> Score:
     per = {k: scorer(scheme, h, e, v, c) for k, h in factors.hazards.items() if h > 0}
     decided_by = max(per, key=lambda k: (per[k], k)) if per else None
     if scheme.params["combine"] == "weighted_sum":
+        # A sum, not an average: a further hazard can only add to the risk (capped at 1).
         hw = scheme.params["hazard_weights"]
-        total = sum(hw.get(k, 1.0) for k in per) or 1.0
-        r = sum(hw.get(k, 1.0) * x for k, x in per.items()) / total
+        r = min(1.0, sum(hw.get(k, 1.0) * x for k, x in per.items()))
     else:
         r = max(per.values(), default=0.0)
     level, band = level_of(r, scheme.breaks)

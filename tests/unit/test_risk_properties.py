@@ -98,10 +98,6 @@ def test_raising_any_hazard_from_zero_never_lowers_the_level_when_combined_by_ma
     assert ordinal(scheme, more) >= ordinal(scheme, f)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG risk/schemes.py score(): with combine=weighted_sum, R is the weighted MEAN of the "
-    "hazards present (divided by the weights of present hazards only), so a new small hazard "
-    "lowers R: flood 0.5 alone → R 0.5 high; add seismic 0.01 → R 0.255 fairly_high"))
 def test_adding_a_small_hazard_never_lowers_the_level_when_combined_by_weighted_sum() -> None:
     params = copy.deepcopy(DEFAULT_COMPOSITE)
     params["combine"] = "weighted_sum"
