@@ -20,7 +20,10 @@ from resilience.accounts import Principal
 from resilience.errors import InvalidInput, Problem
 from resilience.spatial import dialect_of
 
-ASSETS = ("pipelines", "network-points", "tunnels", "shelters", "flood-points")
+# What the search box looks in: the assets and the risk data people enter (the published
+# maps are computed cells and units, found on the risk map instead).
+ASSETS = ("pipelines", "network-points", "tunnels", "shelters", "flood-points", "hazard-zones",
+          "risk-points")
 TYPE_FIELDS = ("kind", "category", "tunnel_type", "cause")  # the first a collection has is shown
 MAX_LENGTH = 100
 

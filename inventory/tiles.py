@@ -31,6 +31,8 @@ FORMAT = "1"
 # as the GeoJSON layer of the map draws them (safety-critical lines stay visible).
 PIPELINE_DRAW_ORDER = ("telecom", "power", "other", "industrial", "heat", "drainage",
                        "water_supply", "gas")
+FOUR_LEVEL_ORDER = ("low", "general", "considerable", "major")  # DOMAIN.md §3, lowest first
+RESULT_PROPERTIES = ("unit", "ref", "name", "level", "colour", "score", "division_code")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class TileLayer:
     thin_below: int | None = None  # below it, features under a few pixels are thinned
     public: bool = False  # every signed-in user reads it, as the items API serves it
     draw_order: tuple[str, tuple[str, ...]] | None = None  # column, its values drawn first to last
+    order_column: str | None = None  # drawn by this column's value, lowest first (a level)
 
     @property
     def spec(self) -> CollectionSpec:
@@ -61,6 +64,16 @@ TILE_LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (
     TileLayer("shelters", ("name", "kind", "shelter_class")),
     TileLayer("flood-points", ("name", "cause", "status")),
     TileLayer("divisions", ("code", "name", "level"), public=True),
+    # Risk data: the gravest drawn last, so it stays on top where zones or points overlap.
+    TileLayer("hazard-zones", ("name", "kind", "hazard_class", "return_period_years"),
+              order_column="hazard_class"),
+    TileLayer("risk-points", ("name", "category", "method", "score", "level"),
+              draw_order=("level", FOUR_LEVEL_ORDER)),
+    # The published maps: every unit (cells, assets, tunnels, divisions) in one layer, with
+    # what a map needs to colour and label it without a request per feature. Not tracked by
+    # ``updated_at``: a tile's ETag is its content's digest, as for divisions.
+    TileLayer("risk-five-colour", RESULT_PROPERTIES, order_column="ordinal"),
+    TileLayer("risk-four-colour", RESULT_PROPERTIES, order_column="ordinal"),
 )}
 
 
@@ -108,6 +121,8 @@ def render(session: Session, tile_layer: TileLayer, principal: Principal,
     if tile_layer.draw_order is not None:
         column, values = tile_layer.draw_order
         order.append(case({v: i for i, v in enumerate(values)}, value=table.c[column], else_=-1))
+    if tile_layer.order_column is not None:
+        order.append(table.c[tile_layer.order_column])
     order.append(pk)
     key = pk if pk.name == "id" else None  # division codes are text: MVT ids are integers
     return mvt(session, layer=spec.name, table=table, geom=geom, key=key,

@@ -18,7 +18,9 @@ from sqlalchemy.dialects import postgresql
 # Columns joined into the searchable text, in this order (those a table has).
 SEARCHED = ("name", "external_id", "address", "name_en", "code")
 # Tables that grow with the city get the trigram index; divisions are a few hundred rows.
+# Each migration indexes its own list (0003 the assets, 0007 the risk data).
 INDEXED = ("pipelines", "network_points", "tunnels", "shelters", "flood_points")
+RISK_INDEXED = ("hazard_zones", "risk_points")
 ESCAPE = "\\"
 
 

@@ -142,3 +142,57 @@ def test_published_maps_are_read_only(client: Any, auth: Any, collection: str, t
     assert bad.status_code == 400
     doc = client.get("/api/openapi.json").get_json()
     assert "post" not in doc["paths"][f"/api/collections/{collection}/items"]
+
+
+def test_risk_tiles_carry_what_a_map_colours_by(client: Any, auth: Any, session: Any) -> None:
+    from tests.inventory.test_exporting import XIHU_B, result_row
+    from tests.web.test_tiles import features, get_tile, tile_of
+
+    point = post(client, auth, "risk-points", risk_point()).get_json()
+    made = post(client, auth, "hazard-zones", zone()).get_json()
+    got = features(get_tile(client, auth, "risk-points", tile_of(f.XIHU, 14)), "risk-points")
+    assert got[point["id"]]["properties"] == {
+        "name": "加油站卸油区", "category": "hazardous_materials", "method": "lec", "score": 270,
+        "level": "considerable"}
+    got = features(get_tile(client, auth, "hazard-zones", tile_of(f.XIHU, 14)), "hazard-zones")
+    assert got[made["id"]]["properties"] == {"name": "文三路内涝风险区", "kind": "waterlogging",
+                                             "hazard_class": 4, "return_period_years": 50}
+    for collection, level in (("risk-five-colour", "high"), ("risk-four-colour", "major")):
+        row = result_row(session, collection, ref=f"{collection}-1")
+        session.commit()
+        address = tile_of(XIHU_B, 14)
+        first = get_tile(client, auth, collection, address, user="viewer")
+        feat = features(first, collection)[row.id]
+        assert feat["properties"] == {"unit": "cell", "ref": f"{collection}-1", "name": "网格 1",
+                                      "level": level, "colour": "#E60012", "score": 0.71,
+                                      "division_code": "330106"}
+        assert get_tile(client, auth, collection, address, user="viewer",
+                        **{"If-None-Match": first.headers["ETag"]}).status_code == 304
+        # Another district's engineer sees nothing of 西湖区's map.
+        assert features(get_tile(client, auth, collection, address, user="engineer_sc"),
+                        collection) == {}
+    doc = client.get("/api/openapi.json").get_json()
+    layers = doc["paths"]["/tiles/{layer}/{z}/{x}/{y}.pbf"]["get"]["parameters"][0]["schema"]
+    assert {"hazard-zones", "risk-points", "risk-five-colour", "risk-four-colour"} \
+        <= set(layers["enum"])
+
+
+def test_the_search_box_finds_risk_data(client: Any, auth: Any, session: Any, dialect: str
+                                        ) -> None:
+    from sqlalchemy import text
+
+    from inventory import search
+    from resilience import accounts
+
+    point = post(client, auth, "risk-points", risk_point(name="古墩路加油站", external_id="RP-77"))
+    made = post(client, auth, "hazard-zones", zone(name="古墩路低洼内涝区"))
+    viewer = accounts.principal_of(accounts.get_user(session, "viewer"))
+    found = search.search(session, viewer, "古墩路")
+    assert [h.key for h in found.groups["risk-points"]] == [point.get_json()["id"]]
+    assert [h.key for h in found.groups["hazard-zones"]] == [made.get_json()["id"]]
+    assert found.groups["risk-points"][0].type_code == "hazardous_materials"
+    assert search.search(session, viewer, "RP-77").only() is not None
+    if dialect == "postgis":
+        names = {r[0] for r in session.execute(text(
+            "SELECT indexname FROM pg_indexes WHERE tablename IN ('hazard_zones', 'risk_points')"))}
+        assert {"ix_hazard_zones_search_trgm", "ix_risk_points_search_trgm"} <= names

@@ -245,7 +245,8 @@ def test_openapi_describes_the_tiles(client: Any) -> None:
     tiles = doc["paths"]["/tiles/{layer}/{z}/{x}/{y}.pbf"]["get"]
     layer = next(p for p in tiles["parameters"] if p["name"] == "layer")
     assert set(layer["schema"]["enum"]) == {"pipelines", "network-points", "tunnels", "shelters",
-                                            "flood-points", "divisions"}
+                                            "flood-points", "divisions", "hazard-zones",
+                                            "risk-points", "risk-five-colour", "risk-four-colour"}
     assert {"200", "204", "304", "400", "401", "404"} <= set(tiles["responses"])
 
 
