@@ -120,6 +120,24 @@ def division_extent(session: Session, code: str) -> tuple[float, float, float, f
                              repository.Query(ids=[code], limit=1))
 
 
+def results_extent(session: Session, map_: str, prefixes: tuple[str, ...] | None = None
+                   ) -> tuple[float, float, float, float] | None:
+    """The lon/lat extent of a published map's cells, lines and points (divisions left out: a
+    city's own row would always span everything), within the given division prefixes."""
+    from sqlalchemy import or_
+
+    from resilience.spatial import dialect_of, extent_columns
+
+    model = FiveColourResult if map_ == "five" else FourColourResult
+    stmt = select(*extent_columns(dialect_of(session), model.geom)).where(model.unit != "division")
+    if prefixes is not None:
+        stmt = stmt.where(or_(*(model.division_code.startswith(p) for p in prefixes)))
+    row = session.execute(stmt).one()
+    if row[0] is None:
+        return None
+    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
 def division_name(session: Session, code: str) -> tuple[str, str | None] | None:
     """A division's Chinese and English names."""
     row = session.get(Division, code)

@@ -99,3 +99,14 @@ def test_print_view_fits_a_division_on_a_landscape_sheet(client: Any, session: S
     assert client.get("/risk/print/four?division=999999").status_code == 404
     a3 = client.get("/risk/print/four?division=330106&size=XL").get_data(as_text=True)
     assert "size: A3 landscape" in a3
+
+
+def test_maps_open_on_the_published_results_and_print_on_the_users_division(
+        client: Any, session: Session) -> None:
+    make_published(session)
+    sign_in(client, "engineer", "engineer-demo-2026")  # 西湖区
+    html = client.get("/risk/five").get_data(as_text=True)
+    assert "fitBounds" in html and "30.26" in html  # the cell's extent, not the division's
+    printed = client.get("/risk/print/four").get_data(as_text=True)
+    assert "西湖区" in printed
+    assert client.get("/risk/print/five?division=330102").status_code == 403

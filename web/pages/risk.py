@@ -103,6 +103,13 @@ def _tiles_available(layer: str) -> bool:
     return True
 
 
+def _results_extent(map_: str, principal: Principal) -> tuple[float, float, float, float] | None:
+    """Open a map on the published results the user sees (the whole city when there are none)."""
+    if not principal.is_admin and not principal.prefixes:
+        return None
+    return stats.results_extent(db(), map_, None if principal.is_admin else principal.prefixes)
+
+
 class RiskMapHook(MacroElement):  # type: ignore[misc]
     """Hands the folium map to risk_map.js (and basemap.js, which looks in resilienceLayers)."""
 
@@ -200,7 +207,8 @@ def map_page(map_: str) -> Any:
         "text": _texts(),
         "asset_href": "/collections/{collection}/items/{id}",
     }
-    parts = build_map(lambda p: url_for("static", filename=p), ["js/risk_map.js"])
+    parts = build_map(lambda p: url_for("static", filename=p), ["js/risk_map.js"],
+                      bounds=_results_extent(map_, principal))
     return render_template("risk_map.html", map_=map_, title=map_title(map_), config=config,
                            levels=config["levels"], units=config["units"],
                            published=_published(), may_run=may_run(principal),
@@ -384,6 +392,17 @@ def _division_names(locale: str) -> dict[str, str]:
             db().execute(select(Division.code, Division.name, Division.name_en))}
 
 
+def _home_division(principal: Principal) -> str:
+    """The division a print opens on: the user's own (the one their grant's prefix names)."""
+    from resilience.divisions import division_prefix
+
+    codes = sorted(_all_codes(), key=lambda c: (len(division_prefix(c)), c))
+    for code in codes:
+        if principal.prefixes and division_prefix(code) == principal.prefixes[0]:
+            return code
+    return next((c for c in codes if c.endswith("0000") is False and c.endswith("00")), codes[0])
+
+
 def _visible(principal: Principal) -> set[str] | None:
     if principal.is_admin:
         return None
@@ -400,7 +419,9 @@ def _all_codes() -> set[str]:
 
 def division_tables(principal: Principal, locale: str) -> list[StatsTable]:
     """The statistics as tables: five colour (area, assets, length), four colour (zones, points)."""
-    rows = stats.by_division(db(), _visible(principal))
+    # A division's own result row says nothing its cells do not: keep divisions holding more.
+    rows = [r for r in stats.by_division(db(), _visible(principal))
+            if r.points or any(u != "division" for u in (*r.five, *r.four))]
     if len(rows) > 1:
         rows = [*rows, stats.totals(rows)]
     five = sorted(LEVEL_SETS["five"], key=lambda lv: -lv.ordinal)
@@ -519,8 +540,7 @@ def print_page(map_: str) -> Any:
     size = request.args.get("size", "A3").upper()
     if size not in SIZES:
         size = "A3"
-    code = request.args.get("division") or (principal.prefixes[0] if principal.prefixes
-                                            else "330100")
+    code = request.args.get("division") or _home_division(principal)
     names = stats.division_name(db(), code)
     if names is None:
         abort(404)

@@ -60,8 +60,10 @@
     if (unit === "division") { return { color: "#333333", weight: 2, fillColor: colour, fillOpacity: 0.25 }; }
     if (unit === "cell") { return { color: "#ffffff", weight: 0.4, opacity: 0.7, fillColor: colour, fillOpacity: 0.55 }; }
     if (unit === "tunnel") { return { color: colour, weight: 6, opacity: 0.95, fillColor: colour, fillOpacity: 0.6 }; }
-    if (unit === "point") { return { color: "#222222", weight: 1, fillColor: colour, fillOpacity: 0.9, radius: 5 }; }
-    return { color: colour, weight: 3, opacity: 0.95, fillColor: colour, fillOpacity: 0.7, radius: 4 };
+    /* Small markers at city scale, so points do not hide the cells beneath them. */
+    var z = map.getZoom(), scale = z < 13 ? 0.5 : z < 15 ? 0.75 : 1;
+    if (unit === "point") { return { color: "#222222", weight: 1, fillColor: colour, fillOpacity: 0.9, radius: 5 * scale }; }
+    return { color: colour, weight: z < 13 ? 2 : 3, opacity: 0.95, fillColor: colour, fillOpacity: 0.7, radius: 4 * scale };
   }
 
   function visible(unit, props) { return unitsOn[unit] && levelsOn[props.level] !== false; }
@@ -529,6 +531,19 @@
         return r.json().then(function (run) { say(fill(T.run_queued, { id: run.id })); follow("/api/risk/runs/" + run.id); });
       }).catch(function () { button.disabled = false; say(T.network, true); });
     });
+  }
+
+  /* Context with no basemap: the county boundaries, under everything, never clicked. */
+  if (!cfg.print) {
+    fetch("/api/collections/divisions/items?level=county&limit=100",
+          { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (fc) {
+        if (!fc) { return; }
+        var outline = L.geoJSON(fc, { renderer: renderer, interactive: false,
+          style: { color: "#7a8594", weight: 1.2, fill: false, dashArray: "4 4" } }).addTo(map);
+        outline.bringToBack();
+      });
   }
 
   /* The print view: the division's outline over its results, then "ready to print". */
