@@ -19,10 +19,13 @@ from jinja2 import Template
 from inventory import COLLECTIONS
 from resilience import codes
 from resilience.settings import Settings
+from risk import codes as risk_codes
 from web.basemap import Basemap
 from web.offline_assets import VENDORED, make_offline
 
 HANGZHOU = (30.25, 120.17)
+HAZARD_CLASS_COLOURS = {"1": "#FFFFB2", "2": "#FECC5C", "3": "#FD8D3C", "4": "#F03B20",
+                        "5": "#BD0026"}  # ColorBrewer YlOrRd: a hazard class is not a risk level
 VECTORGRID = next(a.path for a in VENDORED if a.name == "vectorGrid")  # the vector-tile layers
 
 # ``tilesBelow``: under this zoom the layer comes from vector tiles (inventory.tiles) even if
@@ -36,6 +39,16 @@ LAYER_STYLE = {
     "shelters": {"kind": "mixed", "colour": "#2E8B57", "radius": 5},
     "flood-points": {"kind": "point", "colour": "#0050b3", "radius": 6},
     "divisions": {"kind": "area", "colour": "#888888"},
+    # Risk data, off until asked for: zones filled by class (yellow to red, 1 to 5), points
+    # and the published maps in their level's colour (DOMAIN.md §2–3).
+    "hazard-zones": {"kind": "zone", "colour": "#FD8D3C", "colourBy": "hazard_class",
+                     "colours": HAZARD_CLASS_COLOURS, "tilesBelow": 13},
+    "risk-points": {"kind": "point", "colour": "#FF8000", "radius": 6, "colourBy": "level",
+                    "colours": {c.value: c.colour for c in risk_codes.FOUR_LEVELS}},
+    "risk-five-colour": {"kind": "zone", "colour": "#999999", "colourProperty": "colour",
+                         "tilesBelow": 14},
+    "risk-four-colour": {"kind": "zone", "colour": "#999999", "colourProperty": "colour",
+                         "tilesBelow": 14},
 }
 DEFAULT_ON = {"pipelines", "tunnels", "shelters", "flood-points", "divisions"}
 

@@ -196,3 +196,50 @@ def test_the_search_box_finds_risk_data(client: Any, auth: Any, session: Any, di
         names = {r[0] for r in session.execute(text(
             "SELECT indexname FROM pg_indexes WHERE tablename IN ('hazard_zones', 'risk_points')"))}
         assert {"ix_hazard_zones_search_trgm", "ix_risk_points_search_trgm"} <= names
+
+
+def test_pages_for_risk_data(client: Any, auth: Any, session: Any) -> None:
+    import re
+
+    from tests.inventory.test_exporting import result_row
+    from tests.web.test_asset_page import csrf, sign_in
+
+    point = post(client, auth, "risk-points", risk_point()).get_json()
+    row = result_row(session, "risk-four-colour", points=2)
+    session.commit()
+    sign_in(client, "manager", "manager-demo-2026")
+    listed = client.get("/collections").get_data(as_text=True)
+    for name in ("hazard-zones", "risk-points", "risk-five-colour", "risk-four-colour"):
+        assert f'href="/collections/{name}"' in listed
+    table = client.get("/collections/risk-points?level=considerable")
+    html = table.get_data(as_text=True)
+    assert table.status_code == 200 and "较大风险" in html and "#FF8000" in html
+    assert "加油站卸油区" in html
+    assert client.get("/collections/risk-four-colour?level=major&unit=cell").status_code == 200
+    page = client.get(f"/collections/risk-points/items/{point['id']}").get_data(as_text=True)
+    assert f"/collections/risk-points/items/{point['id']}/edit" in page
+    assert 'class="attach-form"' not in page  # attachments keep the registry's editing roles
+    result = client.get(f"/collections/risk-four-colour/items/{row.id}")
+    text = result.get_data(as_text=True)
+    assert result.status_code == 200 and "/edit" not in text and "含逗号" in text
+    assert client.get("/collections/risk-four-colour/new").status_code == 404
+    # The emergency manager draws a risk point on the form; the level comes from the factors.
+    new = client.post("/collections/risk-points/new", data={
+        "csrf_token": csrf(client, "/collections/risk-points/new"), "name": "隧道旁基坑",
+        "category": "construction", "method": "lec", "factor_l": "6", "factor_e": "6",
+        "factor_c": "15", "coordinates": "120.081,30.281"})
+    assert new.status_code == 302, new.get_data(as_text=True)[:2000]
+    key = int(re.search(r"/items/(\d+)", new.location).group(1))
+    item = client.get(f"/api/collections/risk-points/items/{key}",
+                      headers=auth.headers("admin")).get_json()
+    assert (item["properties"]["score"], item["properties"]["level"]) == (540, "major")
+    form = client.get("/collections/risk-points/new").get_data(as_text=True)
+    assert 'name="score"' not in form and 'name="level"' not in form
+    shown = client.get("/map?collection=risk-four-colour&level=major").get_data(as_text=True)
+    assert 'collection: "risk-four-colour"' in shown and '"colourProperty": "colour"' in shown
+    assert '"query": "level=major"' in shown
+    assert '"colourBy": "level"' in shown  # risk points in their four-colour level
+    sign_in(client, "inspector", "inspector-demo-2026")
+    assert client.get("/collections/risk-points/new").status_code == 403
+    page = client.get(f"/collections/risk-points/items/{point['id']}").get_data(as_text=True)
+    assert "/edit" not in page

@@ -49,6 +49,8 @@ def display(field: FieldSpec | None, value: Any, locale: str) -> dict[str, Any]:
         return {"text": _("yes") if value else _("no")}
     if isinstance(value, list):
         return {"text": ", ".join(str(v) for v in value)}
+    if isinstance(value, dict):  # a published map's explanation
+        return {"text": json.dumps(value, ensure_ascii=False)}
     if isinstance(value, float):
         return {"text": f"{value:,.3f}".rstrip("0").rstrip(".")}
     return {"text": str(value)}

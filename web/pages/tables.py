@@ -26,8 +26,8 @@ PAGE_SIZES = (20, 50, 100)
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
 # Equality filters a table offers, when its collection has the field: the type first.
-FILTERS = ("category", "kind", "tunnel_type", "shelter_class", "cause", "level", "material",
-           "status", "condition_grade")
+FILTERS = ("category", "kind", "tunnel_type", "shelter_class", "cause", "unit", "level",
+           "hazard_class", "method", "material", "status", "condition_grade", "source")
 YEAR = "build_year"
 # The columns each table shows; the first links to the record and stays put on a phone.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -42,6 +42,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "flood-points": ("name", "external_id", "cause", "status", "trigger_rainfall_mm_h",
                      "responsible_unit", "division_code"),
     "divisions": ("name", "code", "name_en", "level", "parent_code", "population"),
+    "hazard-zones": ("name", "external_id", "kind", "hazard_class", "return_period_years",
+                     "issuing_unit", "division_code"),
+    "risk-points": ("name", "external_id", "category", "level", "score", "method",
+                    "responsible_unit", "next_review_at", "division_code"),
+    "risk-five-colour": ("name", "unit", "level", "score", "hazard", "exposure", "vulnerability",
+                         "capacity", "decided_by", "division_code"),
+    "risk-four-colour": ("name", "unit", "level", "score", "points", "decided_by",
+                         "division_code"),
 }
 
 

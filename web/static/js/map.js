@@ -46,13 +46,26 @@
     return box;
   }
 
+  /* A layer's colour, or its feature's: a stored colour (the published maps) or a code's
+     (a risk point's level, a hazard zone's class). */
+  function colourOf(o, props) {
+    props = props || {};
+    if (o.colourProperty && props[o.colourProperty]) { return props[o.colourProperty]; }
+    if (o.colourBy && o.colours && o.colours[String(props[o.colourBy])]) {
+      return o.colours[String(props[o.colourBy])];
+    }
+    return o.colour;
+  }
+
   function style(layer, feature) {
     var o = layer.options;
     if (layer.collection === "pipelines") {
       return { color: labels.colours[feature.properties.category] || "#6600CC", weight: 2.5, opacity: 0.9 };
     }
     if (o.kind === "area") { return { color: o.colour, weight: 1.5, fill: false, dashArray: "4 4" }; }
-    return { color: o.colour, weight: o.weight || 3, fillColor: o.colour, fillOpacity: 0.35 };
+    var c = colourOf(o, feature.properties);
+    if (o.kind === "zone") { return { color: c, weight: 1, opacity: 0.8, fill: true, fillColor: c, fillOpacity: 0.35 }; }
+    return { color: c, weight: o.weight || 3, fillColor: c, fillOpacity: 0.35 };
   }
 
   /* Small markers at city scale, so points do not hide the lines beneath them. */
@@ -65,8 +78,9 @@
       style: function (f) { var s = style(layer, f); s.bubblingMouseEvents = false; return s; },
       pointToLayer: function (f, latlng) {
         var o = layer.options;
-        return L.circleMarker(latlng, { radius: radius(o, map.getZoom()), color: o.colour, weight: 1.5,
-          fillColor: o.colour, fillOpacity: 0.7, bubblingMouseEvents: false });
+        var c = colourOf(o, f.properties);
+        return L.circleMarker(latlng, { radius: radius(o, map.getZoom()), color: c, weight: 1.5,
+          fillColor: c, fillOpacity: 0.7, bubblingMouseEvents: false });
       },
       onEachFeature: function (f, l) {
         l.bindPopup(function () { return popup(layer.collection, f); });
