@@ -73,6 +73,10 @@ def test_a_manager_clicks_a_coloured_cell_and_reads_why(risk_live: Any, browser:
         ready = time.perf_counter() - started
         assert "发布" in page.inner_text("#risk-published")
         assert page.locator("#risk-legend label").count() == 5
+        # The whole city comes from the vector tiles: they are drawn, in the level colours.
+        assert page.get_attribute("body", "data-mode-cell") == "tiles"
+        page.wait_for_selector("body[data-tiles-loaded]", timeout=20000)
+        page.wait_for_timeout(300)
         _shot(page, "five-city", dialect)
         cell = json.loads(page.evaluate("""async () => {
             const url = '/api/collections/risk-five-colour/items?unit=cell&limit=1&level=';
@@ -82,6 +86,13 @@ def test_a_manager_clicks_a_coloured_cell_and_reads_why(risk_live: Any, browser:
         }"""))
         assert cell is not None, "the demo city should have a high or fairly high cell"
         lon, lat = _centre(cell)
+        # At city scale the cell is a tiled feature: a click is hit-tested and fetched by id.
+        _open_on(page, lon, lat, 12)
+        page.wait_for_timeout(1500)
+        _click_at(page, lon, lat)
+        page.wait_for_selector("#risk-explain table", timeout=10000)
+        assert "R = " in page.inner_text("#risk-explain")
+        _shot(page, "five-why-tiled", dialect)
         _open_on(page, lon, lat, 16)
         page.wait_for_function("document.body.getAttribute('data-loaded-cell') > 0", timeout=20000)
         page.wait_for_timeout(300)
