@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import shapely
 from geoalchemy2 import WKTElement
-from geoalchemy2.shape import from_shape
+from geoalchemy2.shape import from_shape, to_shape
 from pyproj import Geod, Transformer
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -45,6 +45,9 @@ from resilience import accounts, codes
 from resilience.demo_districts import hangzhou_divisions
 from resilience.divisions import Division
 from resilience.model import SRID, now
+from risk import demo_hazards
+from risk.hazard_zones import HazardZone
+from risk.points import RiskPoint
 
 DATA_SOURCE = "demo"
 CREATED_BY = "demo"
@@ -101,6 +104,8 @@ class DemoSummary:
     pipeline_km: float
     seconds: float
     created: bool
+    hazard_zones: int = 0
+    risk_points: int = 0
 
 
 # --------------------------------------------------------------------------- static data
@@ -1530,6 +1535,8 @@ def load(session: Session, *, segments: int = 6000, seed: int = 2026,
     started = time.perf_counter()
     report = _Steady(progress or _quiet)
     if _already_loaded(session):
+        if not demo_hazards.loaded(session):  # a demo loaded before it had hazards
+            _add_hazards(session, _flood_sites_stored(session), seed)
         return _summary(session, created=False, seconds=time.perf_counter() - started)
     report(0.0, "divisions and users")
     _ensure_divisions(session)
@@ -1552,6 +1559,9 @@ def load(session: Session, *, segments: int = 6000, seed: int = 2026,
     if city.shelters:
         _insert_assets(session, Shelter.__table__, city.shelters, lambda f: None)
     _add_flood_points(session, city.flood_points)
+    report(0.98, "hazard zones and risk points")
+    _add_hazards(session, [_flood_site(r["geom"], r["division_code"], r["name"], r["events"])
+                           for r in city.flood_points], seed)
     session.flush()
     report(1.0, "done")
     return _summary(session, created=True, seconds=time.perf_counter() - started)
@@ -1670,6 +1680,30 @@ def _add_flood_points(session: Session, rows: list[dict[str, Any]]) -> None:
     session.flush()
 
 
+def _flood_site(geom: Point, division: str, name: str, events: list[Any]
+                ) -> demo_hazards.FloodSite:
+    depths = [e["max_depth_cm"] if isinstance(e, dict) else e.max_depth_cm for e in events]
+    return demo_hazards.FloodSite(geom, division, name, float(max(depths, default=0) or 0))
+
+
+def _flood_sites_stored(session: Session) -> list[demo_hazards.FloodSite]:
+    """The demo's flood points as stored (for hazards added to an older demo)."""
+    fp = FloodPoint.__table__.c
+    rows = session.scalars(select(FloodPoint).where(fp.data_source == DATA_SOURCE)
+                           .order_by(fp.id)).all()
+    return [_flood_site(to_shape(r.geom), r.division_code, r.name or "", list(r.events))
+            for r in rows]
+
+
+def _add_hazards(session: Session, sites: list[demo_hazards.FloodSite], seed: int) -> None:
+    """Hazard zones around the flood points and in the hills, and the hand-entered risk points."""
+    space = _space()
+    counties = {code: d.ll for code, d in space.districts.items()}
+    city = next(shapely.from_wkt(d.boundary_wkt) for d in hangzhou_divisions()
+                if d.level == "city")
+    demo_hazards.load(session, counties, city, _river(counties), sites, seed=seed)
+
+
 def _summary(session: Session, *, created: bool, seconds: float) -> DemoSummary:
     """Count what the demo holds (demo rows only, and their children)."""
     demo = DATA_SOURCE
@@ -1704,4 +1738,8 @@ def _summary(session: Session, *, created: bool, seconds: float) -> DemoSummary:
         pipeline_km=round(float(metres) / 1000, 3),
         seconds=round(seconds, 2),
         created=created,
+        hazard_zones=count(select(func.count()).select_from(HazardZone).where(
+            HazardZone.data_source == demo)),
+        risk_points=count(select(func.count()).select_from(RiskPoint).where(
+            RiskPoint.data_source == demo)),
     )

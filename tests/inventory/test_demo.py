@@ -300,8 +300,11 @@ def test_every_pipeline_joins_existing_points(session: Session) -> None:
 
 def test_second_load_changes_nothing(session: Session) -> None:
     first = demo.load(session, segments=SEGMENTS, seed=SEED)
+    from risk.hazard_zones import HazardZone
+    from risk.points import RiskPoint
+
     tables = (Division, User, NetworkPoint, Pipeline, Tunnel, CabinLine, Shelter, FloodPoint,
-              WaterloggingEvent)
+              WaterloggingEvent, HazardZone, RiskPoint)
     before = [_count(session, model) for model in tables]
     second = demo.load(session, segments=SEGMENTS, seed=SEED)
     assert not second.created
@@ -318,3 +321,86 @@ def test_database_holds_the_generated_city(session: Session, city: demo.DemoCity
     assert [r[0] for r in rows] == city.pipelines["external_id"][:20]
     for (_, raw), expected in zip(rows, city.pipelines["geom"][:20], strict=True):
         assert wkb.loads(bytes(raw)).equals_exact(shapely.from_wkt(expected), 1e-9)
+
+
+# --------------------------------------------------------------------------- hazards
+
+
+def _zones(city: demo.DemoCity) -> list[Any]:
+    from risk import demo_hazards
+
+    counties = {c: d.ll for c, d in demo._space().districts.items()}
+    sites = [demo._flood_site(r["geom"], r["division_code"], r["name"], r["events"])
+             for r in city.flood_points]
+    city = next(shapely.from_wkt(d.boundary_wkt) for d in hangzhou_divisions()
+                if d.level == "city")
+    return demo_hazards.zones(counties, city, demo._river(counties), sites, SEED)
+
+
+def test_hazard_zones_are_plausible_valid_and_inside_their_divisions(
+        city: demo.DemoCity) -> None:
+    from risk.codes import HAZARD_KINDS
+
+    zones = _zones(city)
+    counties = {c: d.ll for c, d in demo._space().districts.items()}
+    whole = next(shapely.from_wkt(d.boundary_wkt) for d in hangzhou_divisions()
+                 if d.level == "city")
+    by_kind: dict[str, set[int]] = {}
+    for z in zones:
+        by_kind.setdefault(z.kind, set()).add(z.hazard_class)
+        assert z.geom.is_valid and not z.geom.is_empty, z.name
+        assert z.geom.geom_type in ("Polygon", "MultiPolygon"), z.name
+        for inside in (counties.get(z.division_code, whole), whole):
+            assert inside.buffer(1e-6).contains(z.geom), z.name
+        body = {"type": "Feature", "geometry": mapping(z.geom), "properties": {
+            "name": z.name, "kind": z.kind, "hazard_class": z.hazard_class,
+            "return_period_years": z.return_period_years, "intensity": z.intensity,
+            "intensity_unit": z.intensity_unit, "issuing_unit": z.issuing_unit,
+            "remarks": z.remarks}}
+        parsed = parse_feature(COLLECTIONS["hazard-zones"], body, today=TODAY)
+        assert parsed.problems == [], (z.name, parsed.problems)
+    assert set(by_kind) == {c.value for c in HAZARD_KINDS} - {"other"}
+    assert by_kind["waterlogging"] == {3, 4, 5} and by_kind["flood"] == {2, 3, 4}
+    assert by_kind["geological_susceptibility"] | by_kind["geological_prevention"] \
+        == {2, 3, 4, 5}
+    assert by_kind["seismic"] == {2} and by_kind["typhoon_surge"] == {3, 4}
+    seismic = next(z for z in zones if z.kind == "seismic")
+    assert seismic.division_code == "330100" and seismic.intensity == 6
+    assert seismic.geom.area > 0.99 * whole.area
+    geological = {z.division_code for z in zones if z.kind.startswith("geological")}
+    assert {"330106", "330111", "330112", "330122", "330127", "330182"} <= geological
+    assert {z.division_code for z in zones if z.kind == "typhoon_surge"} == {"330109", "330114"}
+    # Waterlogging zones hold the flood points they were drawn around.
+    deep = shapely.union_all([z.geom for z in zones
+                              if z.kind == "waterlogging" and z.return_period_years == 100])
+    assert all(deep.contains(f["geom"]) for f in city.flood_points)
+    again = _zones(city)
+    assert [(z.name, z.geom.wkb) for z in again] == [(z.name, z.geom.wkb) for z in zones]
+
+
+def test_load_adds_hazard_zones_and_risk_points(session: Session) -> None:
+    from risk import points
+    from risk.hazard_zones import HazardZone
+    from risk.points import RiskPoint
+
+    summary = demo.load(session, segments=SEGMENTS, seed=SEED)
+    assert summary.hazard_zones == _count(session, HazardZone) > 40
+    assert summary.risk_points == _count(session, RiskPoint) >= 8
+    raw = session.execute(select(HazardZone.name, as_wkb(dialect_of(session), HazardZone.geom),
+                                 HazardZone.division_code)).all()
+    assert all(wkb.loads(bytes(g)).is_valid for _, g, _ in raw)
+    boundaries = {d.code: shapely.from_wkt(d.boundary_wkt) for d in hangzhou_divisions()}
+    for name, g, code in raw:
+        assert boundaries[code].buffer(1e-6).contains(wkb.loads(bytes(g))), name
+    found = list(session.scalars(select(RiskPoint).order_by(RiskPoint.id)))
+    assert {p.method for p in found} == {"lec", "ls"}
+    assert {p.level for p in found} >= {"major", "considerable", "general"}
+    tunnels = set(session.scalars(select(Tunnel.id)))
+    assert any(p.tunnel_id in tunnels and p.category == "construction" for p in found)
+    for p in found:
+        values = {c: getattr(p, c) for c in ("method", "preset", "factor_l", "factor_e",
+                                             "factor_c", "factor_s")}
+        assert points.derive(values)["level"] == p.level, p.name
+        assert p.source == "manual" and p.responsible_unit and p.control_measures
+        assert boundaries[p.division_code].contains(wkb.loads(bytes(session.scalar(
+            select(as_wkb(dialect_of(session), RiskPoint.geom)).where(RiskPoint.id == p.id)))))
