@@ -243,3 +243,22 @@ def test_pages_for_risk_data(client: Any, auth: Any, session: Any) -> None:
     assert client.get("/collections/risk-points/new").status_code == 403
     page = client.get(f"/collections/risk-points/items/{point['id']}").get_data(as_text=True)
     assert "/edit" not in page
+
+
+def test_the_dashboard_counts_risk_records_not_published_maps(client: Any, auth: Any,
+                                                              session: Any) -> None:
+    from tests.inventory.test_exporting import result_row
+    from tests.web.test_dashboard import read_csv, sign_in
+
+    post(client, auth, "risk-points", risk_point())
+    post(client, auth, "risk-points", risk_point(factor_l=6))
+    post(client, auth, "risk-points", risk_point(factor_l=1, factor_c=1))
+    post(client, auth, "hazard-zones", zone())
+    result_row(session, "risk-four-colour")
+    session.commit()
+    sign_in(client, "manager", "manager-demo-2026")
+    numbers = read_csv(client.get("/dashboard.csv").data)
+    assert numbers[("totals", "hazard_zones.count")] == "1"
+    assert numbers[("totals", "risk_points.count")] == "3"
+    assert numbers[("totals", "risk_points.major")] == "2"
+    assert "灾害风险区" in client.get("/dashboard").get_data(as_text=True)

@@ -114,6 +114,10 @@ def tables(o: ov.Overview, locale: str) -> list[Table]:
         Row("shelters.capacity", _("Shelter capacity (persons)"), (shelters.capacity,)),
         Row("flood_points.active", _("Flood points not yet eliminated"), (o.flood_points.get("active", 0),)),
         Row("flood_points.count", _("Flood points"), (sum(o.flood_points.values()),)),
+        Row("hazard_zones.count", _("Hazard zones"), (sum(o.hazard_zones.values()),)),
+        Row("risk_points.count", _("Risk points"), (sum(o.risk_points.values()),)),
+        Row("risk_points.major", _("Major and considerable risk points"),
+            (o.risk_points.get("major", 0) + o.risk_points.get("considerable", 0),)),
         Row("changes.week", _("Changes in the last 7 days"), (o.changes_total,)),
     ))]
     out.append(Table("categories", _("Pipelines by category"), _("Category"),
