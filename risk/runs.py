@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import case, delete, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory import COLLECTIONS, FloodPoint, Pipeline, Shelter, Tunnel
 from resilience import jobs
 from resilience.audit import AuditEntry
-from resilience.divisions import Division, division_prefix
+from resilience.divisions import Division, division_prefix, within
 from resilience.errors import Conflict, NotFound
 from resilience.model import now
 from resilience.spatial import as_wkb, dialect_of, insert_many
@@ -35,7 +35,7 @@ from risk import fourcolour as four
 from risk import schemes
 from risk.grid import Grid, to_lonlat, to_plane
 from risk.hazard_zones import HazardZone
-from risk.inputs import Inputs, load
+from risk.inputs import Inputs, _layer, load
 from risk.levels import FIVE_COLOUR, FOUR_COLOUR
 from risk.points import RiskPoint
 from risk.results import FiveColourResult, FourColourResult, RiskChange, RiskRun
@@ -218,10 +218,14 @@ def _compute_and_publish(session: Session, run: RiskRun, progress: Progress) -> 
     diff += _publish_five(session, run, scheme, grid, inputs, cells, links, region, asset_refs)
     diff += _publish_divisions(session, run, scheme)
     generated = four.sync_generated(session, inputs, year_density, scope)
-    if mode == "full" or _points_changed(session, base):
+    if mode == "full":
         diff += _publish_four(session, run, grid)
     else:
-        stats["four_colour"] = "unchanged: no risk point changed"
+        assert base is not None and base.inputs_as_of is not None
+        keys = _affected_zones(session, grid, base.inputs_as_of)
+        stats["four_zones_recomputed"] = len(keys)
+        if keys:
+            diff += _publish_four(session, run, grid, keys)
     if has_previous and diff:
         insert_many(session, RiskChange.__table__, [{**d, "run_id": run.id} for d in diff])
     order5 = {c: lv.ordinal for c, lv in FIVE.items()}
@@ -250,18 +254,6 @@ def _compute_and_publish(session: Session, run: RiskRun, progress: Progress) -> 
     run.mode = mode
     session.flush()
     return {"run_id": run.id, "status": run.status, **run.summary}
-
-
-def _points_changed(session: Session, base: RiskRun | None) -> bool:
-    """True when a risk point was written since the base run (by people or by this run's sync).
-
-    The four-colour zones are recomputed city-wide when it is, and left as published when
-    not: an asset edit that leaves every point as it was costs the four-colour map nothing.
-    """
-    if base is None or base.inputs_as_of is None:
-        return True
-    newest = session.scalar(select(func.max(RiskPoint.__table__.c.updated_at)))
-    return newest is not None and newest > base.inputs_as_of
 
 
 def _densities(inputs: Inputs) -> dict[str, float]:
@@ -560,20 +552,30 @@ def _publish_divisions(session: Session, run: RiskRun, scheme: schemes.Composite
     return diff
 
 
-def _publish_four(session: Session, run: RiskRun, grid: Grid) -> list[dict[str, Any]]:
-    """Zones take the highest level of their points; only rows that changed are rewritten."""
-    table = RiskPoint.__table__
-    from risk.inputs import _layer
+POINT_COLUMNS = ["category", "method", "preset", "score", "level", "band_name", "factor_l",
+                 "factor_e", "factor_c", "factor_s", "source", "rule", "asset_collection",
+                 "asset_id", "tunnel_id", "division_code", "name", "scheme_version"]
+ZONE_UNITS = ("cell", "tunnel", "division", "asset")
 
-    points = _layer(session, table, ["category", "method", "preset", "score", "level",
-                                     "band_name", "factor_l", "factor_e", "factor_c", "factor_s",
-                                     "source", "rule", "asset_collection", "asset_id",
-                                     "tunnel_id", "division_code", "name", "scheme_version"],
-                    None)
-    codes = list(session.scalars(select(Division.code)))
-    decided = {(z.unit, z.ref): four.decide(points, z)
-               for z in four.zones(points, grid, codes)}
-    old = _published_rows(session, FourColourResult, ("cell", "tunnel", "division", "asset"))
+
+def _publish_four(session: Session, run: RiskRun, grid: Grid,
+                  keys: set[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
+    """Zones take the highest level of their points; only rows that changed are rewritten.
+
+    With ``keys`` (an incremental run) only those zones are decided again, from their own
+    points: a cell's from a bbox query, a tunnel's or asset's by key, a division's by two
+    aggregate queries (its points may be the whole city).
+    """
+    if keys is None:
+        points = _layer(session, RiskPoint.__table__, POINT_COLUMNS, None)
+        codes = list(session.scalars(select(Division.code)))
+        decided = {(z.unit, z.ref): four.decide(points, z)
+                   for z in four.zones(points, grid, codes)}
+        old = _published_rows(session, FourColourResult, ZONE_UNITS)
+    else:
+        points, decided = _decide_zones(session, grid, keys)
+        old = _published_rows(session, FourColourResult, ZONE_UNITS, {k[1] for k in keys})
+        old = {k: v for k, v in old.items() if k in keys}
     todo = [k for k, v in decided.items() if k not in old or old[k].level != v["level"].code
             or old[k].decided_by != v["decided_by"]
             or abs((old[k].score or 0) - v["score"]) > 1e-9]
@@ -606,6 +608,100 @@ def _publish_four(session: Session, run: RiskRun, grid: Grid) -> list[dict[str, 
     return diff
 
 
+def _affected_zones(session: Session, grid: Grid, since: datetime) -> set[tuple[str, str]]:
+    """The four-colour zones of every risk point written since a time, where it is now and
+    where it was before (the audit trail's before), and the divisions above them."""
+    t = RiskPoint.__table__
+    dialect = dialect_of(session)
+    states: list[tuple[Any, Any, Any, Any, Any]] = [
+        (shapely.from_wkb(bytes(r[0])), r[1], r[2], r[3], r[4]) for r in session.execute(
+            select(as_wkb(dialect, t.c.geom), t.c.tunnel_id, t.c.asset_collection, t.c.asset_id,
+                   t.c.division_code).where(t.c.updated_at > since))]
+    for (before,) in session.execute(select(AuditEntry.before).where(
+            AuditEntry.at > since, AuditEntry.collection == "risk-points")):
+        if before and before.get("geometry"):
+            states.append((shapely.geometry.shape(before["geometry"]), before.get("tunnel_id"),
+                           before.get("asset_collection"), before.get("asset_id"),
+                           before.get("division_code")))
+    if not states:
+        return set()
+    codes = list(session.scalars(select(Division.code)))
+    prefixes = {code: division_prefix(code) for code in codes}
+    keys: set[tuple[str, str]] = set()
+    xy = shapely.get_coordinates(to_plane(np.array([st[0] for st in states], dtype=object)))
+    ij = np.floor(xy / grid.size).astype(np.int64)
+    for k, (_, tunnel, collection, asset, division) in enumerate(states):
+        keys.add(("cell", grid.key(int(ij[k, 0]), int(ij[k, 1]))))
+        if tunnel is not None:
+            keys.add(("tunnel", f"tunnels/{int(tunnel)}"))
+        if collection and asset is not None:
+            keys.add(("asset", f"{collection}/{int(asset)}"))
+        keys |= {("division", code) for code, prefix in prefixes.items()
+                 if (division or "").startswith(prefix)}
+    return keys
+
+
+def _decide_zones(session: Session, grid: Grid, keys: set[tuple[str, str]]
+                  ) -> tuple[Any, dict[tuple[str, str], dict[str, Any]]]:
+    """Decide the given zones from their own points (an incremental run's four-colour step)."""
+    t = RiskPoint.__table__
+    cells = [Grid.parse(ref) for unit, ref in keys if unit == "cell"]
+    tunnels = [int(ref.rpartition("/")[2]) for unit, ref in keys if unit == "tunnel"]
+    assets = [(ref.rpartition("/")[0], int(ref.rpartition("/")[2]))
+              for unit, ref in keys if unit == "asset"]
+    conditions = []
+    if tunnels:
+        conditions.append(t.c.tunnel_id.in_(tunnels))
+    if assets:
+        conditions.append(tuple_(t.c.asset_collection, t.c.asset_id).in_(assets))
+    parts = [_layer(session, t, POINT_COLUMNS, None, [or_(*conditions)])] if conditions else []
+    if cells:
+        parts.append(_layer(session, t, POINT_COLUMNS,
+                            _lonlat_bbox(grid, np.array(cells, dtype=np.int64))))
+    points = _merge_layers(parts)
+    decided = {(z.unit, z.ref): four.decide(points, z)
+               for z in four.zones(points, grid, []) if (z.unit, z.ref) in keys}
+    for unit, code in keys:
+        if unit == "division":
+            found = _decide_division(session, code)
+            if found is not None:
+                decided[("division", code)] = found
+    return points, decided
+
+
+def _merge_layers(parts: list[Any]) -> Any:
+    """One layer of points from several queries, each point once."""
+    from risk.inputs import Layer
+
+    if not parts:
+        return Layer(np.empty(0, dtype=np.int64), np.empty(0, dtype=object),
+                     {c: np.empty(0, dtype=object) for c in POINT_COLUMNS},
+                     np.empty(0, dtype=object))
+    ids = np.concatenate([p.ids for p in parts])
+    _, first = np.unique(ids, return_index=True)
+    return Layer(ids[first], np.concatenate([p.geoms for p in parts])[first],
+                 {c: np.concatenate([p.attrs[c] for p in parts])[first] for c in POINT_COLUMNS},
+                 np.concatenate([p.lonlat for p in parts])[first])
+
+
+def _decide_division(session: Session, code: str) -> dict[str, Any] | None:
+    """A division's four-colour level from its points, by aggregate queries."""
+    t = RiskPoint.__table__
+    scope = [t.c.retired_at.is_(None), within(t.c.division_code, (division_prefix(code),))]
+    counts = {level: n for level, n in session.execute(
+        select(t.c.level, func.count()).where(*scope).group_by(t.c.level))}
+    if not counts:
+        return None
+    ordinal = case(*((t.c.level == lv.code, lv.ordinal) for lv in FOUR_COLOUR), else_=0)
+    top_id = session.scalar(select(t.c.id).where(*scope)
+                            .order_by(ordinal.desc(), t.c.score.desc(), t.c.id).limit(1))
+    top = _layer(session, t, POINT_COLUMNS, None, [t.c.id == top_id])
+    found = four.decide(top, four.Zone("division", code, [0]))
+    found["points"] = sum(counts.values())
+    found["explanation"].update(points=found["points"], counts=counts)
+    return found
+
+
 def _zone_name(key: tuple[str, str], points: Any, v: dict[str, Any]) -> str | None:
     return v["explanation"]["point"]["name"] if key[0] in ("asset", "tunnel") else None
 
@@ -614,8 +710,8 @@ def _zone_division(key: tuple[str, str], points: Any, v: dict[str, Any]) -> str 
     if key[0] == "division":
         return key[1]
     pid = v["explanation"]["point"]["id"]
-    k = int(np.nonzero(points.ids == pid)[0][0])
-    return points.attrs["division_code"][k]
+    at = np.nonzero(points.ids == pid)[0]
+    return points.attrs["division_code"][int(at[0])] if len(at) else None
 
 
 def _zone_geometries(session: Session, grid: Grid, keys: list[tuple[str, str]]

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pytest
 import shapely
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory import service
@@ -257,6 +257,35 @@ def test_an_edit_is_recorded_in_the_next_runs_diff(city: dict[str, int],
         assert (asset.before_level, asset.after_level) == ("medium", "fairly_high")
         assert run.summary["raised"] >= 2 and run.summary["lowered"] == 0
         assert ("five", "cell", ref(F)) not in lines  # untouched cells say nothing
+
+
+@pytest.mark.parametrize("change", ["point", "pressure"])
+def test_an_incremental_run_redecides_only_the_zones_of_changed_points(
+        city: dict[str, int], sessions: sessionmaker[Session], change: str) -> None:
+    """A risk point edited and moved by hand, or a gas main's generated point re-assessed:
+    the incremental run decides the zones it left and entered (cells, asset, divisions)
+    exactly as a full run would, without deciding the others again."""
+    with sessions() as s:
+        if change == "point":  # G's major point drops to low and moves to W
+            body = {"geometry": spot(W, dy=80), "properties": {"factor_l": 0.5,
+                                                                "factor_c": 1}}
+            service.patch(s, "risk-points", city["major_g"], body, ctx(s),
+                          expected_version=None)
+        else:  # the high-pressure main becomes medium pressure: its point 270 → 90
+            service.patch(s, "pipelines", city["gas_g"],
+                          {"properties": {"pressure_class": "medium_a", "pressure_mpa": 0.3}},
+                          ctx(s), expected_version=None)
+        s.commit()
+    run = runs.run_now(sessions, mode="incremental", by="test")
+    assert run.status == "succeeded" and run.mode == "incremental", run.error
+    recomputed = run.summary["four_zones_recomputed"]
+    after_incremental = snapshot(sessions)
+    with sessions() as s:
+        zones = s.scalar(select(func.count()).select_from(FourColourResult))
+    assert 0 < recomputed < zones + 4  # its own zones, not a city-wide pass
+    full = runs.run_now(sessions, mode="full", by="test")
+    assert full.status == "succeeded", full.error
+    assert snapshot(sessions) == after_incremental
 
 
 @pytest.mark.parametrize("change", ["condition", "move"])
