@@ -142,6 +142,11 @@ def test_published_maps_are_read_only(client: Any, auth: Any, collection: str, t
     assert bad.status_code == 400
     doc = client.get("/api/openapi.json").get_json()
     assert "post" not in doc["paths"][f"/api/collections/{collection}/items"]
+    params = {p["name"] for p in doc["paths"][f"/api/collections/{collection}/items"]["get"][
+        "parameters"]}
+    assert {"level", "unit", "division_code", "bbox"} <= params
+    assert "level" in {p["name"] for p in doc["paths"]["/api/collections/risk-points/items"][
+        "get"]["parameters"]}
 
 
 def test_risk_tiles_carry_what_a_map_colours_by(client: Any, auth: Any, session: Any) -> None:

@@ -108,8 +108,12 @@ def document(base: str) -> dict[str, Any]:
     for spec in COLLECTIONS.values():
         ref = f"Feature_{spec.name.replace('-', '_')}"
         schemas[ref] = feature_schema(spec)
+        # What the items API filters by (repository.parse_filters): stored, filterable fields,
+        # the registry's own too (a risk point's level, a published map's unit and level).
+        columns = spec.model.__table__.c
         filters = [_param(f.name, f"{f.zh} / {f.en} (equals; comma for several)",
-                          field_schema(f)) for f in spec.fields if f.filterable and not f.readonly]
+                          field_schema(f)) for f in spec.fields
+                   if f.filterable and f.name in columns]
         base_path = f"/api/collections/{spec.name}"
         paths[base_path] = {"get": {"summary": spec.en, "responses": {
             "200": {"description": "ok"}, "404": PROBLEM}}}
