@@ -85,3 +85,32 @@ def test_popup_shows_stored_text_as_text(live: Any, browser: Any) -> None:
     assert page.title() != "pwned"
     assert page.locator(".resilience-popup img").count() == 0
     context.close()
+
+
+def test_risk_layers_are_drawn_in_their_colours(live: Any, browser: Any, dialect: str) -> None:
+    """A table's selection of risk points and of hazard zones opens on the map, coloured."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    _login(page, live.url, "manager", "manager-demo-2026")
+    page.wait_for_url(f"{live.url}/map")
+    fills = """c => {
+        const layer = window.resilienceLayers.find(x => x.collection === c);
+        const seen = new Set();
+        layer.group.eachLayer(g => g.eachLayer && g.eachLayer(f => seen.add(f.options.fillColor)));
+        return [...seen].sort();
+    }"""
+    found = {}
+    for collection, query in (("risk-points", ""), ("hazard-zones", "&kind=waterlogging")):
+        page.goto(f"{live.url}/map?collection={collection}{query}")
+        page.wait_for_function(
+            f"Number(document.body.getAttribute('data-loaded-{collection}') || 0) > 0",
+            timeout=20000)
+        assert page.evaluate(f"document.body.getAttribute('data-error-{collection}')") is None
+        found[collection] = page.evaluate(fills, collection)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"map-risk-{dialect}.png"))
+    context.close()
+    # Points in their four-colour level (DOMAIN.md §3), zones by class 3–5 (yellow to red).
+    assert len(found["risk-points"]) >= 2
+    assert set(found["risk-points"]) <= {"#0070FF", "#FFFF00", "#FF8000", "#FF0000"}
+    assert found["hazard-zones"] == ["#BD0026", "#F03B20", "#FD8D3C"]
