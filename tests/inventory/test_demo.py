@@ -404,3 +404,17 @@ def test_load_adds_hazard_zones_and_risk_points(session: Session) -> None:
         assert p.source == "manual" and p.responsible_unit and p.control_measures
         assert boundaries[p.division_code].contains(wkb.loads(bytes(session.scalar(
             select(as_wkb(dialect_of(session), RiskPoint.geom)).where(RiskPoint.id == p.id)))))
+
+
+def test_an_older_demo_gets_its_hazards_on_the_next_load(session: Session) -> None:
+    from sqlalchemy import delete
+
+    from risk.hazard_zones import HazardZone
+    from risk.points import RiskPoint
+
+    first = demo.load(session, segments=SEGMENTS, seed=SEED)
+    session.execute(delete(RiskPoint))
+    session.execute(delete(HazardZone))
+    again = demo.load(session, segments=SEGMENTS, seed=SEED)
+    assert not again.created
+    assert (again.hazard_zones, again.risk_points) == (first.hazard_zones, first.risk_points)
