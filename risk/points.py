@@ -60,12 +60,25 @@ def factors_of(values: dict[str, Any]) -> dict[str, Any]:
     return {n: values.get(FACTOR_FIELDS[n]) for n in names}
 
 
+def preset_of(values: dict[str, Any]) -> str:
+    """The point's preset: the one given, else its method's default.
+
+    The other method's default counts as not given: a point switched from LS to LEC keeps the
+    preset it was given by default before, and a chosen one (``ls_r9_general``) is still
+    refused for LEC rather than silently replaced.
+    """
+    method, preset = values["method"], values.get("preset")
+    if not preset or (preset in DEFAULT_PRESET.values() and preset != DEFAULT_PRESET[method]):
+        return DEFAULT_PRESET[method]
+    return str(preset)
+
+
 def _point_checks(v: dict[str, Any]) -> list[Problem]:
     """Factors on the method's table, the preset of the method, no stray factor."""
     method = v.get("method")
     if method not in ("lec", "ls"):
         return []
-    preset = v.get("preset") or DEFAULT_PRESET[method]
+    preset = preset_of(v)
     scheme = PRESETS.get(preset)
     if scheme is None or scheme.method != method:
         allowed = [n for n, s in PRESETS.items() if s.method == method]
@@ -99,7 +112,7 @@ def derive(values: dict[str, Any]) -> dict[str, Any]:
     if method not in DEFAULT_PRESET:
         raise InvalidInput("unknown method", [Problem("method", "unknown_code", {
             "value": method, "allowed": list(DEFAULT_PRESET)})])
-    preset = values.get("preset") or DEFAULT_PRESET[method]
+    preset = preset_of(values)
     if preset not in PRESETS or PRESETS[preset].method != method:
         raise InvalidInput("unknown preset", [Problem("preset", "unknown_code", {
             "value": preset, "allowed": [n for n, s in PRESETS.items() if s.method == method]})])

@@ -157,16 +157,23 @@ def test_a_merged_update_that_leaves_a_stray_factor_is_refused(session: Session,
         return importing.import_source(session, open_source(path), "risk-points", ctx(session))
 
     assert deliver({"method": "ls", "factor_l": 3, "factor_s": 3}).stored
-    # The stored LS preset and factor would stay beside the new LEC ones: each is named.
+    # The stored LS factor would stay beside the new LEC ones: it is named. (LS's default
+    # preset, stored before, follows the method.)
     report = deliver({"method": "lec", "factor_l": 3, "factor_e": 6, "factor_c": 15})
     assert not report.stored
-    assert [(p.row, p.field, p.code) for p in report.rejected] == [(1, "preset", "unknown_code")]
-    report = deliver({"method": "lec", "factor_l": 3, "factor_e": 6, "factor_c": 15,
-                      "preset": None})
     assert [(p.row, p.field, p.code) for p in report.rejected] == [(1, "factor_s", "only_when")]
     fixed = deliver({"method": "lec", "factor_l": 3, "factor_e": 6, "factor_c": 15,
-                     "factor_s": None, "preset": None})
+                     "factor_s": None})
     assert fixed.stored, fixed.rejected
+    session.expire_all()
+    point = session.scalars(select(RiskPoint).where(RiskPoint.external_id == "RP-9")).one()
+    assert (point.preset, point.score, point.level) == ("lec_default", 270, "considerable")
+    chosen = deliver({"method": "ls", "factor_l": 3, "factor_s": 3, "factor_e": None,
+                      "factor_c": None, "preset": "ls_r9_general"})
+    assert chosen.stored
+    refused = deliver({"method": "lec", "factor_l": 3, "factor_e": 6, "factor_c": 15,
+                       "factor_s": None})
+    assert [(p.field, p.code) for p in refused.rejected] == [("preset", "unknown_code")]
 
 
 @pytest.mark.parametrize("username", ["manager", "engineer"])

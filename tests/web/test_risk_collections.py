@@ -106,6 +106,20 @@ def test_who_may_write_risk_data(client: Any, auth: Any, user: str, status: int)
     assert pipe.status_code == (403 if user == "manager" else status)
 
 
+def test_patching_the_method_takes_the_new_methods_default_preset(client: Any, auth: Any
+                                                                  ) -> None:
+    made = post(client, auth, "risk-points", risk_point(method="ls", factor_l=3, factor_e=None,
+                                                         factor_c=None, factor_s=3))
+    assert made.get_json()["properties"]["preset"] == "ls_r9_considerable"
+    patched = client.patch(made.headers["Location"], data=json.dumps({"properties": {
+        "method": "lec", "factor_s": None, "factor_e": 6, "factor_c": 15}}),
+        content_type="application/merge-patch+json", headers=auth.headers("admin"))
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+    props = patched.get_json()["properties"]
+    assert (props["preset"], props["score"], props["level"]) == ("lec_default", 270,
+                                                                 "considerable")
+
+
 def test_the_emergency_manager_patches_and_retires_risk_points(client: Any, auth: Any) -> None:
     made = post(client, auth, "risk-points", risk_point(), user="manager")
     url = made.headers["Location"]
