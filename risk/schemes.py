@@ -34,7 +34,7 @@ DEFAULT_COMPOSITE: dict[str, Any] = {
     "formula": "power_product",
     "cell_size_m": 500,
     "weights": {"H": 1.0, "E": 0.8, "V": 1.0, "C": 1.0},
-    "breaks": [0.03, 0.08, 0.16, 0.30],
+    "breaks": [0.08, 0.14, 0.22, 0.30],  # calibrated on the demo city: a pyramid, not a red map
     "combine": "max",
     "hazard_weights": {k: 1.0 for k in HAZARD_KEYS},
     "exposure": {

@@ -11,18 +11,18 @@ the age term is 1 whatever the year; 1960 is past every design life):
   condition 2.
 - S (上城区): a water main in condition 4 and an open shelter; a low hand-entered point.
 
-Five colour, default scheme (``R = H · E^0.8 · V · (1 − C)``, breaks .03/.08/.16/.30):
+Five colour, default scheme (``R = H · E^0.8 · V · (1 − C)``, breaks .08/.14/.22/.30):
 西湖区 has 1,145,000 people on 308.73 km² (3,708.7 /km², population term 0.463589),
 上城区 11,035 /km² (term 1.0). V = 0.6 · condition score + 0.4 · 1.
 
 - W: E = 0.75 · (1.2 · 200 / 3000) + 0.25 · 0.463589 = 0.175897; V = 0.6 · 0.15 + 0.4 = 0.49;
-  C = 0; R = 0.8 · 0.175897^0.8 · 0.49 = 0.8 · 0.24900 · 0.49 = 0.09761 → medium.
-  After condition 1 → 4: V = 0.97, R = 0.19322 → fairly_high.
+  C = 0; R = 0.8 · 0.175897^0.8 · 0.49 = 0.8 · 0.24900 · 0.49 = 0.09761 → fairly_low.
+  After condition 1 → 4: V = 0.97, R = 0.19322 → medium.
 - G: no hazard → R = 0 → low.
 - F: E = 0.75 · (200 + 200) / 3000 + 0.115897 = 0.215897; V = 0.64;
-  C = 0.25 · 200 / 2000 = 0.025; R = 1.0 · 0.29335 · 0.64 · 0.975 = 0.18305 → fairly_high.
+  C = 0.25 · 200 / 2000 = 0.025; R = 1.0 · 0.29335 · 0.64 · 0.975 = 0.18305 → medium.
 - S: no hazard → low; E = 0.75 · 440 / 3000 + 0.25 = 0.36, V = 0.97, C = 0.35 (shelter).
-- 西湖区 takes F (fairly_high), 上城区 S (low), 杭州市 fairly_high.
+- 西湖区 takes F (medium), 上城区 S (low), 杭州市 medium.
 
 Four colour: the gas main gives gas_high_pressure (3 × 6 × 15 = 270, 较大); S's main is
 old in a busy district (≥ 5000 /km²) and in condition 4 → ageing_busy worse (270, 较大);
@@ -171,7 +171,7 @@ def test_five_colour_levels_by_hand(city: dict[str, int], session: Session) -> N
     rows = five(session)
     cells = {k[1]: r for k, r in rows.items() if k[0] == "cell"}
     assert {r: cells[r].level for r in cells} == {
-        ref(W): "medium", ref(G): "low", ref(F): "fairly_high", ref(S): "low"}
+        ref(W): "fairly_low", ref(G): "low", ref(F): "medium", ref(S): "low"}
     assert cells[ref(W)].score == pytest.approx(0.09761, abs=2e-4)
     assert cells[ref(F)].score == pytest.approx(0.18305, abs=2e-4)
     w = cells[ref(W)]
@@ -184,16 +184,16 @@ def test_five_colour_levels_by_hand(city: dict[str, int], session: Session) -> N
     assert {r: cells[r].division_code for r in cells} == {
         ref(W): "330106", ref(G): "330106", ref(F): "330106", ref(S): "330102"}
     assets = {k[1]: r.level for k, r in rows.items() if k[0] == "asset"}
-    assert assets == {f"pipelines/{city['water_w']}": "medium",
+    assert assets == {f"pipelines/{city['water_w']}": "fairly_low",
                       f"pipelines/{city['gas_g']}": "low",
-                      f"pipelines/{city['drain_f']}": "fairly_high",
+                      f"pipelines/{city['drain_f']}": "medium",
                       f"pipelines/{city['water_s']}": "low",
-                      f"flood-points/{city['flood_f']}": "fairly_high",
+                      f"flood-points/{city['flood_f']}": "medium",
                       f"shelters/{city['shelter_s']}": "low"}
     divisions = {k[1]: r for k, r in rows.items() if k[0] == "division"}
     assert {k: r.level for k, r in divisions.items()} == {
-        "330106": "fairly_high", "330102": "low", "330100": "fairly_high",
-        "330000": "fairly_high"}
+        "330106": "medium", "330102": "low", "330100": "medium",
+        "330000": "medium"}
     assert divisions["330106"].decided_by == ref(F)
 
 
@@ -209,7 +209,7 @@ def test_explanations_carry_factors_terms_band_and_zone(city: dict[str, int],
     assert why["vulnerability"] == 0.49 and why["capacity"] == 0.0
     assert why["terms"] == pytest.approx({"H": 0.8, "E": 0.249, "V": 0.49, "C": 1.0},
                                          abs=2e-4)
-    assert why["band"] == [0.08, 0.16] and why["level"] == "medium"
+    assert why["band"] == [0.08, 0.14] and why["level"] == "fairly_low"
     assert why["weights"] == {"H": 1.0, "E": 0.8, "V": 1.0, "C": 1.0}
     f_ = rows[("cell", ref(F))]
     assert f_.decided_by == f"flood-points/{city['flood_f']}"
@@ -249,12 +249,12 @@ def test_an_edit_is_recorded_in_the_next_runs_diff(city: dict[str, int],
     with sessions() as s:
         lines = {(c.map, c.unit, c.ref): c for c in runs.changes(s, run.id)}
         cell = lines[("five", "cell", ref(W))]
-        assert (cell.before_level, cell.after_level) == ("medium", "fairly_high")
+        assert (cell.before_level, cell.after_level) == ("fairly_low", "medium")
         assert cell.after_score == pytest.approx(0.19322, abs=2e-4)
         assert cell.reason["changed"] == ["V", "score"]
         assert cell.reason["before"]["V"] == 0.49 and cell.reason["after"]["V"] == 0.97
         asset = lines[("five", "asset", f"pipelines/{city['water_w']}")]
-        assert (asset.before_level, asset.after_level) == ("medium", "fairly_high")
+        assert (asset.before_level, asset.after_level) == ("fairly_low", "medium")
         assert run.summary["raised"] >= 2 and run.summary["lowered"] == 0
         assert ("five", "cell", ref(F)) not in lines  # untouched cells say nothing
 
@@ -307,15 +307,15 @@ def test_an_incremental_run_publishes_what_a_full_run_would(
     assert snapshot(sessions) == after_incremental
     scores = {(u, r): (lv, sc) for u, r, lv, sc in after_incremental["five"]}
     if change == "condition":
-        assert scores[("cell", ref(W))] == ("fairly_high", pytest.approx(0.19322, abs=2e-4))
+        assert scores[("cell", ref(W))] == ("medium", pytest.approx(0.19322, abs=2e-4))
     else:
         # W: E = 0.75 · 440 / 3000 + 0.115897 = 0.225897, V = (0.49 + 0.64) / 2 = 0.565,
-        # C = 0.025: R = 0.8 · 0.30417 · 0.565 · 0.975 = 0.13405 → medium. F keeps only the
-        # flood point: V unknown (0.5), E = 0.165897, R = 0.23760 · 0.5 = 0.1188 → medium.
-        assert scores[("cell", ref(W))] == ("medium", pytest.approx(0.13405, abs=2e-4))
-        assert scores[("cell", ref(F))] == ("medium", pytest.approx(0.1188, abs=2e-4))
+        # C = 0.025: R = 0.8 · 0.30417 · 0.565 · 0.975 = 0.13405 → fairly_low. F keeps only the
+        # flood point: V unknown (0.5), E = 0.165897, R = 0.23760 · 0.5 = 0.1188 → fairly_low.
+        assert scores[("cell", ref(W))] == ("fairly_low", pytest.approx(0.13405, abs=2e-4))
+        assert scores[("cell", ref(F))] == ("fairly_low", pytest.approx(0.1188, abs=2e-4))
         asset = scores[("asset", f"pipelines/{city['drain_f']}")]
-        assert asset == ("medium", pytest.approx(0.13405, abs=2e-4))
+        assert asset == ("fairly_low", pytest.approx(0.13405, abs=2e-4))
 
 
 def test_a_second_request_while_one_is_queued_conflicts(city: dict[str, int],
@@ -353,7 +353,7 @@ def test_a_failed_run_keeps_the_maps_and_frees_the_key(
     again = runs.run_now(sessions, by="test")
     assert again.status == "succeeded", again.error
     with sessions() as s:
-        assert five(s)[("cell", ref(W))].level == "fairly_high"
+        assert five(s)[("cell", ref(W))].level == "medium"
 
 
 def test_retired_assets_leave_the_maps_and_their_points_retire(
