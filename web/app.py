@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web.api import risk as risk_api
     from web.pages import assets, dashboard, edit, views
     from web.pages import risk as risk_pages
+    from web.pages import risk_schemes
     from web.session import close_db
 
     app.register_blueprint(features.bp)
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(basemap.bp)
     app.register_blueprint(risk_api.bp)
     app.register_blueprint(risk_pages.bp)
+    app.register_blueprint(risk_schemes.bp)
     errors.register(app)
     app.teardown_appcontext(close_db)
 

@@ -1,0 +1,62 @@
+"""The scoring schemes page: every version, and a new version typed by an admin.
+
+Schemes are data (DOMAIN.md §1.1): an edit never changes a version, it adds the next one,
+which the following run uses; runs keep the version they used. Checking is the domain's
+(:func:`risk.schemes.save_version`); this page only shows it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from resilience.errors import InvalidInput, Problem
+from resilience.messages import describe
+from risk import schemes
+from web.extensions import csrf, select_locale
+from web.session import current_principal, db, unit
+
+bp = Blueprint("risk_schemes", __name__)
+
+
+@bp.route("/risk/schemes", methods=["GET", "POST"])
+def schemes_page() -> Any:
+    """List the versions; admins post a new version of a five-colour scheme."""
+    principal = current_principal(optional=True)
+    if principal is None:
+        return redirect(url_for("pages.login_page", next=request.path))
+    if request.method == "GET":
+        latest = schemes.latest(db(), schemes.DEFAULT_NAME)
+        return _render(name=latest.name, text=json.dumps(latest.params, ensure_ascii=False,
+                                                          indent=2), note="", problems=[])
+    if not principal.is_admin:
+        abort(403)
+    csrf.protect()
+    name = request.form.get("name", "").strip()
+    text, note = request.form.get("params", ""), request.form.get("note", "").strip() or None
+    try:
+        params = json.loads(text)
+    except ValueError as error:
+        return _render(name=name, text=text, note=note or "", status=422, problems=[
+            Problem("params", "invalid_json", {"reason": str(error)})])
+    try:
+        with unit() as s:
+            row = schemes.save_version(s, name, params, by=principal.username, note=note)
+            saved = (row.name, row.version)
+    except InvalidInput as error:
+        return _render(name=name, text=text, note=note or "", problems=error.problems,
+                       status=422)
+    return redirect(url_for("risk_schemes.schemes_page", saved=f"{saved[0]} v{saved[1]}"))
+
+
+def _render(*, name: str, text: str, note: str, problems: list[Problem],
+            status: int = 200) -> Any:
+    principal = current_principal()
+    locale = select_locale()
+    rows = schemes.listing(db())
+    messages = [f"{p.field}: {describe(p, locale)}" for p in problems]
+    return render_template("risk_schemes.html", rows=rows, name=name, text=text, note=note,
+                           messages=messages, may_edit=principal.is_admin,
+                           saved=request.args.get("saved")), status
