@@ -41,9 +41,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web import basemap, errors
     from web.api import exports, features, imports, openapi, tiles
     from web.api import risk as risk_api
-    from web.pages import assets, dashboard, edit, views
+    from web.pages import assets, dashboard, edit, risk_schemes, views
     from web.pages import risk as risk_pages
-    from web.pages import risk_schemes
     from web.session import close_db
 
     app.register_blueprint(features.bp)
