@@ -179,7 +179,7 @@ def add(session: Session, store: Store, collection: str, record_id: int, filenam
     """Attach a file to an asset the user may edit: type and size checked, nothing half-stored."""
     spec = service.writable(collection)
     record = service.get_record(session, spec, record_id)
-    by.require_edit(record.division_code)
+    spec.require_edit(by, record.division_code)
     count = session.scalar(select(func.count()).select_from(Attachment).where(
         Attachment.collection == spec.name, Attachment.record_id == record_id))
     if count >= PER_ASSET:
@@ -249,7 +249,7 @@ def get(session: Session, attachment_id: int, by: Principal) -> Attachment:
 def remove(session: Session, store: Store, attachment_id: int, by: Principal) -> None:
     """Detach a file (the bytes go when no other attachment shares them)."""
     item = get(session, attachment_id, by)
-    by.require_edit(item.division_code)
+    service.writable(item.collection).require_edit(by, item.division_code)
     session.delete(item)
     session.flush()
     audit.record(session, actor=by.username, action="detach", collection=item.collection,

@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     csrf.init_app(app)
 
     import risk  # noqa: F401  (registers hazard zones, risk points and the colour maps)
+    from inventory.assets import editable_collections
     from resilience import job_handlers  # noqa: F401  (the kinds of long work the API may queue)
     from web import basemap, errors
     from web.api import exports, features, imports, openapi, tiles
@@ -68,8 +69,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         code = ROLES.get(role)
         return code.label(select_locale()) if code else role
 
+    def may_import(principal: Any) -> bool:
+        return bool(editable_collections(principal))
+
     app.jinja_env.globals.update(
-        page_locale=select_locale, current_principal=current_principal, role_label=role_label
+        page_locale=select_locale, current_principal=current_principal, role_label=role_label,
+        may_import=may_import,
     )
 
     @app.after_request

@@ -113,6 +113,14 @@ def test_who_may_import_and_see_imports(client: Any, auth: Any) -> None:
                        headers=auth.headers("engineer_sc"))
     assert other.status_code == 403
     assert client.get("/api/imports/999999", headers=auth.headers("admin")).status_code == 404
+    # An emergency manager loads risk data, not pipelines.
+    assert upload(client, auth, csv_file([row("M-1")]), user="manager").status_code == 403
+    points = ("name,category,method,factor_l,factor_e,factor_c,lon,lat\n"
+              "燃气阀井,gas_pipeline,lec,3,6,15,120.1301,30.2601\n").encode()
+    loaded = upload(client, auth, points, user="manager", name="风险点.csv",
+                    collection="risk-points")
+    assert loaded.status_code == 201, loaded.get_json()
+    assert loaded.get_json()["report"]["created"] == 1
 
 
 def test_bad_uploads_get_a_clear_problem(client: Any, auth: Any) -> None:

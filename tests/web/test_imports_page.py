@@ -27,7 +27,7 @@ def test_strangers_are_sent_to_login(client: Any) -> None:
     assert "/login?next=/imports" in resp.headers["Location"]
 
 
-@pytest.mark.parametrize("username", ["viewer", "inspector", "manager"])
+@pytest.mark.parametrize("username", ["viewer", "inspector"])
 def test_roles_that_cannot_edit_get_no_form_and_no_link(client: Any, username: str) -> None:
     _sign_in(client, username)
     resp = client.get("/imports")
@@ -88,3 +88,14 @@ def test_static_script_is_served(client: Any) -> None:
     assert resp.status_code == 200
     text = resp.get_data(as_text=True)
     assert "innerHTML" not in text and "textContent" in text
+
+
+def test_an_emergency_manager_imports_risk_data_only(client: Any) -> None:
+    """Hazard zones and risk points are theirs to load; the asset collections are not."""
+    _sign_in(client, "manager")
+    resp = client.get("/imports")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and 'href="/imports"' in html
+    options = re.findall(r'<option value="([a-z-]+)"', html.split('id="import-form"')[1])
+    assert "hazard-zones" in options and "risk-points" in options
+    assert "pipelines" not in options

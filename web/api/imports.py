@@ -14,6 +14,7 @@ from flask import Blueprint, Response, request, url_for
 from werkzeug.datastructures import FileStorage
 
 from inventory import import_jobs, importing, service
+from inventory.assets import editable_collections
 from inventory.service import WriteContext
 from resilience.accounts import Principal
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, ResilienceError
@@ -94,12 +95,13 @@ def create() -> Response:
     request.max_content_length = settings().max_upload_bytes  # survey files outgrow API bodies
     principal = require_principal()
     _check_csrf()
-    if not principal.can_edit_assets:
+    if not editable_collections(principal):
         raise Forbidden("role may not import", role=principal.role)
     collection = request.form.get("collection", "").strip()
     if not collection:
         raise InvalidInput("no collection", [Problem("collection", "required", {})])
     spec = service.writable(collection)
+    spec.require_edit(principal)  # hazard zones and risk points: emergency managers too
     cfg = settings()
     folder = import_jobs.new_folder(cfg.instance_path)
     try:

