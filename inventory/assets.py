@@ -40,6 +40,7 @@ class FieldSpec:
     readonly: bool = False
     filterable: bool = True
     default: Any = None
+    future: bool = False  # a date that may lie ahead (a review date); others are history
 
     def label(self, locale: str) -> str:
         """The field's label for a locale."""

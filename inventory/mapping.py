@@ -151,11 +151,16 @@ def build(spec: CollectionSpec, columns: list[str],
     by_key = {normalise(f): f for f in fields}  # "diameter_mm", "Diameter MM" → diameter_mm
     mapped: dict[str, str] = {}
     taken: set[str] = set()
+    # The collection's own labels (评价方法, 灾种, "Hazard class"…), as the pages and the
+    # exports write them, so a file exported in either language imports back.
+    labels = {normalise(label): f.name for f in spec.fields if f.name in fields
+              for label in (f.zh, f.en)}
     # Stronger matches first: the mapping file, then field names, then shapefile short
-    # names, then aliases, so an ``id`` column never takes ``external_id`` from a column
-    # that is called that.
+    # names, then labels, then aliases, so an ``id`` column never takes ``external_id``
+    # from a column that is called that.
     matchers = (lambda c: explicit.get(normalise(c)), lambda c: by_key.get(normalise(c)),
-                lambda c: expand(spec, c), lambda c: ALIASES.get(normalise(c)))
+                lambda c: expand(spec, c), lambda c: labels.get(normalise(c)),
+                lambda c: ALIASES.get(normalise(c)))
     for match in matchers:
         for column in columns:
             if column in mapped:

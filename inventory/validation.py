@@ -87,7 +87,7 @@ def coerce(spec: FieldSpec, raw: Any, today: date | None = None) -> tuple[Any, P
                 value = raw
             else:
                 value = date.fromisoformat(str(raw).strip()[:10])
-            if value > (today or date.today()):
+            if value > (today or date.today()) and not spec.future:
                 return None, Problem(name, "in_future", {"value": value.isoformat()})
             return value, None
         if kind in ("str_list", "int_list"):

@@ -145,7 +145,7 @@ RISK_POINTS = register(CollectionSpec(
         F("control_measures", "text", "管控措施", "Control measures", max_length=4000,
           filterable=False),
         F("assessed_at", "date", "评估日期", "Assessed on"),
-        F("next_review_at", "date", "下次复评日期", "Next review"),
+        F("next_review_at", "date", "下次复评日期", "Next review", future=True),
         F("source", "code", "来源", "Source", readonly=True, codes=codes.RISK_POINT_SOURCES,
           default="manual"),
         F("rule", "str", "生成规则", "Rule", readonly=True, max_length=40),

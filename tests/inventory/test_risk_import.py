@@ -195,3 +195,17 @@ def test_the_emergency_manager_imports_risk_data_only(session: Session, tmp_path
                                 ctx(session, "inspector"))
     with pytest.raises(Forbidden):
         importing.import_source(session, open_source(path), "risk-four-colour", ctx(session))
+
+
+def test_columns_named_by_the_fields_own_labels_match(session: Session, tmp_path: Path) -> None:
+    """A table headed as the pages and exports label the fields (评价方法, 可能性 L, 管控措施…)."""
+    path = tmp_path / "标签.csv"
+    path.write_text("编号,名称,类别,评价方法,可能性 L,暴露频繁程度 E,后果 C,管控措施,下次复评日期,经度,纬度\n"
+                    "RP-9,调压站,燃气管线,LEC,3,6,15,每日巡检,2027-06-30,120.083,30.283\n",
+                    encoding="utf-8")
+    report = importing.import_source(session, open_source(path), "risk-points", ctx(session))
+    assert report.stored and not report.rejected, report.rejected
+    point = stored(session, RiskPoint)[0]
+    assert (point.external_id, point.method, point.score, point.level) == (
+        "RP-9", "lec", 270, "considerable")
+    assert point.control_measures == "每日巡检" and str(point.next_review_at) == "2027-06-30"
