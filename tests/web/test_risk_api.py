@@ -233,3 +233,12 @@ def test_only_admins_save_schemes(client: Any, auth: Any) -> None:
     bad = client.post("/api/risk/schemes", headers=auth.headers("admin"), content_type=JSON,
                       data="[1, 2]")
     assert bad.status_code == 400
+
+
+def test_the_risk_endpoints_are_in_the_openapi_document(client: Any) -> None:
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    assert {"get", "post"} <= set(paths["/api/risk/runs"])
+    assert "409" in paths["/api/risk/runs"]["post"]["responses"]
+    assert "get" in paths["/api/risk/runs/{id}"] and "get" in paths["/api/risk/runs/{id}/changes"]
+    assert {"get", "post"} <= set(paths["/api/risk/schemes"])
+    assert "get" in paths["/api/collections/risk-five-colour/items"]

@@ -160,6 +160,7 @@ def document(base: str) -> dict[str, Any]:
             "responses": {"200": {"description": "the file"}, "400": PROBLEM, "401": PROBLEM,
                           "403": PROBLEM}}}
     paths.update(_import_paths())
+    paths.update(_risk_paths())
     paths.update(_tile_paths())
     return {
         "openapi": "3.0.3",
@@ -211,6 +212,50 @@ def _import_paths() -> dict[str, Any]:
                     "parameters": [one, _param("format", "csv or xlsx", {"type": "string"},
                                                "path")],
                     "responses": {"200": {"description": "the file"}, "404": PROBLEM}}},
+    }
+
+
+def _risk_paths() -> dict[str, Any]:
+    """Risk runs (one at a time, followed by a status URL) and the versioned schemes."""
+    run = _param("id", "risk run id", {"type": "integer"}, "path")
+    page = [_param("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 500}),
+            _param("offset", "rows to skip", {"type": "integer", "minimum": 0})]
+    scheme = {"application/json": {"schema": {"type": "object", "required": ["name", "params"],
+                                              "properties": {
+        "name": {"type": "string", "maxLength": 40},
+        "note": {"type": "string"},
+        "params": {"type": "object", "description": "formula, cell_size_m, weights (H, E, V, C "
+                   "≥ 0), four increasing breaks, combine (max|weighted_sum), hazard_weights, "
+                   "exposure, vulnerability, capacity, flood_points; missing groups keep the "
+                   "defaults"}}}}}
+    return {
+        "/api/risk/runs": {
+            "get": {"summary": "Risk runs, newest first", "parameters": page,
+                    "responses": {"200": {"description": "ok"}, "401": PROBLEM}},
+            "post": {"summary": "Start a risk run (admin, emergency_manager)",
+                     "requestBody": {"required": False, "content": {"application/json": {
+                         "schema": {"type": "object", "properties": {"mode": {
+                             "type": "string", "enum": ["full", "incremental"]}}}}}},
+                     "responses": {"202": {"description": "queued: follow Location"},
+                                   "400": PROBLEM, "403": PROBLEM,
+                                   "409": {"description": "a run is already queued or running"}}}},
+        "/api/risk/runs/{id}": {
+            "get": {"summary": "A run: status, progress, counts per level, summary of its diff",
+                    "parameters": [run],
+                    "responses": {"200": {"description": "ok"}, "404": PROBLEM}}},
+        "/api/risk/runs/{id}/changes": {
+            "get": {"summary": "A run's diff: units whose level changed, before and after, why",
+                    "parameters": [run, _param("map", "five or four",
+                                               {"type": "string", "enum": ["five", "four"]}),
+                                   *page],
+                    "responses": {"200": {"description": "ok"}, "404": PROBLEM}}},
+        "/api/risk/schemes": {
+            "get": {"summary": "Every version of every scoring scheme",
+                    "responses": {"200": {"description": "ok"}}},
+            "post": {"summary": "Save a new version of a five-colour scheme (admin)",
+                     "requestBody": {"required": True, "content": scheme},
+                     "responses": {"201": {"description": "the new version"},
+                                   "400": PROBLEM, "403": PROBLEM}}},
     }
 
 
