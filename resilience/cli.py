@@ -159,6 +159,13 @@ def demo(ctx: Context, segments: int, seed: int) -> None:
     if summary.created or not have_maps:
         run = runs.run_now(ctx.sessions(), by="demo")
         click.echo(_run_line(run))
+        from resilience.db import unit_of_work
+        from risk import demo_changes
+
+        with unit_of_work(ctx.sessions()) as session:  # a week later: edits, and a diff
+            for line in demo_changes.apply(session, ctx.settings.city_extent):
+                click.echo(f"  demo edit: {line}")
+        click.echo(_run_line(runs.run_now(ctx.sessions(), mode="incremental", by="demo")))
     click.echo("demo logins:")
     for user in demo_city.DEMO_USERS:
         click.echo(f"  {user.username:<12} {user.password:<22} {user.role} "

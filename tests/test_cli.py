@@ -111,3 +111,20 @@ def test_risk_data_imports_from_the_command_line(fresh: str, tmp_path: Path) -> 
     assert good.returncode == 0 and "1 were created" in good.stdout, good.stderr
     read_only = run(["import", str(points), "--into", "risk-four-colour"], fresh, tmp_path)
     assert read_only.returncode != 0 and "Traceback" not in read_only.stderr
+
+
+def test_the_demo_computes_its_risk_twice_and_risk_run_recomputes(fresh: str,
+                                                                  tmp_path: Path) -> None:
+    """The demo's first run, a week of edits, an incremental run with a diff to show."""
+    assert run(["init"], fresh, tmp_path).returncode == 0
+    out = run(["demo", "--segments", "200"], fresh, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "risk run 1 (full, scheme composite_default v1)" in out.stdout
+    assert "demo edit: risk point" in out.stdout
+    assert "risk run 2 (incremental" in out.stdout
+    again = run(["risk", "run"], fresh, tmp_path)
+    assert again.returncode == 0 and again.stdout.startswith("risk run 3 (full"), again.stderr
+    quiet = run(["risk", "run", "--incremental"], fresh, tmp_path)
+    assert quiet.returncode == 0 and "0 five-colour and 0 four-colour units changed" in quiet.stdout
+    reloaded = run(["demo", "--segments", "200"], fresh, tmp_path)
+    assert "risk run" not in reloaded.stdout  # maps exist: loading again computes nothing
