@@ -7,6 +7,7 @@ from geoalchemy2 import alembic_helpers
 
 import inventory  # noqa: F401  (registers the asset tables)
 import risk  # noqa: F401  (registers the risk tables)
+import risk.healthcheck  # noqa: F401  (registers the health-check tables)
 from resilience import accounts, audit, divisions, jobs  # noqa: F401
 from resilience.db import make_engine
 from resilience.model import Base

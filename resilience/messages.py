@@ -215,3 +215,16 @@ def as_dicts(problems: list[Problem], locale: str = "en") -> list[dict[str, Any]
             item = {"row": p.row, **item}
         out.append(item)
     return out
+    "hazard_closed": ("hazard {value} is closed (销号)", "隐患 {value} 已销号"),
+})
+
+
+# The city health check (risk/healthcheck, DOMAIN.md §5).
+MESSAGES.update({
+    "unknown_indicator": ("'{value}' is not an indicator of this year's health check",
+                          "“{value}”不是本年度城市体检的指标"),
+    "indicator_computed": ("'{value}' is computed from the registry and cannot be entered",
+                           "“{value}”由系统计算，不能填报"),
+    "wrong_unit": ("the unit '{value}' is not the indicator's ({unit})",
+                   "单位“{value}”与指标单位（{unit}）不符"),
+})

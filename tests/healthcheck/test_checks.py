@@ -1,0 +1,129 @@
+"""A division's yearly check: compute, entered values, targets, trends, problems, freeze, XLSX."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from resilience.audit import AuditEntry
+from resilience.errors import Conflict, InvalidInput
+from risk.healthcheck import checks, export
+from risk.healthcheck.catalogue import DEFAULTS, HealthIndicator, ensure_catalogue
+from tests.healthcheck.conftest import YEAR
+
+
+def test_catalogue_is_seeded_per_year_and_a_year_keeps_its_own_edits(session: Session) -> None:
+    rows = ensure_catalogue(session, YEAR)
+    assert [r.code for r in rows] == [d.code for d in DEFAULTS]
+    assert all(r.formula_zh and r.formula_en for r in rows)
+    assert {r.source for r in rows} == {"computed", "entered"}
+    target = next(r for r in rows if r.code == "shelter_area_per_capita")
+    target.target_value = 2.0  # the city raises its target from this year on
+    session.flush()
+    later = {r.code: r for r in ensure_catalogue(session, YEAR + 1)}
+    assert later["shelter_area_per_capita"].target_value == 2.0
+    earlier = {r.code: r for r in ensure_catalogue(session, YEAR - 1)}
+    assert earlier["shelter_area_per_capita"].target_value == 1.5  # shipped default
+    count = session.scalar(select(HealthIndicator.id).where(
+        HealthIndicator.version_year == YEAR + 1).limit(1))
+    assert count is not None
+
+
+def test_compute_enter_targets_and_problem_list(session: Session, city: dict[str, Any]) -> None:
+    check = checks.compute(session, "330106", YEAR, by="engineer")
+    assert check.status == "draft" and check.computed_at is not None
+    checks.enter(session, "330106", YEAR, {"built_up_area": "80 km²", "population": "1,000,000"},
+                 by="engineer")
+    checks.compute(session, "330106", YEAR, by="engineer")  # the density now uses 80 km²
+    value = check.value_of("drainage_density")
+    assert value is not None and value.note is None
+    assert check.value_of("built_up_area").value == 80.0
+    assert check.value_of("built_up_area").entered_by == "engineer"
+    assert check.value_of("waterlogging_points").target_met is False
+    report = checks.report(session, check, "zh")
+    problems = {p.code: p for p in report.problems}
+    assert problems["waterlogging_points"].text.startswith("1 个易涝点未消除")
+    assert "2 段管线" in problems["pipeline_over_age.all"].text
+    assert problems["shelter_area_per_capita"].reason == "target"
+    en = checks.report(session, check, "en")
+    assert any(p.text.startswith("1 flood points are not eliminated") for p in en.problems)
+    actions = session.scalars(select(AuditEntry.action).where(
+        AuditEntry.collection == "health-checks", AuditEntry.record_id == check.id)).all()
+    assert actions == ["compute", "enter", "compute"]
+
+
+@pytest.mark.parametrize(("values", "codes"), [
+    ({"built_up_area": "lots"}, {("built_up_area", "not_a_number")}),
+    ({"built_up_area": "80 ha"}, {("built_up_area", "wrong_unit")}),
+    ({"built_up_area": -3, "population": 10**9},
+     {("built_up_area", "too_small"), ("population", "too_large")}),
+    ({"waterlogging_points": 3}, {("waterlogging_points", "indicator_computed")}),
+    ({"no_such": 1}, {("no_such", "unknown_indicator")}),
+])
+def test_entered_values_are_validated_and_nothing_is_half_written(
+        session: Session, values: dict[str, Any], codes: set[tuple[str, str]]) -> None:
+    values = {"population": 900_000, **values} if "population" not in values else values
+    with pytest.raises(InvalidInput) as caught:
+        checks.enter(session, "330106", YEAR, values, by="engineer")
+    assert {(p.field, p.code) for p in caught.value.problems} == codes
+    check = checks.find(session, "330106", YEAR)
+    assert check is None or check.value_of("population") is None
+
+
+def test_trend_against_earlier_years(session: Session, city: dict[str, Any]) -> None:
+    before = checks.get_or_create(session, "330106", YEAR - 1, by="t")
+    before.values.append(checks.HealthValue(code="waterlogging_points", version_year=YEAR - 1,
+                                            value=0.0, source="computed"))
+    before.values.append(checks.HealthValue(code="tunnel_length", version_year=YEAR - 1,
+                                            value=0.01, source="computed"))
+    session.flush()
+    check = checks.compute(session, "330106", YEAR, by="t")
+    lines = {line.code: line for line in checks.report(session, check).lines}
+    assert lines["waterlogging_points"].trend == "worse"  # 0 → 1, lower is better
+    assert lines["waterlogging_points"].previous == [(YEAR - 1, 0.0)]
+    assert lines["tunnel_length"].trend == "better"  # 0.01 km → the tunnel's length
+    assert lines["shelter_capacity"].trend is None  # no earlier value
+    assert checks.trend("higher_better", 5, 5) == "same"
+    problems = {p.code: p for p in checks.report(session, check).problems}
+    assert "较上年 0 变差" in problems["waterlogging_points"].text
+
+
+def test_a_final_check_is_frozen(session: Session, city: dict[str, Any]) -> None:
+    check = checks.compute(session, "330106", YEAR, by="t")
+    checks.finalize(session, check, by="t")
+    with pytest.raises(Conflict):
+        checks.compute(session, "330106", YEAR, by="t")
+    with pytest.raises(Conflict):
+        checks.enter(session, "330106", YEAR, {"population": 1}, by="t")
+
+
+def test_unknown_division_and_year_are_problems(session: Session) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        checks.compute(session, "999999", YEAR, by="t")
+    assert caught.value.problems[0].code == "unknown_division"
+    with pytest.raises(InvalidInput):
+        checks.compute(session, "330106", 1800, by="t")
+
+
+def test_xlsx_has_the_indicators_and_the_problems(session: Session, city: dict[str, Any]) -> None:
+    check = checks.compute(session, "330106", YEAR, by="t")
+    data = export.workbook(checks.report(session, check, "zh"), "zh")
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["指标", "问题清单"]
+    ws = wb["指标"]
+    assert ws["A1"].value.endswith(f"{YEAR} 年城市体检")
+    header = [c.value for c in ws[3]]
+    assert header[:9] == ["层级", "方面", "指标代码", "指标", "数值", "单位", "目标", "达标", "趋势"]
+    rows = {r[2]: r for r in ws.iter_rows(min_row=4, values_only=True)}
+    assert rows["waterlogging_points"][4] == 1 and rows["waterlogging_points"][7] == "否"
+    assert rows["pipeline_over_age.gas"][4] == 100
+    assert "[I]" in rows["shelter_coverage"][12]
+    problems = list(wb["问题清单"].iter_rows(min_row=2, values_only=True))
+    assert any(p[1] == "waterlogging_points" and "1 个易涝点未消除" in p[4] for p in problems)
+    en = load_workbook(io.BytesIO(export.workbook(checks.report(session, check, "en"), "en")))
+    assert en.sheetnames == ["Indicators", "Problems"]

@@ -1,0 +1,165 @@
+"""Each registry-computed indicator's formula on a hand-built city, on both databases."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pytest
+import shapely
+from geoalchemy2.shape import to_shape
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from resilience.divisions import Division
+from risk.grid import to_plane
+from risk.healthcheck import indicators
+from risk.healthcheck.indicators import Scope
+from tests.healthcheck.conftest import YEAR
+
+
+def scope(session: Session, code: str = "330106", **inputs: float) -> Scope:
+    division = session.get(Division, code)
+    assert division is not None
+    return Scope(session, division, YEAR, dict(inputs), today=date(YEAR, 12, 2))
+
+
+def km(*pipes: Any) -> float:
+    return sum(p.length_m for p in pipes) / 1000
+
+
+def test_waterlogging_points_count_density_and_elimination(session: Session,
+                                                          city: dict[str, Any]) -> None:
+    out = indicators.waterlogging(scope(session, built_up_area=50))
+    assert out["waterlogging_points"].value == 1  # the active one in 西湖区
+    assert out["waterlogging_density"].value == pytest.approx(1 / 50, abs=1e-3)
+    assert out["waterlogging_density"].note is None
+    # open on 1 January: flood_open and flood_fixed; eliminated in the year: flood_fixed
+    assert out["waterlogging_elimination"].value == 50.0
+    assert out["waterlogging_elimination"].detail == {"start_open": 2, "eliminated": 1,
+                                                      "still_open": 1}
+    city_wide = indicators.waterlogging(scope(session, "330100"))
+    assert city_wide["waterlogging_points"].value == 2
+
+
+def test_drainage_density_uses_built_up_area_or_notes_the_fallback(
+        session: Session, city: dict[str, Any]) -> None:
+    drains = km(city["drain_old"], city["drain_unknown"])  # not the abandoned one
+    entered = indicators.drainage_density(scope(session, built_up_area=0.5))
+    assert entered["drainage_density"].value == pytest.approx(drains / 0.5, rel=1e-3)
+    fallback = indicators.drainage_density(scope(session))
+    area = to_plane(np.array([to_shape(session.get(Division, "330106").boundary)]))[0].area / 1e6
+    assert fallback["drainage_density"].note == "area_fallback"
+    assert fallback["drainage_density"].value == pytest.approx(drains / area, rel=1e-2)
+
+
+def test_pipelines_past_design_age_per_category(session: Session, city: dict[str, Any]) -> None:
+    out = indicators.pipeline_age(scope(session))
+    assert out["pipeline_over_age.water_supply"].value == 0.0
+    assert out["pipeline_over_age.gas"].value == 100.0
+    drains = km(city["drain_old"], city["drain_unknown"])
+    assert out["pipeline_over_age.drainage"].value == pytest.approx(
+        100 * km(city["drain_old"]) / drains, abs=0.01)
+    everything = km(city["water"], city["gas"], city["drain_old"], city["drain_unknown"])
+    assert out["pipeline_over_age.all"].value == pytest.approx(
+        100 * km(city["gas"], city["drain_old"]) / everything, abs=0.01)
+    assert out["pipeline_over_age.all"].detail["segments"] == 2
+    assert out["pipeline_over_age.heat"].value is None
+    assert out["pipeline_over_age.heat"].note == "no_lines"
+
+
+def test_tunnel_length_and_share_of_lines_in_tunnels(session: Session,
+                                                     city: dict[str, Any]) -> None:
+    out = indicators.tunnels(scope(session))
+    assert out["tunnel_length"].value == pytest.approx(city["tunnel"].length_m / 1000, abs=1e-3)
+    assert out["tunnel_share.gas"].value == 100.0
+    assert out["tunnel_share.water_supply"].value == 0.0
+    everything = km(city["water"], city["gas"], city["drain_old"], city["drain_unknown"])
+    assert out["tunnel_share.all"].value == pytest.approx(
+        100 * km(city["gas"]) / everything, abs=0.01)
+
+
+def test_shelter_area_per_person_capacity_and_radius_coverage(
+        session: Session, city: dict[str, Any]) -> None:
+    out = indicators.shelters(scope(session, population=1_000_000))
+    assert out["shelter_area_per_capita"].value == pytest.approx(21000 / 1e6, abs=1e-3)
+    assert out["shelter_capacity"].value == 20000 // 2 + 1000 // 0.5  # the closed one not
+    # The fixed shelter's 2 km reach (a square buffered by r: ab + 2(a+b)r + πr²) lies inside
+    # 西湖区 and holds the emergency one's 500 m; so the covered area is that shape.
+    square = to_plane(np.array([to_shape(city["fixed"].geom)]))[0]
+    minx, miny, maxx, maxy = square.bounds
+    a, b, r = maxx - minx, maxy - miny, 2000.0
+    reach = a * b + 2 * (a + b) * r + math.pi * r * r
+    region = to_plane(np.array([to_shape(session.get(Division, "330106").boundary)]))[0]
+    assert out["shelter_coverage"].value == pytest.approx(100 * reach / region.area, rel=0.01)
+    fallback = indicators.shelters(scope(session))
+    assert fallback["shelter_area_per_capita"].note == "population_fallback"
+    assert fallback["shelter_area_per_capita"].value == pytest.approx(21000 / 1_145_000, abs=1e-4)
+
+
+def test_coverage_counts_a_neighbours_shelter(session: Session, city: dict[str, Any]) -> None:
+    """上城区 has no shelter of its own; 西湖区's reach may not touch it, but the city's does."""
+    own = indicators.shelters(scope(session, "330102"))
+    assert own["shelter_area_per_capita"].value == 0.0
+    assert 0.0 <= own["shelter_coverage"].value < 5.0
+    assert shapely.is_valid(scope(session, "330102").plane_area)
+
+
+def _hand_tables(session: Session) -> dict[str, str]:
+    """Stand-ins for the hazards and task tables (rolled back with the test)."""
+    session.execute(text("CREATE TABLE hc_hazards (id INTEGER PRIMARY KEY, state VARCHAR(16), "
+                         "found_at DATE, closed_at DATE, deadline DATE, "
+                         "division_code VARCHAR(12), category VARCHAR(24))"))
+    session.execute(text("CREATE TABLE hc_tasks (id INTEGER PRIMARY KEY, due_on DATE, "
+                         "closes_on DATE, status VARCHAR(16), done_at DATE, "
+                         "division_code VARCHAR(12))"))
+    return {"hazards": "hc_hazards", "inspection_tasks": "hc_tasks"}
+
+
+def test_hazards_found_and_closed_on_time(session: Session) -> None:
+    tables = _hand_tables(session)
+    rows = [  # found, closed, deadline, division
+        (date(YEAR, 2, 1), date(YEAR, 3, 1), date(YEAR, 3, 15), "330106"),  # on time
+        (date(YEAR, 2, 1), date(YEAR, 4, 1), date(YEAR, 3, 15), "330106"),  # late
+        (date(YEAR, 5, 1), None, date(YEAR, 6, 1), "330106001"),  # overdue, open (below 西湖)
+        (date(YEAR, 11, 1), None, date(YEAR + 1, 1, 31), "330106"),  # not yet due
+        (date(YEAR - 1, 6, 1), date(YEAR, 1, 5), date(YEAR, 1, 10), "330106"),  # on time
+        (date(YEAR, 2, 1), None, date(YEAR, 3, 1), "330102"),  # another district
+    ]
+    for i, (found, closed, deadline, code) in enumerate(rows):
+        session.execute(text("INSERT INTO hc_hazards VALUES (:i, 'x', :f, :c, :d, :code, 'x')"),
+                        {"i": i, "f": found, "c": closed, "d": deadline, "code": code})
+    s = scope(session)
+    s.tables = tables
+    out = indicators.hazards(s)
+    assert out["hazards_found"].value == 4
+    assert out["hazards_closed_on_time"].value == pytest.approx(100 * 2 / 4)
+    assert out["hazards_closed_on_time"].detail == {"due": 4, "on_time": 2, "late": 2}
+
+
+def test_inspections_done_on_time(session: Session) -> None:
+    tables = _hand_tables(session)
+    rows = [  # due, closes, done, division
+        (date(YEAR, 3, 1), date(YEAR, 3, 8), date(YEAR, 3, 7)),  # on time
+        (date(YEAR, 3, 1), date(YEAR, 3, 8), date(YEAR, 3, 8)),  # on the last day
+        (date(YEAR, 3, 1), date(YEAR, 3, 8), date(YEAR, 3, 9)),  # late
+        (date(YEAR, 4, 1), None, None),  # never done
+        (date(YEAR, 12, 1), date(YEAR, 12, 14), None),  # still open: not counted
+    ]
+    for i, (due, closes, done) in enumerate(rows):
+        session.execute(text("INSERT INTO hc_tasks VALUES (:i, :d, :c, 'x', :done, '330106')"),
+                        {"i": i, "d": due, "c": closes, "done": done})
+    s = scope(session)
+    s.tables = tables
+    out = indicators.inspections(s)
+    assert out["inspections_on_time"].value == 50.0
+    assert out["inspections_on_time"].detail["late"] == 2
+
+
+def test_without_the_tables_the_values_are_no_data(session: Session) -> None:
+    s = scope(session)
+    s.tables = {"hazards": "hc_absent_h", "inspection_tasks": "hc_absent_t"}
+    out = {**indicators.hazards(s), **indicators.inspections(s)}
+    assert all(v.value is None and v.note == "no_table" for v in out.values())
