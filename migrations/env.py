@@ -6,6 +6,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 
 import inventory  # noqa: F401  (registers the asset tables)
+import inventory.inspections.hazards  # noqa: F401  (registers the hidden-hazard tables)
 import risk  # noqa: F401  (registers the risk tables)
 import risk.healthcheck  # noqa: F401  (registers the health-check tables)
 from resilience import accounts, audit, divisions, jobs  # noqa: F401

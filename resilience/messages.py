@@ -228,3 +228,19 @@ MESSAGES.update({
     "wrong_unit": ("the unit '{value}' is not the indicator's ({unit})",
                    "单位“{value}”与指标单位（{unit}）不符"),
 })
+
+
+# The hidden-hazard loop (inventory/inspections/hazard_flow.py, DOMAIN.md §4).
+MESSAGES.update({
+    "action_not_for_role": ("a {role} may not '{value}' a hidden hazard (allowed: {allowed})",
+                            "角色 {role} 不能对隐患执行“{value}”（允许：{allowed}）"),
+    "transition_not_allowed": ("'{value}' cannot move a hazard from {from} to {to} "
+                               "(possible now: {allowed})",
+                               "隐患不能由 {from} 经“{value}”转为 {to}（当前可执行：{allowed}）"),
+    "required_before": ("is required before '{action}' ({label})", "执行“{action}”前必填（{label}）"),
+    "after_photo_required": ("attach at least one photo taken after the fix first",
+                             "请先上传至少一张整改后照片"),
+    "supervision_major_only": ("only a major hazard can be supervised (挂牌督办); this one is "
+                               "'{value}'", "只有重大隐患可以挂牌督办（当前等级为“{value}”）"),
+    "hazard_closed": ("hazard {value} is closed (销号)", "隐患 {value} 已销号"),
+})

@@ -74,9 +74,15 @@ def _age_ratio(build_year: Any, life: float, year: int) -> float:
     return float(min(1.0, max(0.0, (year - int(build_year)) / life)))
 
 
-def _asset_vulnerability(scheme: Composite, layer: Layer, kind: str, year: int) -> np.ndarray:
-    """Each line's vulnerability: condition blended with age over design life."""
+def _asset_vulnerability(scheme: Composite, layer: Layer, kind: str, year: int,
+                         hazards: set[int] | frozenset[int] = frozenset()) -> np.ndarray:
+    """Each line's vulnerability: condition blended with age over design life.
+
+    A line with an open hidden hazard (``hazards``: its ids) counts as one condition step
+    worse — its condition score raised by the scheme's ``open_hazard_step`` — until 销号.
+    """
     p = scheme.section("vulnerability")
+    step = float(p.get("open_hazard_step", 0.0))
     cond = p["condition"]
     lives = p["design_life_years"]
     aw = float(p["age_weight"])
@@ -88,6 +94,8 @@ def _asset_vulnerability(scheme: Composite, layer: Layer, kind: str, year: int) 
     for k in range(len(layer)):
         c = cond.get(str(conds[k]), p["unknown_condition"]) if conds[k] is not None \
             else p["unknown_condition"]
+        if hazards and int(layer.ids[k]) in hazards:
+            c = min(1.0, float(c) + step)
         if kind == "tunnels":
             life = float(own_life[k] or lives.get("tunnel", 100))  # type: ignore[index]
         else:
@@ -139,7 +147,9 @@ def compute(inputs: Inputs, scheme: Composite, cells: np.ndarray | None = None
             np.add.at(pipe_len, ci, lengths)
         else:
             w = np.full(len(gi), float(expo["tunnel_weight"]))
-        v = _asset_vulnerability(scheme, layer, kind, year)[gi] if len(gi) else np.empty(0)
+        touched = {i for c, i in inputs.hazard_assets if c == kind}
+        v = _asset_vulnerability(scheme, layer, kind, year, touched)[gi] if len(gi) \
+            else np.empty(0)
         np.add.at(weighted, ci, w * lengths)
         np.add.at(line_len, ci, lengths)
         np.add.at(vuln_len, ci, v * lengths)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from resilience.divisions import division_prefix
 from resilience.model import now
-from resilience.spatial import insert_many
+from resilience.spatial import as_wkb, dialect_of, from_wkb, insert_many
 from risk.grid import Grid, to_lonlat
 from risk.inputs import Inputs, Layer
 from risk.levels import FOUR_COLOUR, PRESETS, assess
@@ -40,7 +40,14 @@ RULES: dict[str, dict[str, Any]] = {
     "ageing_busy": {"category": "ageing_pipeline", "method": "lec",
                     "factors": {"L": 3, "E": 3, "C": 15}, "worse": {"L": 6, "E": 3, "C": 15},
                     "busy_per_km2": 5000.0, "age_over_life": 1.0, "design_life_years": 50},
+    # 未销号的事故隐患, at the hazard, until 销号 (DOMAIN.md §4): 一般 可能但不经常 × 每天暴露 ×
+    # 重伤 → D = 126 (一般); 重大 相当可能 × 每天暴露 × 一人死亡 → D = 540 (重大).
+    "hidden_hazard": {"category": "hidden_hazard", "method": "lec",
+                      "factors": {"L": 3, "E": 6, "C": 7},
+                      "by_grade": {"general": {"L": 3, "E": 6, "C": 7},
+                                   "major": {"L": 6, "E": 6, "C": 15}}},
 }
+HAZARD_RULE = "hidden_hazard"
 
 
 @dataclass
@@ -104,7 +111,7 @@ def sync_generated(session: Session, inputs: Inputs, density: dict[str, float],
     c = table.c
     stmt = select(c.id, c.rule, c.asset_collection, c.asset_id, c.level, c.score,
                   c.factor_l, c.factor_e, c.factor_c, c.factor_s).where(
-        c.source == "generated", c.retired_at.is_(None))
+        c.source == "generated", c.retired_at.is_(None), c.rule != HAZARD_RULE)
     if scope is not None:
         wanted = {k: v for k, v in wanted.items() if (k[1], k[2]) in scope}
         have = {}
@@ -140,7 +147,81 @@ def sync_generated(session: Session, inputs: Inputs, density: dict[str, float],
                 updated_at=stamp, updated_by="risk-run", version=c.version + 1))
     insert_many(session, table, rows, geom_column="geom")
     updated = sum(1 for k in wanted if k in have)
-    return {"added": len(rows), "retired": len(gone), "checked": updated}
+    hazards = sync_hazard_points(session, inputs, scope)
+    return {"added": len(rows) + hazards["added"], "retired": len(gone) + hazards["retired"],
+            "checked": updated + hazards["checked"]}
+
+
+def wanted_hazard_points(inputs: Inputs) -> dict[int, dict[str, Any]]:
+    """One point per open hidden hazard, at the hazard, linked to the asset it touches."""
+    h = inputs.hazards
+    by_grade = RULES[HAZARD_RULE]["by_grade"]
+    out = {}
+    for k in range(len(h)):
+        hid = int(h.ids[k])
+        coll, aid = h.attrs["asset_collection"][k], h.attrs["asset_id"][k]
+        name = h.attrs["name"][k]
+        out[hid] = {"geom": h.lonlat[k] if h.lonlat is not None else None,
+                    "factors": by_grade.get(h.attrs["grade"][k], RULES[HAZARD_RULE]["factors"]),
+                    "asset_collection": coll if aid is not None else "hazards",
+                    "asset_id": int(aid) if aid is not None else hid,
+                    "tunnel_id": int(aid) if coll == "tunnels" and aid is not None else None,
+                    "division_code": h.attrs["division_code"][k],
+                    "name": f"隐患#{hid} {name}" if name else f"隐患#{hid}"}
+    return out
+
+
+def sync_hazard_points(session: Session, inputs: Inputs,
+                       scope: set[tuple[str, int]] | None = None) -> dict[str, int]:
+    """Keep one generated point per open hazard (``external_id`` = ``hazards/<id>``): added
+    when filed, moved or re-graded with it, retired at 销号."""
+    wanted = wanted_hazard_points(inputs)
+    c = RiskPoint.__table__.c
+    stmt = select(c.id, c.external_id, c.factor_l, c.factor_e, c.factor_c, c.asset_collection,
+                  c.asset_id, c.division_code, as_wkb(dialect_of(session), c.geom)).where(
+        c.source == "generated", c.rule == HAZARD_RULE, c.retired_at.is_(None))
+    if scope is not None:
+        ids = sorted(i for name, i in scope if name == "hazards")
+        wanted = {i: v for i, v in wanted.items() if i in set(ids)}
+        refs = [f"hazards/{i}" for i in ids]
+        rows = [r for start in range(0, len(refs), 500)
+                for r in session.execute(stmt.where(c.external_id.in_(refs[start:start + 500])))]
+    else:
+        rows = list(session.execute(stmt))
+    have = {int(r.external_id.partition("/")[2]): r for r in rows
+            if (r.external_id or "").startswith("hazards/")}
+    stamp = now()
+    dialect = dialect_of(session)
+    added, checked = [], 0
+    for hid, want in wanted.items():
+        values = _point_values(HAZARD_RULE, want["factors"])
+        link = {"asset_collection": want["asset_collection"], "asset_id": want["asset_id"],
+                "tunnel_id": want["tunnel_id"], "division_code": want["division_code"]}
+        old = have.get(hid)
+        if old is None:
+            added.append({**values, **link, "geom": want["geom"], "name": want["name"],
+                          "rule": HAZARD_RULE, "external_id": f"hazards/{hid}",
+                          "source": "generated", "version": 1, "created_at": stamp,
+                          "created_by": "risk-run", "updated_at": stamp,
+                          "updated_by": "risk-run", "assessed_at": stamp.date()})
+            continue
+        checked += 1
+        same_place = shapely.equals_exact(shapely.from_wkb(bytes(old[-1])), want["geom"], 1e-9)
+        if (old.factor_l, old.factor_e, old.factor_c) != (values["factor_l"], values["factor_e"],
+                                                           values["factor_c"]) \
+                or (old.asset_collection, old.asset_id, old.division_code) != (
+                    link["asset_collection"], link["asset_id"], link["division_code"]) \
+                or not same_place:
+            session.execute(update(RiskPoint.__table__).where(c.id == old.id).values(
+                **values, **link, geom=from_wkb(dialect, shapely.to_wkb(want["geom"])),
+                updated_at=stamp, updated_by="risk-run", version=c.version + 1))
+    gone = [r.id for hid, r in have.items() if hid not in wanted]
+    if gone:
+        session.execute(update(RiskPoint.__table__).where(c.id.in_(gone)).values(
+            retired_at=stamp, retired_by="risk-run", retired_reason="hidden hazard closed (销号)",
+            updated_at=stamp, updated_by="risk-run", version=c.version + 1))
+    insert_many(session, RiskPoint.__table__, added, geom_column="geom")
+    return {"added": len(added), "retired": len(gone), "checked": checked}
 
 
 def _point_values(rule: str, factors: dict[str, float]) -> dict[str, Any]:

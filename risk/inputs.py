@@ -18,6 +18,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from inventory import FloodPoint, Pipeline, Shelter, Tunnel, TunnelCabin, WaterloggingEvent
+from inventory.inspections.hazards import Hazard
 from inventory.tunnels import CabinLine
 from resilience.divisions import Division
 from resilience.spatial import BBox, as_wkb, bbox_filter, dialect_of
@@ -60,6 +61,17 @@ class Inputs:
     gas_cabin_tunnels: dict[int, list[tuple[int, str]]]
     divisions: Layer
     today: date
+    # Open hidden hazards (not 销号): where they are (generated points), and every asset
+    # they touch, city-wide (an asset's vulnerability must not depend on the bbox loaded).
+    hazards: Layer = field(default_factory=lambda: _empty(["grade", "category",
+                                                             "asset_collection", "asset_id",
+                                                             "division_code", "name"]))
+    hazard_assets: set[tuple[str, int]] = field(default_factory=set)
+
+
+def _empty(columns: list[str]) -> Layer:
+    return Layer(np.empty(0, dtype=np.int64), np.empty(0, dtype=object),
+                 {c: np.empty(0, dtype=object) for c in columns}, np.empty(0, dtype=object))
 
 
 def _layer(session: Session, table: Any, columns: list[str], bbox: BBox | None,
@@ -123,8 +135,15 @@ def load(session: Session, bbox: BBox | None = None, today: date | None = None) 
                       {"population": np.array([r[2] for r in rows], dtype=object),
                        "name": np.array([r[3] for r in rows], dtype=object),
                        "level": np.array([r[4] for r in rows], dtype=object)})
+    h = Hazard.__table__
+    open_ = h.c.state != "closed"
+    hazards = _layer(session, h, ["grade", "category", "asset_collection", "asset_id",
+                                  "division_code", "name"], bbox, [open_])
+    touched = {(str(c), int(i)) for c, i in session.execute(
+        select(h.c.asset_collection, h.c.asset_id).distinct().where(
+            open_, h.c.retired_at.is_(None), h.c.asset_id.is_not(None)))}
     return Inputs(pipelines, tunnels, shelters, flood, zones, points, in_tunnels, gas,
-                  divisions, today)
+                  divisions, today, hazards, touched)
 
 
 def _events(session: Session, ids: list[int], today: date) -> dict[int, list[tuple[date, float]]]:

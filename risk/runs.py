@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory import COLLECTIONS, FloodPoint, Pipeline, Shelter, Tunnel
+from inventory.inspections.hazards import Hazard
 from resilience import jobs
 from resilience.audit import AuditEntry
 from resilience.divisions import Division, division_prefix, within
@@ -42,7 +43,8 @@ from risk.results import FiveColourResult, FourColourResult, RiskChange, RiskRun
 
 Progress = Callable[[float, str | None], None]
 INPUT_TABLES = {"pipelines": Pipeline, "tunnels": Tunnel, "shelters": Shelter,
-                "flood-points": FloodPoint, "hazard-zones": HazardZone, "risk-points": RiskPoint}
+                "flood-points": FloodPoint, "hazard-zones": HazardZone, "risk-points": RiskPoint,
+                "hazards": Hazard}
 FIVE = {lv.code: lv for lv in FIVE_COLOUR}
 FOUR = {lv.code: lv for lv in FOUR_COLOUR}
 
@@ -282,7 +284,32 @@ def _changed_since(session: Session, since: datetime) -> dict[str, list[tuple[in
         geometry = (before or {}).get("geometry")
         if geometry:
             out[collection].append((record_id, shapely.geometry.shape(geometry)))
+    _touched_by_hazards(session, since, out)
     return out
+
+
+def _touched_by_hazards(session: Session, since: datetime,
+                        out: dict[str, list[tuple[int, Any]]]) -> None:
+    """A hazard filed, moved to another asset or closed changes the asset it touches (and
+    touched): add those assets, where they are now, as changed."""
+    h = Hazard.__table__
+    touched = set(session.execute(select(h.c.asset_collection, h.c.asset_id).where(
+        h.c.updated_at > since, h.c.asset_id.is_not(None))).all())
+    for (before,) in session.execute(select(AuditEntry.before).where(
+            AuditEntry.at > since, AuditEntry.collection == "hazards")):
+        if before and before.get("asset_id") is not None:
+            touched.add((before.get("asset_collection"), before["asset_id"]))
+    dialect = dialect_of(session)
+    for collection in {c for c, _ in touched}:
+        model = INPUT_TABLES.get(collection)
+        if model is None or collection in ("hazards", "risk-points", "hazard-zones"):
+            continue
+        t = model.__table__
+        ids = sorted(int(i) for c, i in touched if c == collection)
+        for start in range(0, len(ids), 1000):
+            out[collection] += [(r[0], shapely.from_wkb(bytes(r[1]))) for r in session.execute(
+                select(t.c.id, as_wkb(dialect, t.c.geom)).where(t.c.id.in_(ids[start:start
+                                                                                + 1000])))]
 
 
 def _affected_cells(session: Session, grid: Grid, scheme: schemes.Composite,
@@ -358,6 +385,7 @@ def _scope(session: Session, changed: dict[str, list[tuple[int, Any]]]) -> set[t
     from inventory import TunnelCabin
 
     scope = {("pipelines", i) for i, _ in changed.get("pipelines", [])}
+    scope |= {("hazards", i) for i, _ in changed.get("hazards", [])}
     tunnels = [i for i, _ in changed.get("tunnels", [])]
     if tunnels:
         scope |= {("tunnel-cabins", c) for c in session.scalars(

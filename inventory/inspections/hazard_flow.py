@@ -1,0 +1,125 @@
+"""The hidden-hazard closed loop (隐患排查治理, DOMAIN.md §4) as data and one pure check.
+
+States run 发现 → 登记 → 评估定级 → 整改 → 复查 → 销号; a failed 复查 returns to 整改 with a
+written reason and the hazard stays on the books. Who may take each step, from which
+states, and what must be in place first (五落实 before 整改, an ``after`` photo before 复查)
+are rows of :data:`TRANSITIONS`, not ``if`` chains. No database here: the service hands in
+the hazard's facts and gets the next state or every problem at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from resilience.errors import Conflict, Forbidden, InvalidInput, Problem
+
+REPORTED, REGISTERED, GRADED = "reported", "registered", "graded"
+RECTIFYING, PENDING_REVIEW, CLOSED = "rectifying", "pending_review", "closed"
+STATES = (REPORTED, REGISTERED, GRADED, RECTIFYING, PENDING_REVIEW, CLOSED)
+OPEN_STATES = STATES[:-1]
+
+# 五落实: 责任、措施、资金、时限、预案 (the deadline is the hazard's own 时限).
+FIVE_FIXES = ("responsibility_person", "measures", "funding", "deadline", "contingency_plan")
+
+HANDLERS = frozenset({"engineer", "emergency_manager", "admin"})
+REVIEWERS = frozenset({"emergency_manager", "admin"})
+REPORTERS = frozenset({"inspector"}) | HANDLERS
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One step of the loop: from which states, to which (None: the state stays), by whom."""
+
+    action: str
+    sources: tuple[str, ...]
+    target: str | None
+    roles: frozenset[str]
+    fields: tuple[str, ...] = ()  # what the step may set on the hazard
+    required: tuple[str, ...] = ()  # what the request itself must carry
+    zh: str = ""
+    en: str = ""
+
+
+TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
+    Transition("register", (REPORTED,), REGISTERED, HANDLERS,
+               ("responsible_unit", "deadline"), zh="登记", en="Register"),
+    Transition("grade", (REGISTERED,), GRADED, HANDLERS,
+               ("grade", "responsible_unit", "deadline"), ("grade",), zh="评估定级", en="Grade"),
+    Transition("rectify", (GRADED,), RECTIFYING, HANDLERS,
+               ("responsible_unit", *FIVE_FIXES), zh="开始整改", en="Start rectifying"),
+    Transition("submit_review", (RECTIFYING,), PENDING_REVIEW, HANDLERS,
+               zh="提请复查", en="Submit for review"),
+    Transition("close", (PENDING_REVIEW,), CLOSED, REVIEWERS,
+               zh="复查通过·销号", en="Pass review and close"),
+    Transition("fail_review", (PENDING_REVIEW,), RECTIFYING, REVIEWERS,
+               ("deadline",), ("reason",), zh="复查不通过", en="Fail review"),
+    # 挂牌督办: the government names the supervising unit and a deadline (重大 only).
+    Transition("supervise", OPEN_STATES, None, REVIEWERS,
+               ("supervising_unit", "supervision_deadline"),
+               ("supervising_unit", "supervision_deadline"), zh="挂牌督办", en="Supervise"),
+)}
+
+STATE_LABELS: dict[str, tuple[str, str]] = {
+    REPORTED: ("发现", "Reported"), REGISTERED: ("登记", "Registered"),
+    GRADED: ("评估定级", "Graded"), RECTIFYING: ("整改", "Rectifying"),
+    PENDING_REVIEW: ("复查", "Pending review"), CLOSED: ("销号", "Closed"),
+}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the guards look at: the hazard as it would be after the step's own fields."""
+
+    state: str
+    grade: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)  # 五落实 and the step's fields
+    after_photos: int = 0
+
+
+def allowed(role: str, facts: Facts) -> list[str]:
+    """The actions this role may take now (the page's buttons); guards are checked on submit."""
+    return [t.action for t in TRANSITIONS.values()
+            if role in t.roles and facts.state in t.sources
+            and (t.action != "supervise" or facts.grade == "major")]
+
+
+def check(action: str, role: str, facts: Facts, given: dict[str, Any]) -> str:
+    """The state after ``action``, or the reason it may not happen.
+
+    Raises InvalidInput (unknown action or field, a guard unmet), Forbidden (wrong role)
+    or Conflict (wrong order: ``transition_not_allowed`` naming from and to).
+    """
+    step = TRANSITIONS.get(action)
+    if step is None:
+        raise InvalidInput("unknown action", [Problem("action", "unknown_code", {
+            "value": action, "allowed": list(TRANSITIONS)})])
+    if role not in step.roles:
+        raise Forbidden("role may not take this step", [Problem("action", "action_not_for_role", {
+            "value": action, "role": role, "allowed": sorted(step.roles)})])
+    target = step.target or facts.state
+    if facts.state not in step.sources:
+        raise Conflict("step out of order", [Problem("action", "transition_not_allowed", {
+            "value": action, "from": facts.state, "to": target,
+            "allowed": allowed(role, facts) or "-"})])
+    problems = [Problem(name, "unknown_property", {}) for name in given
+                if name not in step.fields and name not in step.required
+                and name not in ("note", "reason")]
+    problems += [Problem(name, "required", {}) for name in step.required
+                 if given.get(name) in (None, "")]
+    problems += _guards(step, facts)
+    if problems:
+        raise InvalidInput("step not possible yet", problems)
+    return target
+
+
+def _guards(step: Transition, facts: Facts) -> list[Problem]:
+    """What must be in place before the step (DOMAIN.md §4)."""
+    if step.action == "rectify":
+        return [Problem(name, "required_before", {"action": "rectify", "label": "五落实"})
+                for name in FIVE_FIXES if facts.values.get(name) in (None, "")]
+    if step.action == "submit_review" and facts.after_photos < 1:
+        return [Problem("photos", "after_photo_required", {})]
+    if step.action == "supervise" and facts.grade != "major":
+        return [Problem("grade", "supervision_major_only", {"value": facts.grade})]
+    return []

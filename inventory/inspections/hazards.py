@@ -1,0 +1,454 @@
+"""Hidden hazards (隐患): the registry collection ``hazards``, its trail and its use cases.
+
+A hazard is filed by hand or by a defect answer (:func:`report`, idempotent on the phone's
+``client_id``), then moved through the closed loop of :mod:`hazard_flow` only by
+:func:`transition` — its ``state`` is read-only everywhere else. Each step writes an
+append-only ``hazard_events`` row and an audit entry in the caller's transaction. Open
+hazards are read by risk (they raise what they touch until 销号), by the phone's status
+page and by the health check: keep the column names.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from geoalchemy2 import WKBElement
+from geoalchemy2.shape import to_shape
+from shapely.geometry import mapping
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from inventory import attachments, service
+from inventory.assets import COMMON_HEAD, COMMON_TAIL, AssetColumns, CollectionSpec, F, register
+from inventory.inspections import hazard_flow as flow
+from inventory.service import WriteContext
+from inventory.validation import coerce
+from resilience import audit
+from resilience.accounts import Principal
+from resilience.codes import Code as C
+from resilience.codes import CodeList
+from resilience.divisions import division_prefix, within
+from resilience.errors import Conflict, InvalidInput, NotFound, Problem
+from resilience.model import Base, UTCDateTime, now
+from resilience.spatial import Json, geometry
+
+HAZARD_GRADES = CodeList("grade", [
+    C("general", "一般隐患", "General", also=("一般", "一般事故隐患")),
+    C("major", "重大隐患", "Major", also=("重大", "重大事故隐患")),
+])
+HAZARD_CATEGORIES = CodeList("category", [
+    C("road_collapse", "道路塌陷", "Road collapse", also=("塌陷",)),
+    C("leakage", "管线渗漏", "Pipeline leakage", also=("渗漏", "泄漏")),
+    C("corrosion", "腐蚀", "Corrosion"),
+    C("cover_damaged", "井盖缺失破损", "Manhole cover missing or broken", also=("井盖",)),
+    C("waterlogging", "积水", "Waterlogging", also=("内涝",)),
+    C("occupation", "占压", "Built over (occupation)"),
+    C("third_party_damage", "第三方施工破坏", "Third-party construction damage",
+      also=("第三方破坏",)),
+    C("equipment_fault", "设施故障", "Equipment fault"),
+    C("other", "其他", "Other"),
+])
+HAZARD_STATES = CodeList("state", [C(s, *flow.STATE_LABELS[s]) for s in flow.STATES])
+# The assets a hazard may touch (the registry's asset collections).
+HAZARD_ASSETS = CodeList("asset_collection", [
+    C("pipelines", "管线", "Pipelines"), C("network-points", "管线点", "Network points"),
+    C("tunnels", "综合管廊", "Utility tunnels"), C("shelters", "避难场所", "Shelters"),
+    C("flood-points", "易涝点", "Flood points"),
+])
+EDITING_ROLES = flow.REPORTERS  # an inspector files them; handlers and reviewers too
+PHOTO_NOTES = ("before", "after")
+
+
+class Hazard(AssetColumns, Base):
+    """One hidden hazard: what, where, what it touches, who fixes it by when, and its state."""
+
+    __tablename__ = "hazards"
+    __table_args__ = (Index("ix_hazards_asset", "asset_collection", "asset_id"),)
+
+    geom: Mapped[WKBElement] = mapped_column(geometry("POINT"), nullable=False)
+    grade: Mapped[str] = mapped_column(String(16), nullable=False, default="general", index=True)
+    category: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    asset_collection: Mapped[str | None] = mapped_column(String(32))
+    asset_id: Mapped[int | None] = mapped_column(Integer)
+    responsible_unit: Mapped[str | None] = mapped_column(String(200))
+    deadline: Mapped[date | None] = mapped_column(Date, index=True)
+    responsibility_person: Mapped[str | None] = mapped_column(String(100))
+    measures: Mapped[str | None] = mapped_column(Text)
+    funding: Mapped[str | None] = mapped_column(String(200))
+    contingency_plan: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default=flow.REPORTED,
+                                       index=True)
+    supervised: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    supervising_unit: Mapped[str | None] = mapped_column(String(200))
+    supervision_deadline: Mapped[date | None] = mapped_column(Date)
+    found_by: Mapped[str | None] = mapped_column(String(64))
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now,
+                                               index=True)
+    task_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    answer_ref: Mapped[str | None] = mapped_column(String(64))
+    client_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    def is_overdue(self, today: date) -> bool:
+        """Derived, not a state (DOMAIN.md §4): the deadline passed and it is not closed."""
+        return self.deadline is not None and self.deadline < today and self.state != flow.CLOSED
+
+
+class HazardEvent(Base):
+    """One step of a hazard's loop; append-only (the 销号 record keeps the whole path)."""
+
+    __tablename__ = "hazard_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id"), nullable=False, index=True)
+    division_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(20), nullable=False)
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16), nullable=False)
+    by: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
+    note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    attachment_ids: Mapped[list[int] | None] = mapped_column(Json)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+@event.listens_for(Hazard, "after_insert")
+def _reported(mapper: Any, connection: Any, target: Hazard) -> None:
+    """Every way in (API, form, import, defect answer) starts the trail with 发现."""
+    connection.execute(insert(HazardEvent.__table__).values(
+        hazard_id=target.id, division_code=target.division_code, action="report",
+        from_state=None, to_state=target.state or flow.REPORTED,
+        by=target.created_by or "system", at=target.created_at or now()))
+
+
+@event.listens_for(Hazard, "before_insert")
+def _found_by(mapper: Any, connection: Any, target: Hazard) -> None:
+    """Who found it is who filed it, unless the caller said otherwise."""
+    if target.found_by is None:
+        target.found_by = target.created_by
+
+
+def _asset_check(values: dict[str, Any]) -> list[Problem]:
+    """An asset is named by both its collection and its id, or not at all."""
+    has_c, has_i = values.get("asset_collection") is not None, values.get("asset_id") is not None
+    if has_c and not has_i:
+        return [Problem("asset_id", "required_when", {"other": "asset_collection",
+                                                      "value": values["asset_collection"]})]
+    if has_i and not has_c:
+        return [Problem("asset_collection", "required", {})]
+    return []
+
+
+HAZARDS = register(CollectionSpec(
+    name="hazards", zh="隐患", en="Hidden hazards", model=Hazard, geometry_types=("Point",),
+    fields=(
+        *COMMON_HEAD,
+        F("category", "code", "隐患类别", "Category", required=True, codes=HAZARD_CATEGORIES),
+        F("grade", "code", "隐患等级", "Grade", codes=HAZARD_GRADES, default="general"),
+        F("description", "text", "隐患描述", "Description", required=True, max_length=4000,
+          filterable=False),
+        F("state", "code", "状态", "State", readonly=True, codes=HAZARD_STATES),
+        F("asset_collection", "code", "关联设施类型", "Asset collection", codes=HAZARD_ASSETS),
+        F("asset_id", "int", "关联设施编号", "Asset id", min=1),
+        F("responsible_unit", "str", "责任单位", "Responsible unit"),
+        F("deadline", "date", "整改时限", "Deadline", future=True),
+        F("responsibility_person", "str", "责任人", "Person responsible", max_length=100),
+        F("measures", "text", "整改措施", "Measures", max_length=4000, filterable=False),
+        F("funding", "str", "整改资金", "Funding"),
+        F("contingency_plan", "text", "应急预案", "Contingency plan", max_length=4000,
+          filterable=False),
+        F("supervised", "bool", "挂牌督办", "Supervised (挂牌督办)", readonly=True),
+        F("supervising_unit", "str", "督办单位", "Supervising unit", readonly=True),
+        F("supervision_deadline", "date", "督办期限", "Supervision deadline", readonly=True,
+          future=True),
+        F("found_by", "str", "发现人", "Found by", readonly=True, max_length=64),
+        F("found_at", "str", "发现时间", "Found at", readonly=True, filterable=False),
+        F("task_id", "int", "巡检任务", "Inspection task", readonly=True),
+        F("answer_ref", "str", "检查项", "Checklist answer", readonly=True, max_length=64),
+        F("client_id", "str", "客户端编号", "Client id", readonly=True, max_length=36),
+        F("closed_at", "str", "销号时间", "Closed at", readonly=True, filterable=False),
+        F("review_failures", "int", "复查未通过次数", "Failed reviews", readonly=True),
+        *(f for f in COMMON_TAIL if f.name != "survey_date"),
+    ),
+    cross_checks=(_asset_check,),
+    editing_roles=EDITING_ROLES,
+))
+
+
+# -- reading -----------------------------------------------------------------------------
+
+def get(session: Session, hazard_id: int, by: Principal) -> Hazard:
+    """A hazard the user may see, or NotFound / Forbidden."""
+    hazard = session.get(Hazard, hazard_id)
+    if hazard is None or hazard.retired_at is not None:
+        raise NotFound("no such hazard", [Problem("id", "not_found", {"value": hazard_id})])
+    by.require_read(hazard.division_code)
+    return hazard
+
+
+def by_client_id(session: Session, client_id: str) -> Hazard | None:
+    """The hazard a phone already stored under this id."""
+    return session.scalars(select(Hazard).where(Hazard.client_id == client_id)).first()
+
+
+def find(session: Session, by: Principal, *, state: str | None = None, grade: str | None = None,
+         open_only: bool = False, overdue_on: date | None = None, division: str | None = None,
+         asset: tuple[str, int] | None = None, limit: int = 200, offset: int = 0
+         ) -> list[Hazard]:
+    """Hazards the user sees, newest first; ``overdue_on`` keeps those overdue on that day."""
+    stmt = select(Hazard).where(Hazard.retired_at.is_(None))
+    if not by.is_admin:
+        stmt = stmt.where(within(Hazard.division_code, by.prefixes))
+    if division:
+        stmt = stmt.where(within(Hazard.division_code, (division_prefix(division),)))
+    if state:
+        stmt = stmt.where(Hazard.state == state)
+    if grade:
+        stmt = stmt.where(Hazard.grade == grade)
+    if open_only:
+        stmt = stmt.where(Hazard.state != flow.CLOSED)
+    if overdue_on is not None:
+        stmt = stmt.where(Hazard.deadline < overdue_on, Hazard.state != flow.CLOSED)
+    if asset is not None:
+        stmt = stmt.where(Hazard.asset_collection == asset[0], Hazard.asset_id == asset[1])
+    return list(session.scalars(stmt.order_by(Hazard.id.desc()).limit(limit).offset(offset)))
+
+
+def overdue(session: Session, today: date, by: Principal | None = None) -> list[Hazard]:
+    """Open hazards past their deadline, most overdue first (to flag and escalate)."""
+    stmt = select(Hazard).where(Hazard.retired_at.is_(None), Hazard.state != flow.CLOSED,
+                                Hazard.deadline < today)
+    if by is not None and not by.is_admin:
+        stmt = stmt.where(within(Hazard.division_code, by.prefixes))
+    return list(session.scalars(stmt.order_by(Hazard.deadline, Hazard.id)))
+
+
+def trail(session: Session, hazard_id: int) -> list[HazardEvent]:
+    """A hazard's steps, oldest first."""
+    return list(session.scalars(select(HazardEvent).where(HazardEvent.hazard_id == hazard_id)
+                                .order_by(HazardEvent.id)))
+
+
+def photos(session: Session, hazard_id: int) -> list[attachments.Attachment]:
+    """The hazard's attachments (notes ``before`` / ``after`` say which side of the fix)."""
+    return attachments.of_record(session, HAZARDS.name, hazard_id)
+
+
+# -- writing -----------------------------------------------------------------------------
+
+def _client_id(raw: Any) -> str:
+    try:
+        return str(uuid.UUID(str(raw)))
+    except ValueError as error:
+        raise InvalidInput("bad client id", [Problem("client_id", "invalid_value",
+                                                     {"value": str(raw)[:40]})]) from error
+
+
+def _asset_position(session: Session, props: dict[str, Any]) -> dict[str, Any] | None:
+    """A point on the named asset (its stored geometry's representative point), or None."""
+    spec = service.COLLECTIONS.get(str(props.get("asset_collection")))
+    if spec is None or props.get("asset_id") is None:
+        return None
+    obj = session.get(spec.model, props["asset_id"])
+    if obj is None or obj.geom is None:
+        return None
+    return dict(mapping(to_shape(obj.geom).representative_point()))
+
+
+def _asset_exists(session: Session, props: dict[str, Any]) -> list[Problem]:
+    name, ident = props.get("asset_collection"), props.get("asset_id")
+    if name is None or ident is None or name not in HAZARD_ASSETS:
+        return []
+    spec = service.COLLECTIONS.get(name)
+    found = spec is not None and isinstance(ident, int) and session.scalar(
+        select(spec.model.id).where(spec.model.id == ident, spec.model.retired_at.is_(None)))
+    if not found:
+        return [Problem("asset_id", "reference_not_found", {"collection": name, "value": ident})]
+    return []
+
+
+def report(session: Session, values: dict[str, Any], ctx: WriteContext, *,
+           client_id: str | None = None) -> Hazard:
+    """File a hazard (发现); a retried submission with the same ``client_id`` returns the first.
+
+    ``values`` holds the collection's properties and ``geometry`` (GeoJSON; when absent, a
+    point on the named asset), plus ``task_id`` / ``answer_ref`` when an inspection found it.
+    """
+    props = dict(values)
+    geom = props.pop("geometry", None)
+    given = props.pop("client_id", None)
+    provenance = {k: props.pop(k, None) for k in ("task_id", "answer_ref")}
+    cid = _client_id(client_id or given) if (client_id or given) else None
+    if cid is not None:
+        existing = by_client_id(session, cid)
+        if existing is not None:
+            ctx.by.require_read(existing.division_code)
+            return existing
+    HAZARDS.require_edit(ctx.by)
+    problems = _asset_exists(session, props)
+    if geom is None:
+        geom = _asset_position(session, props)
+    if problems:
+        raise InvalidInput("invalid hazard", problems)
+    body = {"type": "Feature", "geometry": geom, "properties": props}
+    try:
+        with session.begin_nested():
+            hazard = service.create(session, HAZARDS.name, body, ctx)
+            extra = {"client_id": cid, "task_id": _int_or_none(provenance["task_id"]),
+                     "answer_ref": None if provenance["answer_ref"] is None
+                     else str(provenance["answer_ref"])[:64]}
+            if any(v is not None for v in extra.values()):
+                # Set with the row it belongs to; no second version: it is one creation.
+                session.execute(update(Hazard.__table__).where(Hazard.id == hazard.id)
+                                .values(**extra))
+                session.refresh(hazard)
+    except IntegrityError:  # another submission of the same client id won the race
+        existing = by_client_id(session, cid) if cid is not None else None
+        if existing is None:
+            raise
+        return existing
+    return hazard
+
+
+def _int_or_none(raw: Any) -> int | None:
+    try:
+        return None if raw is None else int(raw)
+    except (TypeError, ValueError) as error:
+        raise InvalidInput("bad task id", [Problem("task_id", "not_an_integer",
+                                                   {"value": str(raw)[:40]})]) from error
+
+
+def _coerce(given: dict[str, Any], today: date) -> tuple[dict[str, Any], list[Problem]]:
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name, raw in given.items():
+        spec = HAZARDS.field(name)
+        if spec is None:
+            values[name] = raw.strip() if isinstance(raw, str) else raw
+            continue
+        value, problem = coerce(spec, raw, today)
+        if problem is not None:
+            problems.append(problem)
+        else:
+            values[name] = value
+    return values, problems
+
+
+def transition(session: Session, hazard_id: int, action: str, ctx: WriteContext,
+               **fields: Any) -> Hazard:
+    """Take one step of the loop: role and order checked, trail row and audit entry written.
+
+    ``fields`` are the step's own values (五落实 when rectifying, ``reason`` when a review
+    fails, ``supervising_unit`` and ``supervision_deadline`` for 挂牌督办), ``note``, and
+    ``attachments`` (ids of this hazard's photos the step shows; default: those not yet
+    shown by an earlier step). Nothing is written unless every check passes.
+    """
+    hazard = get(session, hazard_id, ctx.by)
+    today = ctx.today or date.today()
+    attachment_ids = fields.pop("attachments", None)
+    given = {k: v for k, v in fields.items() if v is not None and v != ""}
+    values, problems = _coerce(given, today)
+    linked = _photos_for_step(session, hazard, attachment_ids, problems)
+    current = {name: getattr(hazard, name) for name in flow.FIVE_FIXES}
+    current.update({k: v for k, v in values.items() if k in flow.FIVE_FIXES})
+    after_photos = sum(1 for a in photos(session, hazard.id) if a.note == "after")
+    facts = flow.Facts(hazard.state, hazard.grade, current, after_photos)
+    target = flow.check(action, ctx.by.role, facts, values)
+    if problems:
+        raise InvalidInput("invalid step", problems)
+    before = service.snapshot(HAZARDS, hazard)
+    step = flow.TRANSITIONS[action]
+    for name in step.fields:
+        if name in values:
+            setattr(hazard, name, values[name])
+    if action == "supervise":
+        hazard.supervised = True
+    if action == "fail_review":
+        hazard.review_failures = (hazard.review_failures or 0) + 1
+    hazard.state = target
+    hazard.closed_at = now() if target == flow.CLOSED else None
+    hazard.updated_at, hazard.updated_by = now(), ctx.by.username
+    service._flush(session, hazard)  # a concurrent step on the same hazard: StaleVersion
+    after = service.snapshot(HAZARDS, hazard)
+    changes = {k: v for k, v in audit.changed(before, after).items()
+               if k not in ("version", "updated_at", "updated_by")}
+    session.add(HazardEvent(hazard_id=hazard.id, division_code=hazard.division_code,
+                            action=action, from_state=before["state"], to_state=target,
+                            by=ctx.by.username, at=now(), note=values.get("note"),
+                            reason=values.get("reason"), attachment_ids=linked or None,
+                            changes=changes or None))
+    audit.record(session, actor=ctx.by.username, action=action[:16], collection=HAZARDS.name,
+                 record_id=hazard.id, division_code=hazard.division_code, before=before,
+                 after=after, reason=values.get("reason"), job_id=ctx.job_id)
+    session.flush()
+    return hazard
+
+
+def _photos_for_step(session: Session, hazard: Hazard, ids: Any, problems: list[Problem]
+                     ) -> list[int]:
+    """The photos a step shows: the ids given (this hazard's own), else those not yet shown."""
+    mine = {a.id for a in photos(session, hazard.id)}
+    if ids is not None:
+        if not isinstance(ids, list) or any(not isinstance(i, int) for i in ids):
+            problems.append(Problem("attachments", "not_integers", {}))
+            return []
+        problems += [Problem("attachments", "reference_not_found",
+                             {"collection": "attachments", "value": i}) for i in ids
+                     if i not in mine]
+        return [i for i in ids if i in mine]
+    shown: set[int] = set()
+    for ev in trail(session, hazard.id):
+        shown |= set(ev.attachment_ids or [])
+    return sorted(mine - shown)
+
+
+def attach_photo(session: Session, store: attachments.Store, hazard_id: int, filename: str,
+                 stream: Any, by: Principal, *, side: str, max_bytes: int = attachments.MAX_BYTES
+                 ) -> attachments.Attachment:
+    """A photo of the hazard, before or after the fix (type sniffed, size checked)."""
+    if side not in PHOTO_NOTES:
+        raise InvalidInput("bad side", [Problem("note", "unknown_code",
+                                                {"value": side, "allowed": list(PHOTO_NOTES)})])
+    hazard = get(session, hazard_id, by)
+    if hazard.state == flow.CLOSED:
+        raise Conflict("closed", [Problem("state", "hazard_closed", {"value": hazard_id})])
+    item = attachments.add(session, store, HAZARDS.name, hazard.id, filename, stream, by,
+                           note=side, max_bytes=max_bytes)
+    if not item.content_type.startswith("image/") or "dwg" in item.content_type \
+            or "dxf" in item.content_type:
+        raise InvalidInput("not a photo", [Problem("file", "attachment_type", {
+            "value": item.content_type, "allowed": [".jpg", ".png", ".webp", ".gif"]})])
+    return item
+
+
+def counts(session: Session, by: Principal, today: date) -> dict[str, int]:
+    """Open, overdue, major-open and supervised hazards the user sees (the list's header)."""
+    base = [Hazard.retired_at.is_(None), Hazard.state != flow.CLOSED]
+    if not by.is_admin:
+        base.append(within(Hazard.division_code, by.prefixes))
+    one = session.execute(select(
+        func.count(),
+        func.count(Hazard.id).filter(Hazard.deadline < today),
+        func.count(Hazard.id).filter(Hazard.grade == "major"),
+        func.count(Hazard.id).filter(Hazard.supervised.is_(True)),
+    ).where(*base)).one()
+    return {"open": one[0], "overdue": one[1], "major": one[2], "supervised": one[3]}
