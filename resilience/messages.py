@@ -244,3 +244,14 @@ MESSAGES.update({
                                "'{value}'", "只有重大隐患可以挂牌督办（当前等级为“{value}”）"),
     "hazard_closed": ("hazard {value} is closed (销号)", "隐患 {value} 已销号"),
 })
+
+
+# The inspector's phone pages and the asset status page (web/pages/inspect.py, status.py).
+MESSAGES.update({
+    "not_an_image": ("is not a photo (allowed: {allowed})", "不是照片（允许：{allowed}）"),
+    "image_too_large": ("the picture has {value} pixels, more than {max}",
+                        "图片像素为 {value}，超过 {max}"),
+    "status_rule_invalid": ("'{value}' is not a fact a status rule can test: a level "
+                            "({allowed}) with 'equals', a count with 'at_least'",
+                            "“{value}”不是状态规则可判断的事实：等级用 equals，数量用 at_least（可用：{allowed}）"),
+})
