@@ -9,6 +9,7 @@ import inventory  # noqa: F401  (registers the asset tables)
 import inventory.inspections.hazards  # noqa: F401  (registers the hidden-hazard tables)
 import risk  # noqa: F401  (registers the risk tables)
 import risk.healthcheck  # noqa: F401  (registers the health-check tables)
+from inventory.inspections import checklists, notifications, plans, tasks  # noqa: F401
 from resilience import accounts, audit, divisions, jobs  # noqa: F401
 from resilience.db import make_engine
 from resilience.model import Base

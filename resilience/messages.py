@@ -215,19 +215,6 @@ def as_dicts(problems: list[Problem], locale: str = "en") -> list[dict[str, Any]
             item = {"row": p.row, **item}
         out.append(item)
     return out
-    "hazard_closed": ("hazard {value} is closed (销号)", "隐患 {value} 已销号"),
-})
-
-
-# The city health check (risk/healthcheck, DOMAIN.md §5).
-MESSAGES.update({
-    "unknown_indicator": ("'{value}' is not an indicator of this year's health check",
-                          "“{value}”不是本年度城市体检的指标"),
-    "indicator_computed": ("'{value}' is computed from the registry and cannot be entered",
-                           "“{value}”由系统计算，不能填报"),
-    "wrong_unit": ("the unit '{value}' is not the indicator's ({unit})",
-                   "单位“{value}”与指标单位（{unit}）不符"),
-})
 
 
 # The hidden-hazard loop (inventory/inspections/hazard_flow.py, DOMAIN.md §4).
@@ -243,6 +230,52 @@ MESSAGES.update({
     "supervision_major_only": ("only a major hazard can be supervised (挂牌督办); this one is "
                                "'{value}'", "只有重大隐患可以挂牌督办（当前等级为“{value}”）"),
     "hazard_closed": ("hazard {value} is closed (销号)", "隐患 {value} 已销号"),
+    "state_by_transition": ("the state ({current}) changes only by a step of the loop "
+                            "(POST /api/hazards/{{id}}/transitions), not to '{value}' by an edit",
+                            "状态（{current}）只能通过闭环步骤变更，不能直接改为“{value}”"),
+})
+
+
+# The city health check (risk/healthcheck, DOMAIN.md §5).
+MESSAGES.update({
+    "unknown_indicator": ("'{value}' is not an indicator of this year's health check",
+                          "“{value}”不是本年度城市体检的指标"),
+    "indicator_computed": ("'{value}' is computed from the registry and cannot be entered",
+                           "“{value}”由系统计算，不能填报"),
+    "wrong_unit": ("the unit '{value}' is not the indicator's ({unit})",
+                   "单位“{value}”与指标单位（{unit}）不符"),
+    "check_final": ("the {year} health check is final and can no longer change",
+                    "{year} 年度体检已定稿，不能再修改"),
+})
+
+
+# Checklists, plans and inspection tasks (inventory/inspections/checklists.py, plans.py, tasks.py).
+MESSAGES.update({
+    "unknown_item": ("'{value}' is not an item of this checklist", "“{value}”不是本检查表的检查项"),
+    "photo_required": ("a photo is required", "须拍摄照片"),
+    "not_a_photo_list": ("must be a list of photo references", "应为照片列表"),
+    "too_many_photos": ("has more than {max} photos", "照片超过 {max} 张"),
+    "invalid_item_code": ("'{value}' is not a valid code (lower-case letters, digits, _)",
+                          "“{value}”不是有效代码（小写字母、数字、下划线）"),
+    "duplicate_item": ("'{value}' appears twice", "“{value}”重复"),
+    "invalid_options": ("options need distinct, non-empty codes", "选项代码须唯一且非空"),
+    "invalid_rrule": ("'{value}' is not an RFC 5545 recurrence rule ({reason})",
+                      "“{value}”不是有效的 RFC 5545 重复规则（{reason}）"),
+    "rrule_too_frequent": ("'{value}' recurs more often than daily", "“{value}”的频次高于每天一次"),
+    "recurrence_or_risk_based": ("give a recurrence rule or risk-based frequencies, not both",
+                                 "重复规则与按风险定频只能二选一"),
+    "assignee_or_team": ("give an assignee or a team role, one of them",
+                         "须指定执行人或班组角色（二选一）"),
+    "unknown_user": ("'{value}' is not a user", "“{value}”不是系统用户"),
+    "template_not_applicable": ("this checklist does not apply to {value} (it applies to: {allowed})",
+                                "该检查表不适用于 {value}（适用于：{allowed}）"),
+    "invalid_client_id": ("must be the client's id for this record ({min}–{max} characters)",
+                          "应为客户端生成的记录编号（{min}–{max} 个字符）"),
+    "client_id_reused": ("'{value}' was already used for another task",
+                         "“{value}”已用于另一个任务"),
+    "task_cancelled": ("task {value} was cancelled", "任务 {value} 已取消"),
+    "task_done": ("task {value} is already done", "任务 {value} 已完成"),
+    "not_a_position": ("must be [longitude, latitude]", "应为 [经度, 纬度]"),
 })
 
 

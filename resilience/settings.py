@@ -50,6 +50,12 @@ class Settings:
     job_poll_seconds: float = 2.0
     risk_nightly_at: str = "02:30"  # the scheduler's full risk run, local time (Asia/Shanghai)
     risk_incremental_seconds: float = 120.0  # how often it checks for edits to recompute
+    # Inspections: how far ahead the scheduler creates tasks; SMTP for escalation e-mails
+    # (no host: in-app notifications only).
+    inspection_horizon_days: int = 14
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "resilience@localhost"
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -82,6 +88,11 @@ class Settings:
             "risk_nightly_at": env.get("RESILIENCE_RISK_NIGHTLY_AT", cls.risk_nightly_at),
             "risk_incremental_seconds": float(env.get("RESILIENCE_RISK_INCREMENTAL_SECONDS",
                                                       cls.risk_incremental_seconds)),
+            "inspection_horizon_days": int(env.get("RESILIENCE_INSPECTION_HORIZON_DAYS",
+                                                   cls.inspection_horizon_days)),
+            "smtp_host": env.get("RESILIENCE_SMTP_HOST", ""),
+            "smtp_port": int(env.get("RESILIENCE_SMTP_PORT", cls.smtp_port)),
+            "smtp_from": env.get("RESILIENCE_SMTP_FROM", cls.smtp_from),
             "testing": _bool(env.get("RESILIENCE_TESTING", "0")),
         }
         if "RESILIENCE_CITY_EXTENT" in env:
