@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web import basemap, errors
     from web.api import exports, features, imports, openapi, tiles
     from web.api import risk as risk_api
-    from web.pages import assets, dashboard, edit, risk_schemes, views
+    from web.pages import assets, dashboard, edit, healthcheck, risk_schemes, views
     from web.pages import risk as risk_pages
     from web.session import close_db
 
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(risk_api.bp)
     app.register_blueprint(risk_pages.bp)
     app.register_blueprint(risk_schemes.bp)
+    app.register_blueprint(healthcheck.bp)
     errors.register(app)
     app.teardown_appcontext(close_db)
 

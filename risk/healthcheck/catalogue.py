@@ -180,8 +180,8 @@ DEFAULTS: tuple[Default, ...] = (
             "in-service drainage pipeline length (km) ÷ built-up area (km², entered; the "
             "division's area, noted, when missing)",
             "higher_better", ">=", 14.0,
-            "排水管网密度 {value} km/km²，低于目标（排水管线 {drainage_km} km）",
-            "drainage density {value} km/km² is below target ({drainage_km} km of drains)"),
+            "排水管网密度 {value} km/km²（排水管线 {drainage_km} km）",
+            "drainage density is {value} km/km² ({drainage_km} km of drains)"),
     Default("pipeline_over_age.all", "管线超设计年限比例（全部）",
             "Share of pipelines past design age (all)", "%", "computed",
             "各类在用管线中超过本类设计年限的长度之和 ÷ 在用管线总长 × 100（设计年限按类别取值，见"
@@ -206,9 +206,8 @@ DEFAULTS: tuple[Default, ...] = (
             "Σ effective area of the division's open shelters ÷ resident population (entered; "
             "the division table's, noted, when missing)",
             "higher_better", ">=", 1.5,
-            "人均避难场所面积 {value} m²，低于目标（{shelters} 处开放场所，共 {area_m2} m²）",
-            "shelter area per person is {value} m², below target ({shelters} open shelters, "
-            "{area_m2} m²)"),
+            "人均避难场所面积 {value} m²（{shelters} 处开放场所，共 {area_m2} m²）",
+            "shelter area per person is {value} m² ({shelters} open shelters, {area_m2} m²)"),
     Default("shelter_capacity", "避难场所容量", "Shelter capacity", "人", "computed",
             "Σ floor(有效避难面积 ÷ 该类别人均最小面积)：紧急 0.5、短期 2.0、中期 3.0、长期/中心 4.5 m²",
             "Σ floor(effective area ÷ the class's minimum per person): emergency 0.5, short "

@@ -301,10 +301,15 @@ def _history(session: Session, check: HealthCheck) -> dict[str, list[tuple[int, 
     return out
 
 
-def _fmt(value: float | None) -> str:
+def fmt(value: float | None) -> str:
+    """A value for people: thousands separated, two decimals, three significant below 1."""
     if value is None:
         return "—"
-    return f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
+    if value == int(value):
+        return f"{int(value):,}"
+    if abs(value) < 1:
+        return f"{value:.3g}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def report(session: Session, check: HealthCheck, locale: str = "zh") -> Report:
@@ -329,20 +334,20 @@ def report(session: Session, check: HealthCheck, locale: str = "zh") -> Report:
             inferred=row.inferred, detail=detail))
         if met is False or t == "worse":
             template = (row.problem_zh if zh else row.problem_en) or ""
-            params = {**{k: _fmt(v) if isinstance(v, float) else v for k, v in detail.items()},
-                      "value": _fmt(value), "target": row.target_text()}
+            params = {**{k: fmt(v) if isinstance(v, float) else v for k, v in detail.items()},
+                      "value": fmt(value), "target": row.target_text()}
             try:
                 said = template.format(**params) if template else ""
             except (KeyError, IndexError):
                 said = ""
             if not said:
-                said = (f"{row.name_zh} {_fmt(value)} {row.unit}" if zh
-                        else f"{row.name_en}: {_fmt(value)} {row.unit}")
+                said = (f"{row.name_zh} {fmt(value)} {row.unit}" if zh
+                        else f"{row.name_en}: {fmt(value)} {row.unit}")
             if met is False:
                 said += (f"（目标 {row.target_text()}）" if zh else f" (target {row.target_text()})")
             if t == "worse":
-                said += (f"；较上年 {_fmt(before)} 变差" if zh
-                         else f"; worse than the previous {_fmt(before)}")
+                said += (f"；较上年 {fmt(before)} 变差" if zh
+                         else f"; worse than the previous {fmt(before)}")
             problems.append(ProblemItem(row.code, row.name(locale),
                                         "target" if met is False else "worse", said))
     division = session.get(Division, check.division_code)

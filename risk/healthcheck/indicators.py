@@ -157,8 +157,11 @@ def drainage_density(scope: Scope) -> dict[str, Value]:
     """排水管网密度 = in-service drainage length (km) ÷ built-up area (km²).
 
     Built-up area is entered per division; without it the division's area stands in, noted.
+    A division with no in-service drainage in the registry has no value (not yet surveyed).
     """
     km = scope.pipelines.get("drainage", {}).get("length", 0.0) / 1000
+    if not km:  # no drainage surveyed here: no data rather than a density of zero [I]
+        return {"drainage_density": Value(None, "no_lines", {"drainage_km": 0})}
     area, note, params = scope.area_km2()
     return {"drainage_density": Value(round(km / area, 6) if area else None, note,
                                       {**params, "drainage_km": round(km, 1)})}

@@ -1,0 +1,87 @@
+"""The health-check pages: compute, entered values with errors by indicator, XLSX, print, rights."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from risk.healthcheck import checks
+from tests.healthcheck.conftest import YEAR
+from tests.healthcheck.conftest import city as _city  # noqa: F401  (the hand-built city)
+from tests.web.test_dashboard import sign_in
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def test_an_engineer_computes_enters_and_exports(client: Any, session: Session,
+                                                 city: dict[str, Any]) -> None:
+    sign_in(client, "engineer", "engineer-demo-2026")
+    html = client.get(f"/health-check?year={YEAR}").get_data(as_text=True)
+    assert 'id="hc-empty"' in html and 'value="330106" selected' in html
+    assert 'value="330102"' not in html  # 上城区 is not granted to 西湖区's engineer
+    resp = client.post(f"/health-check/330106/{YEAR}/compute", data={"csrf_token": _token(html)})
+    assert resp.status_code == 302
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert 'id="hc-indicators"' in html and "内涝积水点数量" in html and "1 个易涝点未消除" in html
+    assert 'data-code="pipeline_over_age.gas"' in html
+    bad = client.post(f"/health-check/330106/{YEAR}/values", data={
+        "csrf_token": _token(html), "v:built_up_area": "80 亩", "v:population": "-5"})
+    assert bad.status_code == 422
+    text = bad.get_data(as_text=True)
+    assert "单位“亩”与指标单位（km²）不符" in text and "小于最小值" in text
+    assert 'value="80 亩"' in text  # what was typed is kept
+    assert checks.find(session, "330106", YEAR).value_of("population") is None
+    good = client.post(f"/health-check/330106/{YEAR}/values", data={
+        "csrf_token": _token(html), "v:built_up_area": "80", "v:population": "1000000"})
+    assert good.status_code == 302
+    check = checks.find(session, "330106", YEAR)
+    session.refresh(check)
+    assert check.value_of("built_up_area").value == 80
+    assert check.value_of("drainage_density").note is None  # recomputed on the entered area
+    xlsx = client.get(f"/health-check/330106/{YEAR}.xlsx")
+    assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
+    wb = load_workbook(io.BytesIO(xlsx.data))
+    assert wb.sheetnames == ["指标", "问题清单"]
+    printed = client.get(f"/health-check/330106/{YEAR}/print")
+    page = printed.get_data(as_text=True)
+    assert printed.status_code == 200 and "A4 portrait" not in page  # the CSS holds @page
+    assert "西湖区" in page and "问题清单" in page and "1 个易涝点未消除" in page
+    css = client.get("/static/css/healthcheck_print.css").get_data(as_text=True)
+    assert "@page { size: A4 portrait" in css
+    final = client.post(f"/health-check/330106/{YEAR}/final", data={"csrf_token": _token(html)})
+    assert final.status_code == 302
+    html = client.get(final.headers["Location"]).get_data(as_text=True)
+    assert 'id="hc-compute"' not in html and "已定稿" in html
+    frozen = client.post(f"/health-check/330106/{YEAR}/compute", data={"csrf_token": _token(html)})
+    assert frozen.status_code == 409
+
+
+def test_viewers_read_but_may_not_compute_and_others_divisions_are_hidden(
+        client: Any, session: Session, city: dict[str, Any]) -> None:
+    checks.compute(session, "330106", YEAR, by="t")
+    session.commit()
+    sign_in(client, "viewer", "viewer-demo-2026")
+    html = client.get(f"/health-check?division=330106&year={YEAR}").get_data(as_text=True)
+    assert 'id="hc-indicators"' in html and 'id="hc-compute"' not in html
+    assert client.post(f"/health-check/330106/{YEAR}/compute",
+                       data={"csrf_token": _token(html)}).status_code == 403
+    assert client.get(f"/health-check/330106/{YEAR - 5}.xlsx").status_code == 404
+    client.post("/logout", data={"csrf_token": _token(html)})
+    sign_in(client, "engineer_sc", "engineer-demo-2026")
+    assert client.get(f"/health-check?division=330106&year={YEAR}").status_code == 403
+    assert client.get(f"/health-check/330106/{YEAR}.xlsx").status_code == 403
+
+
+def test_the_menu_links_the_health_check_and_english_works(client: Any) -> None:
+    assert client.get("/health-check").status_code == 302  # sign in first
+    sign_in(client, "manager", "manager-demo-2026")
+    html = client.get("/health-check").get_data(as_text=True)
+    assert 'class="nav-healthcheck"' in html and "城市体检" in html
+    en = client.get("/health-check", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "City health check" in en or "城市体检" in en
