@@ -44,6 +44,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web.api import risk as risk_api
     from web.pages import assets, dashboard, edit, healthcheck, risk_schemes, views
     from web.pages import risk as risk_pages
+    from web.api import hazards as hazards_api
+    from web.pages import hazards as hazards_pages
     from web.session import close_db
 
     app.register_blueprint(features.bp)
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(risk_api.bp)
     app.register_blueprint(risk_pages.bp)
     app.register_blueprint(risk_schemes.bp)
+    app.register_blueprint(hazards_api.bp)
+    app.register_blueprint(hazards_pages.bp)
     app.register_blueprint(healthcheck.bp)
     errors.register(app)
     app.teardown_appcontext(close_db)

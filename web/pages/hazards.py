@@ -1,0 +1,216 @@
+"""Hidden-hazard pages: the list (state, grade, overdue, division) and one hazard's loop.
+
+Thin: the list reads :func:`hazards.find`, the detail page shows the trail, the photos
+before and after, and a form for each step the user's role may take now; posting a step
+goes to :func:`hazards.transition` (same checks, same messages as the API). Laid out for a
+phone as much as for a desk.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from inventory.inspections import hazard_flow as flow
+from inventory.inspections import hazards
+from inventory.service import WriteContext
+from resilience.accounts import Principal
+from resilience.errors import Conflict, Forbidden, InvalidInput, PayloadTooLarge, Problem
+from resilience.messages import describe
+from web.api.hazards import event_json, position, store
+from web.extensions import csrf, select_locale
+from web.pages.assets import display
+from web.session import current_principal, db, settings, unit
+
+bp = Blueprint("hazards", __name__)
+
+STEP_FIELDS = {  # what each step's form asks for, in order
+    "register": ("responsible_unit", "deadline"),
+    "grade": ("grade", "responsible_unit", "deadline"),
+    "rectify": ("responsible_unit", "responsibility_person", "measures", "funding", "deadline",
+                "contingency_plan"),
+    "submit_review": (),
+    "close": (),
+    "fail_review": ("deadline",),
+    "supervise": ("supervising_unit", "supervision_deadline"),
+}
+SHOWN = ("category", "grade", "description", "asset_collection", "asset_id", "responsible_unit",
+         "deadline", "responsibility_person", "measures", "funding", "contingency_plan",
+         "supervised", "supervising_unit", "supervision_deadline", "found_by", "found_at",
+         "closed_at", "review_failures", "task_id", "division_code", "address", "remarks")
+
+
+def _login() -> Any:
+    return redirect(url_for("pages.login_page", next=request.full_path.rstrip("?")))
+
+
+def _zh() -> bool:
+    return select_locale().startswith("zh")
+
+
+def state_label(state: str) -> str:
+    """The state's label in the page language (发现, 登记…)."""
+    zh, en = flow.STATE_LABELS.get(state, (state, state))
+    return zh if _zh() else en
+
+
+@bp.get("/hazards")
+def list_page() -> Any:
+    """Hazards the user sees, newest first; overdue ones flagged in red."""
+    principal = current_principal(optional=True)
+    if principal is None:
+        return _login()
+    args = request.args
+    state = args.get("state") if args.get("state") in hazards.HAZARD_STATES else None
+    grade = args.get("grade") if args.get("grade") in hazards.HAZARD_GRADES else None
+    overdue_only = args.get("overdue") == "1"
+    open_only = args.get("open") == "1"
+    division = (args.get("division") or "").strip() or None
+    if division and not principal.sees(division):
+        division = None
+    today = date.today()
+    session = db()
+    found = hazards.find(session, principal, state=state, grade=grade, open_only=open_only,
+                         overdue_on=today if overdue_only else None, division=division,
+                         limit=500)
+    locale = select_locale()
+    rows = [{"id": h.id, "name": h.name or h.description[:40], "state": h.state,
+             "state_label": state_label(h.state),
+             "grade": display(hazards.HAZARDS.field("grade"), h.grade, locale)["text"],
+             "major": h.grade == "major", "supervised": h.supervised,
+             "category": display(hazards.HAZARDS.field("category"), h.category, locale)["text"],
+             "deadline": h.deadline.isoformat() if h.deadline else "",
+             "overdue": h.is_overdue(today), "division": h.division_code,
+             "found_at": h.found_at.date().isoformat()} for h in found]
+    return render_template(
+        "hazards_list.html", rows=rows, counts=hazards.counts(session, principal, today),
+        states=[(c.value, state_label(c.value)) for c in hazards.HAZARD_STATES],
+        grades=[(c.value, c.label(locale)) for c in hazards.HAZARD_GRADES],
+        state=state, grade=grade, overdue_only=overdue_only, open_only=open_only,
+        division=division or "", may_report=hazards.HAZARDS.editable_by(principal))
+
+
+@bp.get("/hazards/<int:hazard_id>")
+def detail_page(hazard_id: int) -> Any:
+    """One hazard: its values, trail, photos before/after and the steps the user may take."""
+    principal = current_principal(optional=True)
+    if principal is None:
+        return _login()
+    session = db()
+    hazard = hazards.get(session, hazard_id, principal)
+    locale = select_locale()
+    today = date.today()
+    fields = [{"name": n, "label": hazards.HAZARDS.field(n).label(locale),  # type: ignore[union-attr]
+               "value": display(hazards.HAZARDS.field(n), _plain(getattr(hazard, n)), locale)}
+              for n in SHOWN]
+    photos = hazards.photos(session, hazard.id)
+    facts = flow.Facts(hazard.state, hazard.grade)
+    steps = []
+    for action in flow.allowed(principal.role, facts):
+        step = flow.TRANSITIONS[action]
+        inputs = []
+        for name in STEP_FIELDS[action]:
+            spec = hazards.HAZARDS.field(name)
+            assert spec is not None
+            value = getattr(hazard, name)
+            inputs.append({"name": name, "label": spec.label(locale), "kind": spec.kind,
+                           "required": name in step.required
+                           or (action == "rectify" and name in flow.FIVE_FIXES),
+                           "value": value.isoformat() if isinstance(value, date) else
+                           (value or ""),
+                           "options": [(c.value, c.label(locale)) for c in spec.codes]
+                           if spec.codes else None})
+        steps.append({"action": action, "label": step.zh if _zh() else step.en,
+                      "inputs": inputs, "reason": "reason" in step.required,
+                      "photo": action == "submit_review",
+                      "danger": action == "fail_review"})
+    lon, lat = position(hazard)
+    asset_href = None
+    if hazard.asset_collection and hazard.asset_id:
+        asset_href = url_for("assets.asset_page", name=hazard.asset_collection,
+                             key=hazard.asset_id)
+    return render_template(
+        "hazards_detail.html", hazard=hazard, fields=fields, steps=steps,
+        state_label=state_label(hazard.state), overdue=hazard.is_overdue(today),
+        states=[(s, state_label(s)) for s in flow.STATES],
+        trail=[event_json(e) for e in hazards.trail(session, hazard.id)],
+        before=[a for a in photos if a.note != "after"],
+        after=[a for a in photos if a.note == "after"],
+        may_photo=hazards.HAZARDS.editable_by(principal) and hazard.state != flow.CLOSED,
+        lon=lon, lat=lat, asset_href=asset_href, error=request.args.get("error"),
+        done=request.args.get("done"))
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:16].replace("T", " ")
+    return value
+
+
+@bp.post("/hazards/<int:hazard_id>/steps")
+def step(hazard_id: int) -> Any:
+    """Take a step from the detail page (an ``after`` photo may come with 提请复查)."""
+    principal = current_principal(optional=True)
+    if principal is None:
+        return _login()
+    csrf.protect()
+    request.max_content_length = settings().max_attachment_bytes + 1024 * 1024
+    form = request.form
+    action = form.get("action", "")
+    fields: dict[str, Any] = {k: v for k, v in form.items()
+                              if k not in ("csrf_token", "action") and v.strip()}
+    upload = request.files.get("photo")
+    try:
+        with unit() as s:
+            if upload is not None and upload.filename:
+                hazards.attach_photo(s, store(), hazard_id, upload.filename, upload.stream,
+                                     principal, side="after",
+                                     max_bytes=settings().max_attachment_bytes)
+            hazards.transition(s, hazard_id, action, _ctx(principal), **fields)
+    except (InvalidInput, Conflict, Forbidden, PayloadTooLarge) as error:
+        return _back(hazard_id, error=_message(error))
+    return _back(hazard_id, done=action)
+
+
+@bp.post("/hazards/<int:hazard_id>/photos")
+def photo(hazard_id: int) -> Any:
+    """Add a photo before or after the fix."""
+    principal = current_principal(optional=True)
+    if principal is None:
+        return _login()
+    csrf.protect()
+    request.max_content_length = settings().max_attachment_bytes + 1024 * 1024
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise InvalidInput("no file", [Problem("file", "required", {})])
+        with unit() as s:
+            hazards.attach_photo(s, store(), hazard_id, upload.filename, upload.stream,
+                                 principal, side=request.form.get("side", "before"),
+                                 max_bytes=settings().max_attachment_bytes)
+    except (InvalidInput, Conflict, Forbidden, PayloadTooLarge) as error:
+        return _back(hazard_id, error=_message(error))
+    return _back(hazard_id, done="photo")
+
+
+def _ctx(principal: Principal) -> WriteContext:
+    return WriteContext(by=principal, extent=settings().city_extent)
+
+
+def _message(error: Exception) -> str:
+    problems = getattr(error, "problems", [])
+    locale = select_locale()
+    if not problems:
+        return str(error)
+    out = []
+    for p in problems:
+        spec = hazards.HAZARDS.field(p.field)
+        label = spec.label(locale) if spec is not None else p.field
+        out.append(f"{label}: {describe(p, locale)}")
+    return "; ".join(out)
+
+
+def _back(hazard_id: int, **args: str) -> Any:
+    return redirect(url_for("hazards.detail_page", hazard_id=hazard_id, **args))
