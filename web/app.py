@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from resilience import job_handlers  # noqa: F401  (the kinds of long work the API may queue)
     from web import basemap, errors
     from web.api import exports, features, imports, openapi, tiles
+    from web.api import inspections as inspections_api  # checklists, plans, tasks
     from web.api import risk as risk_api
     from web.pages import assets, dashboard, edit, healthcheck, risk_schemes, views
     from web.pages import risk as risk_pages
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(basemap.bp)
     app.register_blueprint(risk_api.bp)
+    app.register_blueprint(inspections_api.bp)
     app.register_blueprint(risk_pages.bp)
     app.register_blueprint(risk_schemes.bp)
     app.register_blueprint(hazards_api.bp)
