@@ -41,6 +41,7 @@ from inventory import (
     TunnelNode,
     WaterloggingEvent,
 )
+from inventory.inspections import demo_hazards as demo_hidden_hazards
 from resilience import accounts, codes
 from resilience.demo_districts import hangzhou_divisions
 from resilience.divisions import Division
@@ -1537,6 +1538,7 @@ def load(session: Session, *, segments: int = 6000, seed: int = 2026,
     if _already_loaded(session):
         if not demo_hazards.loaded(session):  # a demo loaded before it had hazards
             _add_hazards(session, _flood_sites_stored(session), seed)
+        demo_hidden_hazards.load(session)  # hidden hazards at several steps of their loop
         return _summary(session, created=False, seconds=time.perf_counter() - started)
     report(0.0, "divisions and users")
     _ensure_divisions(session)
@@ -1562,6 +1564,7 @@ def load(session: Session, *, segments: int = 6000, seed: int = 2026,
     report(0.98, "hazard zones and risk points")
     _add_hazards(session, [_flood_site(r["geom"], r["division_code"], r["name"], r["events"])
                            for r in city.flood_points], seed)
+    demo_hidden_hazards.load(session)
     session.flush()
     report(1.0, "done")
     return _summary(session, created=True, seconds=time.perf_counter() - started)
