@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web.api import risk as risk_api
     from web.pages import assets, dashboard, edit, healthcheck, risk_schemes, views
     from web.pages import risk as risk_pages
+    from web.pages import inspect, qr, status  # the inspector's phone pages, QR labels, status page
     from web.api import hazards as hazards_api
     from web.pages import hazards as hazards_pages
     from web.session import close_db
@@ -63,6 +64,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(inspections_api.bp)
     app.register_blueprint(risk_pages.bp)
     app.register_blueprint(risk_schemes.bp)
+    app.register_blueprint(inspect.bp)
+    app.register_blueprint(qr.bp)
+    app.register_blueprint(status.bp)
     app.register_blueprint(hazards_api.bp)
     app.register_blueprint(hazards_pages.bp)
     app.register_blueprint(healthcheck.bp)
