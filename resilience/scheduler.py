@@ -1,24 +1,31 @@
 """The scheduler process: APScheduler with its job store in the registry's database.
 
 It runs outside the web workers (one scheduler per job store), polls the job table for
-long work the web queued, and hosts the periodic jobs later issues add.
+long work the web queued, runs the nightly and incremental risk runs, and keeps inspections
+going: tasks created ahead for a horizon (hourly), re-planned when a risk run changed
+levels, overdue ones marked and escalated (every 15 minutes). Every job is idempotent.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from resilience import jobs
-from resilience.db import make_engine, make_sessions
+from resilience.db import make_engine, make_sessions, unit_of_work
+from resilience.errors import ResilienceError
 from resilience.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,6 +71,84 @@ def request_risk_run(database_url: str, mode: str = "full") -> int | None:
         return run.id
 
 
+def _today() -> date:
+    """Today in the city's time zone (tasks are due on local dates)."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def published_asset_levels(session: Session) -> tuple[int | None, dict[tuple[str, int], str]]:
+    """The newest succeeded risk run's id and every asset's four-colour level in the published map.
+
+    Read here, in a composition root, and handed to inventory (which never imports risk).
+    """
+    import risk  # noqa: F401  (registers the risk tables)
+    from risk import runs
+    from risk.results import FourColourResult
+
+    run = runs.published(session)
+    levels: dict[tuple[str, int], str] = {}
+    for ref, level in session.execute(select(FourColourResult.ref, FourColourResult.level)
+                                      .where(FourColourResult.unit == "asset")):
+        collection, _, ident = ref.rpartition("/")
+        if ident.isdigit():
+            levels[(collection, int(ident))] = level
+    return (run.id if run is not None else None), levels
+
+
+def generate_inspection_tasks(database_url: str, horizon_days: int = 14,
+                              today: date | None = None) -> dict[str, int]:
+    """Create every active plan's tasks for the horizon; re-plan those following risk levels
+    when a newer risk run has been published since they last planned.
+
+    Each plan is its own transaction, so a scheduler killed mid-run leaves every plan either
+    done or untouched; rerunning (or a second scheduler) adds nothing (the tasks' unique key).
+    """
+    from inventory.inspections import plans, tasks
+
+    today = today or _today()
+    with _sessions(database_url)() as session:
+        run_id, levels = published_asset_levels(session)
+        plan_ids = [p.id for p in plans.listing(session, active_only=True)]
+    totals = {"plans": 0, "created": 0, "cancelled": 0, "replanned": 0, "failed": 0}
+    for plan_id in plan_ids:
+        try:
+            with unit_of_work(_sessions(database_url)) as session:
+                plan = plans.get(session, plan_id)
+                follows_risk = plan.risk_based or bool(plan.selection.get("risk_levels"))
+                if follows_risk and run_id is not None and plan.planned_run_id != run_id:
+                    done = tasks.replan(session, plan, today, horizon_days, levels, run_id=run_id)
+                    totals["replanned"] += 1
+                    totals["cancelled"] += done["cancelled"]
+                    totals["created"] += done["created"]
+                else:
+                    totals["created"] += tasks.generate(session, plan, today, horizon_days,
+                                                        levels)
+        except (ResilienceError, SQLAlchemyError) as error:
+            # Rolled back whole: a second scheduler holding the lock, a lost database. The
+            # next round (or the other scheduler) does this plan; the others go on.
+            log.warning("inspection plan %s not generated: %s", plan_id, error)
+            totals["failed"] += 1
+            continue
+        totals["plans"] += 1
+    return totals
+
+
+def check_overdue_inspections(database_url: str, smtp_host: str = "", smtp_port: int = 25,
+                              smtp_from: str = "resilience@localhost",
+                              today: date | None = None) -> dict[str, int]:
+    """Mark tasks past their close date overdue and tell each plan's owner once (in the app,
+    and by e-mail when an SMTP host is configured)."""
+    from inventory.inspections import notifications, tasks
+
+    today = today or _today()
+    with unit_of_work(_sessions(database_url)) as session:
+        overdue = tasks.mark_overdue(session, today)
+        escalated = tasks.escalate(session, today)
+    smtp = notifications.Smtp(smtp_host, smtp_port, smtp_from) if smtp_host else None
+    emailed = notifications.send_emails(_sessions(database_url), smtp)
+    return {"overdue": overdue, "escalated": escalated, "emailed": emailed}
+
+
 def drain(settings: Settings) -> int:
     """Run every queued job now and return how many ran."""
     total = 0
@@ -98,5 +183,15 @@ def build_scheduler(settings: Settings, *, blocking: bool = False) -> BaseSchedu
         "resilience.scheduler:request_risk_run", "interval",
         seconds=settings.risk_incremental_seconds, args=[settings.database_url, "incremental"],
         id="risk_incremental", replace_existing=True,
+    )
+    scheduler.add_job(
+        "resilience.scheduler:generate_inspection_tasks", "interval", hours=1,
+        args=[settings.database_url, settings.inspection_horizon_days],
+        id="inspection_tasks", replace_existing=True, next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        "resilience.scheduler:check_overdue_inspections", "interval", minutes=15,
+        args=[settings.database_url, settings.smtp_host, settings.smtp_port, settings.smtp_from],
+        id="inspection_overdue", replace_existing=True,
     )
     return scheduler
