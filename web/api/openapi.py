@@ -161,6 +161,7 @@ def document(base: str) -> dict[str, Any]:
                           "403": PROBLEM}}}
     paths.update(_import_paths())
     paths.update(_risk_paths())
+    paths.update(_inspection_paths())
     paths.update(_tile_paths())
     return {
         "openapi": "3.0.3",
@@ -256,6 +257,107 @@ def _risk_paths() -> dict[str, Any]:
                      "requestBody": {"required": True, "content": scheme},
                      "responses": {"201": {"description": "the new version"},
                                    "400": PROBLEM, "403": PROBLEM}}},
+    }
+
+
+def _inspection_paths() -> dict[str, Any]:
+    """Checklist templates, plans, the inspector's tasks and their submissions."""
+    ident = _param("id", "id", {"type": "integer"}, "path")
+    obj = {"type": "object"}
+    item = {"type": "object", "required": ["code", "kind", "zh", "en"], "properties": {
+        "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
+        "kind": {"type": "string", "enum": ["yes_no", "number", "choice", "text", "photo"]},
+        "zh": {"type": "string"}, "en": {"type": "string"}, "required": {"type": "boolean"},
+        "defect_when": {"type": "boolean", "description": "yes_no: the answer that is a defect"},
+        "unit": {"type": "string"}, "min": {"type": "number"}, "max": {"type": "number"},
+        "ok_min": {"type": "number"}, "ok_max": {"type": "number"},
+        "options": {"type": "array", "items": {"type": "object", "properties": {
+            "code": {"type": "string"}, "zh": {"type": "string"}, "en": {"type": "string"},
+            "defect": {"type": "boolean"}}}},
+        "hazard": {"type": "object", "properties": {"category": {"type": "string"},
+                                                    "grade": {"type": "string",
+                                                              "enum": ["general", "major"]}}}}}
+    template = {"application/json": {"schema": {
+        "type": "object", "required": ["code", "name_zh", "name_en", "applies_to", "items"],
+        "properties": {"code": {"type": "string"}, "name_zh": {"type": "string"},
+                       "name_en": {"type": "string"},
+                       "applies_to": {"type": "array", "items": {"type": "string"}},
+                       "items": {"type": "array", "items": item}, "note": {"type": "string"}}}}}
+    plan = {"application/json": {"schema": {
+        "type": "object", "required": ["name", "template", "selection"],
+        "properties": {
+            "name": {"type": "string"}, "template": {"type": "string"},
+            "selection": {"type": "object", "required": ["collection"], "properties": {
+                "collection": {"type": "string"}, "division": {"type": "string"},
+                "types": {"type": "array", "items": {"type": "string"}},
+                "bbox": {"type": "array", "items": {"type": "number"}, "minItems": 4,
+                         "maxItems": 4},
+                "risk_levels": {"type": "array", "items": {
+                    "type": "string", "enum": ["low", "general", "considerable", "major"]}}}},
+            "recurrence": {"type": "string", "description": "RFC 5545 RRULE, e.g. FREQ=WEEKLY"},
+            "risk_based": {"type": "boolean"},
+            "frequencies": {"type": "object", "description": "four-colour level → RRULE"},
+            "starts_on": {"type": "string", "format": "date"},
+            "assignee": {"type": "string"}, "team_role": {"type": "string"},
+            "team_division": {"type": "string"},
+            "open_days": {"type": "integer", "minimum": 1, "maximum": 366},
+            "owner": {"type": "string"}, "active": {"type": "boolean"}}}}}
+    submission = {"application/json": {"schema": {
+        "type": "object", "required": ["client_id", "answers"], "properties": {
+            "client_id": {"type": "string", "minLength": 8, "maxLength": 64,
+                          "description": "made on the phone (a UUID); a retry sends it again"},
+            "answers": {"type": "object", "description": "item code → answer"},
+            "position": {"type": "array", "items": {"type": "number"}, "minItems": 2,
+                         "maxItems": 2}}}}}
+    tasks_params = [
+        _param("assignee", "me: the caller's own and their team's", {"type": "string",
+                                                                     "enum": ["me", "any"]}),
+        _param("status", "open (default), due, overdue, done or cancelled",
+               {"type": "string", "enum": ["open", "due", "overdue", "done", "cancelled"]}),
+        _param("division", "division code (and below)", {"type": "string"}),
+        _param("near", "lon,lat: nearest first, with distance_m", {"type": "string"}),
+        _param("day", "open tasks opened by this day (default today)",
+               {"type": "string", "format": "date"}),
+        _param("upcoming", "1: open tasks of every day", {"type": "string"}),
+        _param("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 500}),
+        _param("offset", "rows to skip", {"type": "integer", "minimum": 0}),
+    ]
+    return {
+        "/api/inspections/templates": {
+            "get": {"summary": "Checklist templates (newest versions; all=1 every version)",
+                    "parameters": [_param("all", "1: every version", {"type": "string"})],
+                    "responses": {"200": {"description": "ok"}, "401": PROBLEM}},
+            "post": {"summary": "Save a new version of a template (admin, engineer)",
+                     "requestBody": {"required": True, "content": template},
+                     "responses": {"201": {"description": "the new version"},
+                                   "403": PROBLEM, "422": PROBLEM}}},
+        "/api/inspections/templates/{id}": {
+            "get": {"summary": "One template version", "parameters": [ident],
+                    "responses": {"200": {"description": "ok"}, "404": PROBLEM}}},
+        "/api/inspections/plans": {
+            "get": {"summary": "Inspection plans", "responses": {"200": {"description": "ok"}}},
+            "post": {"summary": "Create a plan (admin, engineer, emergency_manager)",
+                     "requestBody": {"required": True, "content": plan},
+                     "responses": {"201": {"description": "the plan"},
+                                   "400": PROBLEM, "403": PROBLEM}}},
+        "/api/inspections/plans/{id}": {
+            "get": {"summary": "One plan", "parameters": [ident],
+                    "responses": {"200": {"description": "ok"}, "404": PROBLEM}}},
+        "/api/inspections/tasks": {
+            "get": {"summary": "Inspection tasks the caller sees", "parameters": tasks_params,
+                    "responses": {"200": {"description": "ok", "content": {
+                        "application/json": {"schema": obj}}}, "400": PROBLEM}}},
+        "/api/inspections/tasks/{id}": {
+            "get": {"summary": "A task with its checklist items, asset and the asset's last "
+                               "answers", "parameters": [ident],
+                    "responses": {"200": {"description": "ok"}, "403": PROBLEM,
+                                  "404": PROBLEM}},
+            "post": {"summary": "Submit the answers (stored once per client_id)",
+                     "parameters": [ident],
+                     "requestBody": {"required": True, "content": submission},
+                     "responses": {"201": {"description": "stored"},
+                                   "200": {"description": "a retry: the stored submission"},
+                                   "403": PROBLEM, "409": PROBLEM, "422": PROBLEM}}},
     }
 
 
