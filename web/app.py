@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from inventory.assets import editable_collections
     from resilience import job_handlers  # noqa: F401  (the kinds of long work the API may queue)
     from web import basemap, errors
-    from web.api import exports, features, imports, openapi, tiles
+    from web.api import exports, features, health_checks, imports, openapi, tiles
     from web.api import inspections as inspections_api  # checklists, plans, tasks
     from web.api import risk as risk_api
     from web.pages import assets, dashboard, edit, healthcheck, risk_schemes, views
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(hazards_api.bp)
     app.register_blueprint(hazards_pages.bp)
     app.register_blueprint(healthcheck.bp)
+    app.register_blueprint(health_checks.bp)
     errors.register(app)
     app.teardown_appcontext(close_db)
 

@@ -28,6 +28,11 @@ def near(at: tuple[float, float], i: int) -> tuple[float, float]:
 @pytest.fixture
 def city(session: Session) -> dict[str, Any]:
     """Pipelines of known ages, a tunnel carrying the gas main, flood points, shelters."""
+    return build_city(session)
+
+
+def build_city(session: Session) -> dict[str, Any]:
+    """The hand-built city's records, by name."""
     c = ctx(session)
 
     def pipe(i: int, **props: Any) -> Any:

@@ -6,13 +6,18 @@ import io
 import re
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from risk.healthcheck import checks
-from tests.healthcheck.conftest import YEAR
-from tests.healthcheck.conftest import city as _city  # noqa: F401  (the hand-built city)
+from tests.healthcheck.conftest import YEAR, build_city
 from tests.web.test_dashboard import sign_in
+
+
+@pytest.fixture
+def city(session: Session) -> dict[str, Any]:
+    return build_city(session)
 
 
 def _token(html: str) -> str:
@@ -85,3 +90,29 @@ def test_the_menu_links_the_health_check_and_english_works(client: Any) -> None:
     assert 'class="nav-healthcheck"' in html and "城市体检" in html
     en = client.get("/health-check", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "City health check" in en or "城市体检" in en
+
+
+def test_the_api_lists_and_reads_checks_of_granted_divisions(client: Any, auth: Any,
+                                                             session: Session,
+                                                             city: dict[str, Any]) -> None:
+    mine = checks.compute(session, "330106", YEAR, by="t")
+    other = checks.compute(session, "330102", YEAR, by="t")
+    session.commit()
+    listed = client.get(f"/api/health-checks?year={YEAR}", headers=auth.headers("engineer"))
+    assert listed.status_code == 200
+    assert [c["division_code"] for c in listed.json["health_checks"]] == ["330106"]
+    assert client.get("/api/health-checks?division=330102",
+                      headers=auth.headers("engineer")).status_code == 403
+    assert client.get("/api/health-checks?year=x",
+                      headers=auth.headers("engineer")).status_code == 400
+    assert client.get(f"/api/health-checks/{other.id}",
+                      headers=auth.headers("engineer")).status_code == 404
+    body = client.get(f"/api/health-checks/{mine.id}",
+                      headers=auth.headers("engineer", **{"Accept-Language": "en"})).json
+    by_code = {i["code"]: i for i in body["indicators"]}
+    assert by_code["waterlogging_points"]["value"] == 1
+    assert by_code["waterlogging_points"]["target_met"] is False
+    assert by_code["waterlogging_points"]["name"] == "Waterlogging points"
+    assert any(p["text"].startswith("1 flood points") for p in body["problems"])
+    assert {link["rel"] for link in body["links"]} == {"self", "alternate"}
+    assert client.get("/api/health-checks").status_code == 401

@@ -1,0 +1,78 @@
+"""The yearly health checks over HTTP, read-only: a thin adapter over ``risk.healthcheck``.
+
+Everyone signed in reads the checks of the divisions granted to them; computing and entering
+values happen on the page (or ``resilience health-check run``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request, url_for
+
+from resilience.errors import Forbidden, NotFound, Problem
+from risk.healthcheck import checks
+from web.api.features import _json
+from web.errors import BadRequest, locale
+from web.session import db, require_principal
+
+bp = Blueprint("health_checks_api", __name__)
+
+
+def _summary(check: checks.HealthCheck) -> dict[str, Any]:
+    return {
+        "id": check.id, "division_code": check.division_code, "year": check.year,
+        "status": check.status,
+        "computed_at": check.computed_at.isoformat() if check.computed_at else None,
+        "updated_at": check.updated_at.isoformat(),
+        "links": [
+            {"rel": "self", "href": url_for("health_checks_api.one", check_id=check.id)},
+            {"rel": "alternate", "type": "application/vnd.openxmlformats-officedocument."
+             "spreadsheetml.sheet", "href": url_for("healthcheck.xlsx",
+                                                    division=check.division_code,
+                                                    year=check.year)},
+            {"rel": "alternate", "type": "text/html", "href": url_for(
+                "healthcheck.print_page", division=check.division_code, year=check.year)},
+        ],
+    }
+
+
+@bp.get("/api/health-checks")
+def listing() -> Response:
+    """The stored checks the caller may read, newest year first; ``division`` and ``year``."""
+    principal = require_principal()
+    division = request.args.get("division") or None
+    year: int | None = None
+    if request.args.get("year"):
+        try:
+            year = int(request.args["year"])
+        except ValueError:
+            raise BadRequest("invalid year", [Problem("year", "not_an_integer",
+                                                      {"value": request.args["year"]})]) from None
+    if division is not None and not principal.sees(division):
+        raise Forbidden("division not granted", division=division)
+    rows = checks.checks_of(db(), divisions=(division,) if division else None, year=year)
+    return _json({"health_checks": [_summary(c) for c in rows if principal.sees(c.division_code)]})
+
+
+@bp.get("/api/health-checks/<int:check_id>")
+def one(check_id: int) -> Response:
+    """One check: its indicators (value, target, met, trend, formula) and problem list."""
+    principal = require_principal()
+    check = checks.get(db(), check_id)
+    if not principal.sees(check.division_code):
+        raise NotFound("no such health check", id=check_id)
+    report = checks.report(db(), check, locale())
+    return _json({
+        **_summary(check), "division_name": report.division_name,
+        "indicators": [{
+            "code": line.code, "level": line.level, "aspect": line.aspect, "name": line.name,
+            "unit": line.unit, "source": line.source, "value": line.value,
+            "target": line.target or None, "target_met": line.met, "trend": line.trend,
+            "previous": [{"year": y, "value": v} for y, v in line.previous],
+            "formula": line.formula, "working_definition": line.inferred,
+            "note": line.note or None, "detail": line.detail,
+        } for line in report.lines],
+        "problems": [{"code": p.code, "indicator": p.name, "reason": p.reason, "text": p.text}
+                     for p in report.problems],
+    })
