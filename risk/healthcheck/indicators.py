@@ -264,8 +264,8 @@ def hazards(scope: Scope) -> dict[str, Value]:
     """隐患发现数 = hazards found in the year; 按期整改销号率 = of the hazards whose deadline
     fell in the year and has passed, those closed on or before it ÷ all of them × 100.
 
-    Reads table ``hazards`` (state, found_at, closed_at, deadline, division_code) only when
-    it exists; otherwise both are "no data", noted.
+    Reads table ``hazards`` (state, found_at, closed_at, deadline, division_code; retired
+    entries left out) only when it exists; otherwise both are "no data", noted.
     """
     need = {"found_at", "closed_at", "deadline", "division_code"}
     table = scope.tables["hazards"]
@@ -274,9 +274,10 @@ def hazards(scope: Scope) -> dict[str, Value]:
         missing = Value(None, "no_table", {"table": table})
         return {"hazards_found": missing, "hazards_closed_on_time": missing}
     start, end = date(scope.year, 1, 1), date(scope.year, 12, 31)
+    live = " AND retired_at IS NULL" if "retired_at" in cols else ""  # withdrawn entries
     rows = scope.session.execute(
         text(f"SELECT found_at, closed_at, deadline FROM {table} "  # noqa: S608
-             "WHERE division_code >= :lo AND division_code < :hi"),
+             f"WHERE division_code >= :lo AND division_code < :hi{live}"),
         {"lo": scope.prefix, "hi": scope.prefix + ":"}).all()
     found = due = on_time = 0
     for found_at, closed_at, deadline in rows:
@@ -295,7 +296,8 @@ def hazards(scope: Scope) -> dict[str, Value]:
 
 def inspections(scope: Scope) -> dict[str, Value]:
     """巡检按期完成率 = of the tasks due in the year whose window has closed (closes_on, or
-    due_on without it, before today), those done on or before that day ÷ all × 100.
+    due_on without it, before today), those done on or before that day ÷ all × 100;
+    cancelled tasks are left out.
 
     Reads table ``inspection_tasks`` (due_on, closes_on, done_at, division_code) when it
     exists; otherwise "no data", noted.
@@ -306,11 +308,13 @@ def inspections(scope: Scope) -> dict[str, Value]:
     if cols is None or not need <= cols:
         return {"inspections_on_time": Value(None, "no_table", {"table": table})}
     closes = "closes_on" if "closes_on" in cols else "due_on"
+    # Cancelled tasks (a plan re-planned away from the asset) were never owed.
+    live = " AND status <> 'cancelled'" if "status" in cols else ""
     start, end = date(scope.year, 1, 1), date(scope.year, 12, 31)
     rows = scope.session.execute(
         text(f"SELECT due_on, {closes}, done_at FROM {table} "  # noqa: S608
              "WHERE division_code >= :lo AND division_code < :hi "
-             "AND due_on >= :start AND due_on <= :end"),
+             f"AND due_on >= :start AND due_on <= :end{live}"),
         {"lo": scope.prefix, "hi": scope.prefix + ":", "start": start, "end": end}).all()
     due = on_time = 0
     for due_on, closes_on, done_at in rows:

@@ -147,10 +147,12 @@ def test_inspections_done_on_time(session: Session) -> None:
         (date(YEAR, 3, 1), date(YEAR, 3, 8), date(YEAR, 3, 9)),  # late
         (date(YEAR, 4, 1), None, None),  # never done
         (date(YEAR, 12, 1), date(YEAR, 12, 14), None),  # still open: not counted
+        (date(YEAR, 5, 1), date(YEAR, 5, 8), None, "cancelled"),  # re-planned away: not owed
     ]
-    for i, (due, closes, done) in enumerate(rows):
-        session.execute(text("INSERT INTO hc_tasks VALUES (:i, :d, :c, 'x', :done, '330106')"),
-                        {"i": i, "d": due, "c": closes, "done": done})
+    for i, (due, closes, done, *status) in enumerate(rows):
+        session.execute(text("INSERT INTO hc_tasks VALUES (:i, :d, :c, :s, :done, '330106')"),
+                        {"i": i, "d": due, "c": closes, "done": done,
+                         "s": status[0] if status else "due"})
     s = scope(session)
     s.tables = tables
     out = indicators.inspections(s)
@@ -163,3 +165,15 @@ def test_without_the_tables_the_values_are_no_data(session: Session) -> None:
     s.tables = {"hazards": "hc_absent_h", "inspection_tasks": "hc_absent_t"}
     out = {**indicators.hazards(s), **indicators.inspections(s)}
     assert all(v.value is None and v.note == "no_table" for v in out.values())
+
+
+def test_the_registry_tables_have_the_columns_the_indicators_read(session: Session) -> None:
+    """The hazards and inspection-task tables (built beside this package) keep the contract."""
+    hazards = indicators._table_columns(session, "hazards")
+    tasks = indicators._table_columns(session, "inspection_tasks")
+    assert hazards is not None and {"found_at", "closed_at", "deadline", "division_code",
+                                    "retired_at"} <= hazards
+    assert tasks is not None and {"due_on", "closes_on", "status", "done_at",
+                                  "division_code"} <= tasks
+    out = {**indicators.hazards(scope(session)), **indicators.inspections(scope(session))}
+    assert all(v.note != "no_table" for v in out.values())
