@@ -66,6 +66,18 @@ STATE_LABELS: dict[str, tuple[str, str]] = {
     PENDING_REVIEW: ("复查", "Pending review"), CLOSED: ("销号", "Closed"),
 }
 
+# Trail rows that are not steps of the loop.
+EVENT_LABELS: dict[str, tuple[str, str]] = {
+    "report": ("发现", "Reported"), "escalate": ("逾期督促", "Escalated: overdue"),
+}
+
+
+def event_label(action: str, zh: bool) -> str:
+    """A trail row's label: the step's, or 发现 / 逾期督促."""
+    step = TRANSITIONS.get(action)
+    zh_label, en_label = (step.zh, step.en) if step else EVENT_LABELS.get(action, (action, action))
+    return zh_label if zh else en_label
+
 
 @dataclass(frozen=True)
 class Facts:

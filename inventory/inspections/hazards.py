@@ -37,9 +37,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from inventory import attachments, service
 from inventory.assets import COMMON_HEAD, COMMON_TAIL, AssetColumns, CollectionSpec, F, register
 from inventory.inspections import hazard_flow as flow
+from inventory.inspections.notifications import Notification
+from inventory.inspections.upserts import insert_ignoring
 from inventory.service import WriteContext
 from inventory.validation import coerce
-from resilience import audit
+from resilience import accounts, audit
 from resilience.accounts import Principal
 from resilience.codes import Code as C
 from resilience.codes import CodeList
@@ -438,6 +440,45 @@ def attach_photo(session: Session, store: attachments.Store, hazard_id: int, fil
         raise InvalidInput("not a photo", [Problem("file", "attachment_type", {
             "value": item.content_type, "allowed": [".jpg", ".png", ".webp", ".gif"]})])
     return item
+
+
+def escalate_overdue(session: Session, today: date) -> int:
+    """Tell the emergency managers who see each overdue hazard (admins when none does), once
+    per hazard and person: a notification row (e-mailed by ``notifications.send_emails``)
+    and a 逾期督促 row in the trail. A rerun or a second scheduler adds nothing (the
+    notification's unique key). Returns how many notifications are new.
+    """
+    late = overdue(session, today)
+    if not late:
+        return 0
+    people = [accounts.principal_of(u) for u in session.scalars(
+        select(accounts.User).where(accounts.User.active.is_(True),
+                                    accounts.User.role.in_(("emergency_manager", "admin"))))]
+    table = Notification.__table__
+    new = 0
+    for hazard in late:
+        who = [p.username for p in people if p.role == "emergency_manager"
+               and p.sees(hazard.division_code)] or [p.username for p in people if p.is_admin]
+        rows = [{"username": name, "kind": "hazard_overdue", "subject_id": hazard.id,
+                 "division_code": hazard.division_code, "created_at": now(),
+                 "params": {"hazard_id": hazard.id, "hazard": hazard.name or
+                            hazard.description[:40], "deadline": hazard.deadline.isoformat()
+                            if hazard.deadline else "", "grade": hazard.grade,
+                            "state": hazard.state}} for name in sorted(who)]
+        if not rows:
+            continue
+        told = [r.username for r in session.execute(
+            insert_ignoring(session, table).returning(table.c.username), rows)]
+        if told:
+            new += len(told)
+            session.add(HazardEvent(hazard_id=hazard.id, division_code=hazard.division_code,
+                                    action="escalate", from_state=hazard.state,
+                                    to_state=hazard.state, by="scheduler", at=now(),
+                                    note=", ".join(sorted(told)),
+                                    changes={"deadline": hazard.deadline.isoformat()
+                                             if hazard.deadline else None}))
+    session.flush()
+    return new
 
 
 def counts(session: Session, by: Principal, today: date) -> dict[str, int]:

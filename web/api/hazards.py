@@ -184,12 +184,11 @@ def transitions(hazard_id: int) -> Response:
     return _json(out)
 
 
-def event_json(ev: hazards.HazardEvent) -> dict[str, Any]:
-    """One step of the trail."""
-    labels = flow.TRANSITIONS.get(ev.action)
-    zh = locale().startswith("zh")
-    label = (labels.zh if zh else labels.en) if labels else ("发现" if zh else "Reported")
-    return {"id": ev.id, "action": ev.action, "label": label, "from": ev.from_state,
+def event_json(ev: hazards.HazardEvent, zh: bool | None = None) -> dict[str, Any]:
+    """One step of the trail (labelled in the request's language unless told)."""
+    zh = locale().startswith("zh") if zh is None else zh
+    return {"id": ev.id, "action": ev.action,
+            "label": flow.event_label(ev.action, zh), "from": ev.from_state,
             "to": ev.to_state, "by": ev.by, "at": ev.at.isoformat(), "note": ev.note,
             "reason": ev.reason, "attachments": ev.attachment_ids or [],
             "changes": ev.changes or {}}

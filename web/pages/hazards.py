@@ -135,7 +135,7 @@ def detail_page(hazard_id: int) -> Any:
         "hazards_detail.html", hazard=hazard, fields=fields, steps=steps,
         state_label=state_label(hazard.state), overdue=hazard.is_overdue(today),
         states=[(s, state_label(s)) for s in flow.STATES],
-        trail=[event_json(e) for e in hazards.trail(session, hazard.id)],
+        trail=[event_json(e, _zh()) for e in hazards.trail(session, hazard.id)],
         before=[a for a in photos if a.note != "after"],
         after=[a for a in photos if a.note == "after"],
         may_photo=hazards.HAZARDS.editable_by(principal) and hazard.state != flow.CLOSED,

@@ -1,0 +1,38 @@
+"""Overdue hidden hazards are escalated once to the emergency managers who see them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inventory.inspections import hazards
+from inventory.inspections.notifications import Notification
+from inventory.service import WriteContext
+from resilience import accounts
+from tests import factories as f
+
+
+def ctx(session: Session, username: str) -> WriteContext:
+    return WriteContext(by=accounts.principal_of(accounts.get_user(session, username)))
+
+
+def test_an_overdue_hazard_is_escalated_once_and_noted_in_the_trail(session: Session) -> None:
+    late = hazards.report(session, {"category": "leakage", "description": "渗漏",
+                                    "geometry": f.point()}, ctx(session, "inspector"))
+    hazards.transition(session, late.id, "register", ctx(session, "engineer"),
+                       deadline="2020-03-01")
+    on_time = hazards.report(session, {"category": "leakage", "description": "渗漏",
+                                       "geometry": f.point()}, ctx(session, "inspector"))
+    hazards.transition(session, on_time.id, "register", ctx(session, "engineer"),
+                       deadline="2099-03-01")
+    assert hazards.escalate_overdue(session, date.today()) == 1  # the city's manager
+    again = hazards.escalate_overdue(session, date.today())  # a rerun, a second scheduler
+    assert again == 0
+    notes = list(session.scalars(select(Notification).where(Notification.kind == "hazard_overdue")))
+    assert [(n.username, n.subject_id) for n in notes] == [("manager", late.id)]
+    assert notes[0].params["deadline"] == "2020-03-01"
+    assert [e.action for e in hazards.trail(session, late.id)] == ["report", "register",
+                                                                   "escalate"]
+    assert [e.action for e in hazards.trail(session, on_time.id)] == ["report", "register"]
