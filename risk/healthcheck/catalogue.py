@@ -224,6 +224,13 @@ DEFAULTS: tuple[Default, ...] = (
             "{uncovered_km2} km² lie outside every shelter's service radius"),
     Default("hazards_found", "隐患发现数", "Hidden hazards found", "个", "computed",
             "发现日期在体检年内的隐患数", "hazards whose found date falls in the year"),
+    Default("road_collapse_hazards", "道路塌陷隐患点数量", "Open road-collapse hazards", "个",
+            "computed",
+            "体检年末（或今天，取较早者）仍未销号的道路塌陷类隐患数（发现不晚于该日、未退役）",
+            "hazards of category road collapse still open (not closed, not retired) at the end "
+            "of the year or today, whichever is earlier",
+            "lower_better", "<=", 0.0,
+            "{open} 处道路塌陷隐患未销号", "{open} road-collapse hazards are still open"),
     Default("hazards_closed_on_time", "隐患按期整改销号率", "Hazards closed on time", "%",
             "computed",
             "整改期限在体检年内且已到期的隐患中，在期限当日或之前销号的 ÷ 其总数 × 100",

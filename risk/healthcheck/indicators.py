@@ -260,30 +260,39 @@ def _table_columns(session: Session, table: str) -> set[str] | None:
     return {c["name"] for c in insp.get_columns(table)}
 
 
+ROAD_COLLAPSE = "road_collapse"  # the hazards' category code of 道路塌陷
+
+
 def hazards(scope: Scope) -> dict[str, Value]:
     """隐患发现数 = hazards found in the year; 按期整改销号率 = of the hazards whose deadline
-    fell in the year and has passed, those closed on or before it ÷ all of them × 100.
+    fell in the year and has passed, those closed on or before it ÷ all of them × 100;
+    道路塌陷隐患点数量 = road-collapse hazards found by and still open at the end of the year
+    (or today, whichever is earlier).
 
     Reads table ``hazards`` (state, found_at, closed_at, deadline, division_code; retired
     entries left out) only when it exists; otherwise both are "no data", noted.
     """
-    need = {"found_at", "closed_at", "deadline", "division_code"}
+    need = {"found_at", "closed_at", "deadline", "division_code", "category"}
     table = scope.tables["hazards"]
     cols = _table_columns(scope.session, table)
     if cols is None or not need <= cols:
         missing = Value(None, "no_table", {"table": table})
-        return {"hazards_found": missing, "hazards_closed_on_time": missing}
+        return {"hazards_found": missing, "hazards_closed_on_time": missing,
+                "road_collapse_hazards": missing}
     start, end = date(scope.year, 1, 1), date(scope.year, 12, 31)
     live = " AND retired_at IS NULL" if "retired_at" in cols else ""  # withdrawn entries
     rows = scope.session.execute(
-        text(f"SELECT found_at, closed_at, deadline FROM {table} "  # noqa: S608
+        text(f"SELECT found_at, closed_at, deadline, category FROM {table} "  # noqa: S608
              f"WHERE division_code >= :lo AND division_code < :hi{live}"),
         {"lo": scope.prefix, "hi": scope.prefix + ":"}).all()
-    found = due = on_time = 0
-    for found_at, closed_at, deadline in rows:
+    found = due = on_time = collapses = 0
+    as_of = min(end, scope.today)
+    for found_at, closed_at, deadline, category in rows:
         f, c, d = _as_date(found_at), _as_date(closed_at), _as_date(deadline)
         if f is not None and start <= f <= end:
             found += 1
+        if category == ROAD_COLLAPSE and f is not None and f <= as_of and (c is None or c > as_of):
+            collapses += 1
         if d is not None and start <= d <= end and d < scope.today:
             due += 1
             on_time += int(c is not None and c <= d)
@@ -291,6 +300,7 @@ def hazards(scope: Scope) -> dict[str, Value]:
         "hazards_found": Value(float(found), detail={"found": found}),
         "hazards_closed_on_time": Value(_pct(on_time, due), None if due else "none_due",
                                         {"due": due, "on_time": on_time, "late": due - on_time}),
+        "road_collapse_hazards": Value(float(collapses), detail={"open": collapses}),
     }
 
 

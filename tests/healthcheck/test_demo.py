@@ -68,7 +68,7 @@ def test_the_demo_city_health_check_runs_and_exports(demo_url: Any, tmp_path: Pa
     for code, prefix, population in (("330100", "3301", 11_940_000), ("330106", "330106", 1_145_000)):
         out = cli(["health-check", "run", "--year", str(YEAR), "--division", code], url, tmp_path)
         assert out.returncode == 0, out.stderr
-        assert f"{code} " in out.stdout and "27 indicators" in out.stdout
+        assert f"{code} " in out.stdout and "28 indicators" in out.stdout
         path = tmp_path / f"hc-{code}.xlsx"
         out = cli(["health-check", "export", "--year", str(YEAR), "--division", code, "-o",
                    str(path)], url, tmp_path)

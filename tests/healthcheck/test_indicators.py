@@ -129,14 +129,17 @@ def test_hazards_found_and_closed_on_time(session: Session) -> None:
         (date(YEAR, 2, 1), None, date(YEAR, 3, 1), "330102"),  # another district
     ]
     for i, (found, closed, deadline, code) in enumerate(rows):
-        session.execute(text("INSERT INTO hc_hazards VALUES (:i, 'x', :f, :c, :d, :code, 'x')"),
-                        {"i": i, "f": found, "c": closed, "d": deadline, "code": code})
+        category = "road_collapse" if i in (2, 4) else "x"  # one still open, one closed
+        session.execute(text("INSERT INTO hc_hazards VALUES (:i, 'x', :f, :c, :d, :code, :k)"),
+                        {"i": i, "f": found, "c": closed, "d": deadline, "code": code,
+                         "k": category})
     s = scope(session)
     s.tables = tables
     out = indicators.hazards(s)
     assert out["hazards_found"].value == 4
     assert out["hazards_closed_on_time"].value == pytest.approx(100 * 2 / 4)
     assert out["hazards_closed_on_time"].detail == {"due": 4, "on_time": 2, "late": 2}
+    assert out["road_collapse_hazards"].value == 1
 
 
 def test_inspections_done_on_time(session: Session) -> None:
@@ -171,7 +174,7 @@ def test_the_registry_tables_have_the_columns_the_indicators_read(session: Sessi
     """The hazards and inspection-task tables (built beside this package) keep the contract."""
     hazards = indicators._table_columns(session, "hazards")
     tasks = indicators._table_columns(session, "inspection_tasks")
-    assert hazards is not None and {"found_at", "closed_at", "deadline", "division_code",
+    assert hazards is not None and {"found_at", "closed_at", "deadline", "division_code", "category",
                                     "retired_at"} <= hazards
     assert tasks is not None and {"due_on", "closes_on", "status", "done_at",
                                   "division_code"} <= tasks
