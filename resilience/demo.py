@@ -42,6 +42,7 @@ from inventory import (
     WaterloggingEvent,
 )
 from inventory.inspections import demo_hazards as demo_hidden_hazards
+from inventory.inspections import demo_plans as demo_inspections
 from resilience import accounts, codes
 from resilience.demo_districts import hangzhou_divisions
 from resilience.divisions import Division
@@ -1539,6 +1540,7 @@ def load(session: Session, *, segments: int = 6000, seed: int = 2026,
         if not demo_hazards.loaded(session):  # a demo loaded before it had hazards
             _add_hazards(session, _flood_sites_stored(session), seed)
         demo_hidden_hazards.load(session)  # hidden hazards at several steps of their loop
+        demo_inspections.load(session)  # plans and a few days of the inspector's tasks
         return _summary(session, created=False, seconds=time.perf_counter() - started)
     report(0.0, "divisions and users")
     _ensure_divisions(session)
@@ -1565,6 +1567,7 @@ def load(session: Session, *, segments: int = 6000, seed: int = 2026,
     _add_hazards(session, [_flood_site(r["geom"], r["division_code"], r["name"], r["events"])
                            for r in city.flood_points], seed)
     demo_hidden_hazards.load(session)
+    demo_inspections.load(session)
     session.flush()
     report(1.0, "done")
     return _summary(session, created=True, seconds=time.perf_counter() - started)

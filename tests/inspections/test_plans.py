@@ -92,3 +92,24 @@ def test_the_template_must_apply_and_roles_may_not_plan(session: Session) -> Non
     assert caught.value.problems[0].code == "assignee_or_team"
     team = support.plan(session, assignee=None, team_role="inspector")
     assert team.team_role == "inspector"
+
+
+def test_the_demo_plans_load_once_with_last_weeks_answers(session: Session) -> None:
+    from inventory.inspections import demo_plans
+
+    support.pipelines(session, 4)
+    today = date(2026, 12, 3)
+    first = demo_plans.load(session, today)
+    assert first["plans"] >= 3 and first["answered"] >= 1 and first["tasks"] > 0
+    again = demo_plans.load(session, today)  # nothing added: plans, tasks, answers are there
+    assert again == {"plans": first["plans"], "tasks": 0, "answered": 0, "overdue": 0}
+    from sqlalchemy import func, select
+
+    from inventory.inspections.tasks import InspectionSubmission
+
+    assert session.scalar(select(func.count()).select_from(InspectionSubmission)) == \
+        first["answered"]
+    names = [p.name for p in plans.listing(session)]
+    assert len(names) == len(set(names))
+    gas = next(p for p in plans.listing(session) if p.template_code == "gas_pipeline_patrol")
+    assert gas.assignee == "inspector" and gas.owner == "engineer"
