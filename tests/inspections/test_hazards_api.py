@@ -209,3 +209,17 @@ def test_the_pages_list_and_walk_a_hazard(client: Any, auth: Any) -> None:
     assert resp.status_code == 302 and "error=" in resp.headers["Location"]
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert 'id="hazard-error"' in page and 'data-action="grade"' in page
+
+
+def test_only_an_admin_retires_a_hazard_from_the_pages(client: Any, auth: Any,
+                                                      session: Session) -> None:
+    import re
+
+    key = int(file(client, auth).get_json()["id"])
+    sign_in(client, "engineer", "engineer-demo-2026")
+    page = client.get(f"/collections/hazards/items/{key}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    refused = client.post(f"/collections/hazards/items/{key}/retire",
+                          data={"csrf_token": token, "reason": "重复上报"})
+    assert refused.status_code == 403
+    assert session.get(hazards.Hazard, key).retired_at is None

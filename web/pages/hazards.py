@@ -22,6 +22,7 @@ from resilience.messages import describe
 from web.api.hazards import event_json, position, store
 from web.extensions import csrf, select_locale
 from web.pages.assets import display
+from web.pages.assets import retire as retire_record
 from web.session import current_principal, db, settings, unit
 
 bp = Blueprint("hazards", __name__)
@@ -193,6 +194,18 @@ def photo(hazard_id: int) -> Any:
     except (InvalidInput, Conflict, Forbidden, PayloadTooLarge) as error:
         return _back(hazard_id, error=_message(error))
     return _back(hazard_id, done="photo")
+
+
+@bp.post("/collections/hazards/items/<int:key>/retire")
+def retire(key: int) -> Any:
+    """Only an admin retires a hazard (filed by mistake); the rest stay on the books (继续挂账)."""
+    principal = current_principal(optional=True)
+    if principal is None:
+        return _login()
+    if not principal.is_admin:
+        raise Forbidden("hazards stay on the books", [Problem("action", "action_not_for_role", {
+            "value": "retire", "role": principal.role, "allowed": ["admin"]})])
+    return retire_record("hazards", key)
 
 
 def _ctx(principal: Principal) -> WriteContext:
