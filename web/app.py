@@ -44,10 +44,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web.api import hazards as hazards_api
     from web.api import inspections as inspections_api  # checklists, plans, tasks
     from web.api import risk as risk_api
-    from web.pages import assets, dashboard, edit, healthcheck, risk_schemes, views
+    from web.pages import assets, dashboard, edit, healthcheck, inspect, qr, risk_schemes, status, views
     from web.pages import hazards as hazards_pages
     from web.pages import risk as risk_pages
-    from web.pages import inspect, qr, status  # the inspector's phone pages, QR labels, status page
     from web.session import close_db
 
     app.register_blueprint(features.bp)

@@ -30,12 +30,13 @@ class AssetStatus:
     tasks: list[InspectionTask]
 
 
-def open_tasks(session: Session, collection: str, asset_id: int) -> list[InspectionTask]:
-    """The asset's due and overdue inspections, overdue and earliest first."""
+def open_tasks(session: Session, collection: str, asset_id: int, today: date
+               ) -> list[InspectionTask]:
+    """The asset's inspections open today (due or overdue), overdue and earliest first."""
     t = InspectionTask
     return list(session.scalars(
         select(t).where(t.asset_collection == collection, t.asset_id == asset_id,
-                        t.status.in_(OPEN))
+                        t.status.in_(OPEN), t.opens_on <= today)
         .order_by(t.status.desc(), t.closes_on, t.id).limit(MAX_LISTED)))
 
 
@@ -44,7 +45,7 @@ def asset_status(session: Session, collection: str, asset_id: int, by: Principal
     """The asset's open hazards and inspections, counted for the colour rules."""
     found = hazard_records.find(session, by, open_only=True, asset=(collection, asset_id),
                                 limit=MAX_LISTED)
-    tasks = open_tasks(session, collection, asset_id)
+    tasks = open_tasks(session, collection, asset_id, today)
     facts = Facts(
         four_level=four_level, five_level=five_level,
         open_hazards=len(found),

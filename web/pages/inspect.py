@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from PIL import Image
 
 from inventory import attachments
+from inventory.assets import COLLECTIONS
 from inventory.inspections import photos, tasks
 from resilience.accounts import Principal
 from resilience.errors import Forbidden, InvalidInput, PayloadTooLarge, Problem
@@ -39,13 +40,20 @@ def _signed_in() -> Any:
     return principal, None
 
 
+def _titles() -> dict[str, str]:
+    """Collection titles in the page's language (an asset with no name shows as 管线点 #644)."""
+    locale = select_locale()
+    return {name: spec.title(locale) for name, spec in COLLECTIONS.items()}
+
+
 @bp.get("/inspect")
 def today_page() -> Any:
     """Today's tasks: due and overdue first, the nearest first when the phone shares its position."""
     principal, away = _signed_in()
     if away is not None:
         return away
-    return render_template("inspect_today.html", locale=select_locale(), principal=principal)
+    return render_template("inspect_today.html", locale=select_locale(), principal=principal,
+                           collection_titles=_titles())
 
 
 @bp.get("/inspect/tasks/<int:task_id>")
@@ -56,6 +64,7 @@ def task_page(task_id: int) -> Any:
         return away
     return render_template("inspect_task.html", task_id=task_id, locale=select_locale(),
                            principal=principal, may_submit=principal.role in SUBMITTING_ROLES,
+                           collection_titles=_titles(),
                            max_photo_mb=settings().max_attachment_bytes // (1024 * 1024))
 
 

@@ -87,8 +87,8 @@ def status_page(collection: str, key: int) -> Any:
 
 def hazard_url(hazard_id: int) -> str:
     """A hazard's own page when the hazards pages are there, else its record page."""
-    if "hazards.hazard_page" in current_app.view_functions:
-        return url_for("hazards.hazard_page", hazard_id=hazard_id)
+    if "hazards.detail_page" in current_app.view_functions:
+        return url_for("hazards.detail_page", hazard_id=hazard_id)
     return url_for("assets.asset_page", name="hazards", key=hazard_id)
 
 

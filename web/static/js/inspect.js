@@ -11,6 +11,7 @@
   var offlineBanner = document.getElementById("offline-banner");
   var outboxBanner = document.getElementById("outbox-banner");
   var status = "open";
+  var zh = (document.documentElement.lang || "zh").indexOf("zh") === 0;
   var position = null;
 
   function el(tag, cls, text) {
@@ -37,13 +38,13 @@
 
   function distanceOf(task) {
     if (typeof task.distance_m === "number") { return task.distance_m; }
-    var at = task.asset && (task.asset.position || task.asset.point);
+    var at = task.position || (task.asset && task.asset.position);
     if (position && Array.isArray(at)) { return metres(position, at); }
     return null;
   }
 
   function isOverdue(task) {
-    return task.overdue === true || task.status === "overdue" || (task.status !== "done" && task.due_on < today());
+    return task.status === "overdue" || (task.status !== "done" && !!task.closes_on && task.closes_on < today());
   }
 
   /** Overdue first, then due; within each, the nearest first when the position is known. */
@@ -65,7 +66,7 @@
   function dueText(task) {
     if (task.status === "done") { return task.done_at ? task.done_at.slice(0, 10) : ""; }
     if (isOverdue(task)) {
-      var late = Math.round((Date.parse(today()) - Date.parse(task.due_on)) / 86400000);
+      var late = Math.round((Date.parse(today()) - Date.parse(task.closes_on || task.due_on)) / 86400000);
       return late > 0 ? I.t("days_late", { n: late }) : I.t("due_on", { date: task.due_on });
     }
     return task.due_on === today() ? I.t("due_today") : I.t("due_on", { date: task.due_on });
@@ -87,10 +88,12 @@
       var badge = status === "done" ? el("span", "badge done", I.t("done"))
         : isOverdue(task) ? el("span", "badge overdue", I.t("overdue")) : el("span", "badge due", I.t("due"));
       head.appendChild(badge);
-      head.appendChild(el("strong", "asset-name", asset.name || (asset.collection + " #" + asset.id)));
+      var titles = I.strings.collections || {};
+      head.appendChild(el("strong", "asset-name", asset.name || ((titles[asset.collection] || asset.collection) + " #" + asset.id)));
       a.appendChild(head);
       var meta = el("div", "task-meta");
-      meta.appendChild(el("span", "template", task.template_name || (task.template && task.template.name) || ""));
+      var tpl = task.template || {};
+      meta.appendChild(el("span", "template", zh ? tpl.name_zh || "" : tpl.name_en || tpl.name_zh || ""));
       meta.appendChild(el("span", "due-text", dueText(task)));
       var d = distanceOf(task);
       if (d !== null) { meta.appendChild(el("span", "distance", distanceText(d))); }

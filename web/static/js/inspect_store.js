@@ -199,7 +199,23 @@
   /* --- the service worker keeps the pages for a reload with no connection --------------- */
   if (root && "serviceWorker" in navigator && root.dataset.sw) {
     navigator.serviceWorker.register(root.dataset.sw, { scope: root.dataset.scope.replace(/\/$/, "") })
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(keepThisPage)
       .catch(function () { /* plain http on an intranet address: drafts still work */ });
+  }
+
+  /** This page was loaded before the worker watched: keep it and its scripts and styles now. */
+  function keepThisPage() {
+    if (!window.caches) { return null; }
+    var urls = [location.pathname + location.search];
+    Array.prototype.forEach.call(document.querySelectorAll("script[src], link[rel=stylesheet]"), function (node) {
+      urls.push(node.getAttribute("src") || node.getAttribute("href"));
+    });
+    return caches.open("inspect-v1").then(function (cache) {
+      return Promise.all(urls.map(function (url) {
+        return cache.match(url).then(function (hit) { return hit || cache.add(url); }).catch(function () { return null; });
+      }));
+    });
   }
 
   window.Inspect = {

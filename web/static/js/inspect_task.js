@@ -69,7 +69,7 @@
       var o = (item.options || []).filter(function (x) { return x.code === value; })[0];
       return o ? label(o) : String(value);
     }
-    if (item.kind === "photo") { return Array.isArray(value) ? "📷 × " + value.length : "—"; }
+    if (item.kind === "photo") { return Array.isArray(value) ? I.t("photos_n", { n: value.length }) : "—"; }
     return String(value);
   }
 
@@ -184,7 +184,7 @@
     var input = el("input");
     input.type = "file"; input.accept = "image/*"; input.setAttribute("capture", "environment");
     input.id = id; input.name = item.code; input.multiple = true; input.className = "visually-hidden";
-    var button = el("label", "button take-photo", "📷 " + I.t("take_photo"));
+    var button = el("label", "button take-photo", I.t("take_photo"));
     button.htmlFor = id;
     var thumbs = el("div", "thumbs");
     var note = el("p", "photo-error error");
@@ -246,7 +246,7 @@
     if (required(item)) { title.appendChild(el("span", "req", "*")); title.lastChild.title = I.t("required"); }
     li.appendChild(title);
     var lastValue = last[item.code];
-    if (task.is_reinspection !== false && (lastValue !== undefined || Object.keys(last).length)) {
+    if (Object.keys(last).length) {
       var was = el("p", "last" + (isDefect(item, lastValue) ? " was-defect" : ""));
       was.appendChild(el("span", "last-label", I.t("last") + (lastDate ? " (" + lastDate + ")" : "") + ": "));
       was.appendChild(el("span", "last-value", show(item, lastValue)));
@@ -295,15 +295,17 @@
   function drawHead() {
     head.textContent = "";
     var asset = task.asset || {};
-    var h1 = el("h1", "", asset.name || ((asset.collection || "") + " #" + (asset.id || "")));
+    var titles = I.strings.collections || {};
+    var h1 = el("h1", "", asset.name || ((titles[asset.collection] || asset.collection || "") + " #" + (asset.id || "")));
     head.appendChild(h1);
     var meta = el("p", "task-meta");
-    var overdue = task.status === "overdue" || task.overdue === true;
+    var overdue = task.status === "overdue" ||
+      (task.status !== "done" && task.closes_on && task.closes_on < new Date().toISOString().slice(0, 10));
     meta.appendChild(el("span", "badge " + (task.status === "done" ? "done" : overdue ? "overdue" : "due"),
       task.status === "done" ? I.t("done_already") : overdue ? I.t("overdue") : I.t("due")));
     meta.appendChild(el("span", "", task.due_on || ""));
     var tpl = task.template || {};
-    meta.appendChild(el("span", "", task.template_name || label(tpl.name ? { zh: tpl.name, en: tpl.name } : tpl) || ""));
+    meta.appendChild(el("span", "", zh ? (tpl.name_zh || "") : (tpl.name_en || tpl.name_zh || "")));
     head.appendChild(meta);
     if (asset.collection && asset.id) {
       var link = el("a", "status-link", I.t("status_page") + " →");
@@ -434,25 +436,22 @@
   });
 
   /* --- start ------------------------------------------------------------------------------------ */
-  function itemsOf(t) {
-    return t.items || (t.template && t.template.items) || (t.checklist && t.checklist.items) || [];
-  }
-
-  function start(t) {
-    task = t;
-    items = itemsOf(t);
-    var prev = t.last_answers || (t.last && t.last.answers) || (t.previous && t.previous.answers) || {};
-    last = prev || {};
-    lastDate = t.last_done_at || (t.last && (t.last.done_at || t.last.submitted_at)) ||
-      (t.previous && t.previous.done_at) || null;
-    if (lastDate) { lastDate = String(lastDate).slice(0, 10); }
+  /** The tasks API's answer: {task, template (its items), asset, last_answers, submission, may_submit}. */
+  function start(body) {
+    task = Object.assign({}, body.task || body, { asset: body.asset || (body.task || {}).asset });
+    items = (body.template && body.template.items) || body.items || [];
+    task.template = Object.assign({}, (body.task || {}).template || {}, body.template || {});
+    var prev = body.last_answers || null;
+    last = (prev && prev.answers) || {};
+    lastDate = prev ? String(prev.at || prev.due_on || "").slice(0, 10) || null : null;
     drawHead();
     var done = I.get("done:" + taskId, null);
-    if (t.status === "done") {
-      showStored(done ? done.response : t.result || null);
+    if (task.status === "done") {
+      showStored(body.submission || (done ? done.response : null));
       return;
     }
     if (queuedHere()) { showQueued(); return; }
+    if (body.may_submit === false) { document.getElementById("submit").disabled = true; }
     itemsList.textContent = "";
     items.forEach(drawItem);
     form.hidden = false;
