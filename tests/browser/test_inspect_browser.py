@@ -154,6 +154,13 @@ def test_an_inspection_survives_a_lost_connection_and_lands_once(browser: Any, l
         assert page.locator("#a-markers-good").is_checked() and page.input_value("#a-lel") == "0.5"
         _shot(page, "draft-restored-offline", dialect)
 
+        page.fill("#a-lel", "150")  # off its range: said at the item, nothing sent
+        page.click("#submit")
+        page.wait_for_selector(".item.has-error[data-code='lel']")
+        assert "允许范围 0 – 100" in page.locator(".item[data-code='lel'] .item-error").inner_text()
+        assert page.evaluate("localStorage.getItem('inspect:inspector:outbox')") in (None, "[]")
+        _shot(page, "off-range", dialect)
+        page.fill("#a-lel", "0.5")
         _answer_all_but(page, {"markers", "lel", "occupation"})
         page.click("label[for='a-occupation-true']")  # built over: a major defect
         assert page.locator("#defect-note").is_visible() and "隐患" in page.locator("#defect-note").inner_text()
@@ -211,6 +218,12 @@ def test_the_status_page_a_label_opens(browser: Any, live: Any, phone_task: dict
         assert page.locator(".status-qr img").evaluate("img => img.naturalWidth") > 0
         _shot(page, "status", dialect)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.goto(f"{live.url}/lang/en?next=/inspect")
+        page.wait_for_selector("a.task-link")
+        page.wait_for_function("document.getElementById('where').textContent.indexOf('Nearest first') >= 0")
+        assert "Today's inspections" in page.locator("h1").inner_text()
+        assert page.locator(".badge.due, .badge.overdue").first.inner_text() in ("Due", "Overdue")
+        _shot(page, "today-en", dialect)
         assert outside == []
     finally:
         context.close()

@@ -52,6 +52,8 @@
     if (item.kind === "number") {
       var n = Number(value);
       if (!isFinite(n)) { return false; }
+      if ((item.min !== undefined && item.min !== null && n < item.min) ||
+          (item.max !== undefined && item.max !== null && n > item.max)) { return false; }  // a typo, not a defect
       return (item.ok_min !== undefined && item.ok_min !== null && n < item.ok_min) ||
         (item.ok_max !== undefined && item.ok_max !== null && n > item.ok_max);
     }
