@@ -232,3 +232,12 @@ def test_a_registry_sets_its_own_colour_rules(settings: Any, sessions: Any, sess
     assert colour_of(page) == "red" and "待巡检 ≥ 1" in page
 
 
+
+
+def test_a_retired_asset_says_so_on_its_status_page(client: Any, auth: Any, asset_task: tuple[int, int]) -> None:
+    pipe, _ = asset_task
+    sign_in(client, "inspector", "inspector-demo-2026")
+    assert "该设施已废弃" not in client.get(f"/s/pipelines/{pipe}").get_data(as_text=True)
+    resp = client.delete(f"/api/collections/pipelines/items/{pipe}", headers=auth.headers("admin"))
+    assert resp.status_code in (200, 204), resp.get_data(as_text=True)
+    assert "该设施已废弃" in client.get(f"/s/pipelines/{pipe}").get_data(as_text=True)

@@ -81,7 +81,8 @@ def status_page(collection: str, key: int) -> Any:
         five=_level(risk_codes.FIVE_LEVELS, levels.five, locale),
         hazards=status.hazards, tasks=status.tasks, facts=status.facts,
         grades=HAZARD_GRADES, states=HAZARD_STATES,
-        may_start=principal.role in SUBMITTING_ROLES, retired=props.get("retired_at") is not None,
+        may_start=principal.role in SUBMITTING_ROLES,
+        retired=getattr(service.get_record(db(), spec, key), "retired_at", None) is not None,
         hazard_url=hazard_url)
 
 
