@@ -241,3 +241,16 @@ def test_a_retired_asset_says_so_on_its_status_page(client: Any, auth: Any, asse
     resp = client.delete(f"/api/collections/pipelines/items/{pipe}", headers=auth.headers("admin"))
     assert resp.status_code in (200, 204), resp.get_data(as_text=True)
     assert "该设施已废弃" in client.get(f"/s/pipelines/{pipe}").get_data(as_text=True)
+
+
+def test_a_phone_photo_is_turned_upright_from_its_exif_orientation() -> None:
+    from inventory.inspections import photos
+
+    img = Image.new("RGB", (400, 200), (10, 120, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was held upright: rotate 90° clockwise to show it
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif)
+    shrunk = Image.open(io.BytesIO(photos.shrink(buf.getvalue())))
+    assert shrunk.size == (200, 400) and shrunk.format == "JPEG"
+    assert 0x0112 not in shrunk.getexif()  # no orientation left for a viewer to apply twice
