@@ -224,6 +224,10 @@ def test_the_status_page_a_label_opens(browser: Any, live: Any, phone_task: dict
         assert "Today's inspections" in page.locator("h1").inner_text()
         assert page.locator(".badge.due, .badge.overdue").first.inner_text() in ("Due", "Overdue")
         _shot(page, "today-en", dialect)
+        page.click("a[href='/qr/labels']")
+        page.wait_for_selector("form.labels-form")
+        assert page.locator("#division option").count() >= 1
+        _shot(page, "labels-form-en", dialect)
         assert outside == []
     finally:
         context.close()
