@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, browser, signed_in  # noqa: F401
+from tests.browser.conftest import ARTIFACTS, signed_in
 
 pytestmark = pytest.mark.browser
 YEAR = date.today().year
@@ -20,7 +20,7 @@ def _shot(page: Any, name: str, dialect: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"healthcheck-{name}-{dialect}.png"), full_page=True)
 
 
-def test_an_engineer_computes_enters_and_prints_the_check(browser: Any, live: Any,  # noqa: F811
+def test_an_engineer_computes_enters_and_prints_the_check(browser: Any, live: Any,
                                                           dialect: str) -> None:
     with signed_in(browser, live.url) as (page, outside):
         page.click("a.nav-healthcheck")
@@ -61,7 +61,7 @@ def test_an_engineer_computes_enters_and_prints_the_check(browser: Any, live: An
         assert not outside, outside
 
 
-def test_the_check_reads_at_a_phones_width(browser: Any, live: Any,  # noqa: F811
+def test_the_check_reads_at_a_phones_width(browser: Any, live: Any,
                                            dialect: str) -> None:
     with signed_in(browser, live.url, width=390, user="manager",
                    password="manager-demo-2026") as (page, outside):
