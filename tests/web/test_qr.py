@@ -75,3 +75,18 @@ def test_an_empty_division_gives_one_empty_page(client: Any, auth: Any) -> None:
     pdf = client.get("/qr/labels?division=330106&collection=shelters&format=pdf")
     assert pdf.status_code == 200 and pdf_pages(pdf.get_data()) == 1
     assert pdf.headers["X-Label-Count"] == "0"
+
+
+def test_a_large_division_comes_in_parts(client: Any, auth: Any, monkeypatch: Any) -> None:
+    from web.pages import qr
+
+    monkeypatch.setattr(qr, "MAX_LABELS", 2)
+    keys = [create(client, auth, f.pipeline(name=f"管 {n}")) for n in range(3)]
+    sign_in(client, "inspector", "inspector-demo-2026")
+    first = client.get("/qr/labels?division=330106&collection=pipelines&format=pdf")
+    second = client.get("/qr/labels?division=330106&collection=pipelines&format=pdf&part=2")
+    assert (first.headers["X-Label-Count"], second.headers["X-Label-Count"]) == ("2", "1")
+    assert first.headers["X-Label-Total"] == "3" and 'filename="qr-pipelines-330106-2.pdf"' in \
+        second.headers["Content-Disposition"]
+    assert client.get("/qr/labels?division=330106&collection=pipelines&format=pdf&part=3").status_code == 422
+    assert len(keys) == 3
