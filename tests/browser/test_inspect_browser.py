@@ -167,6 +167,7 @@ def test_an_inspection_survives_a_lost_connection_and_lands_once(browser: Any, l
         page.set_input_files("#a-photos", str(_photo(tmp_path)))
         page.wait_for_selector(".thumb.is-local img[src^='blob:']")
         assert "已存本机" in page.locator(".thumb figcaption").inner_text()
+        page.locator(".item[data-code='photos']").screenshot(path=str(ARTIFACTS / f"inspect-photo-kept-{dialect}.png"))
         page.click("#submit")
         page.wait_for_selector(".result.queued")
         assert "网络恢复后自动提交" in page.locator("#result").inner_text()
