@@ -36,6 +36,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from inventory import attachments, service
 from inventory.assets import COMMON_HEAD, COMMON_TAIL, AssetColumns, CollectionSpec, F, register
+from inventory.formats.shortnames import SHORT
 from inventory.inspections import hazard_flow as flow
 from inventory.inspections.notifications import Notification
 from inventory.inspections.upserts import insert_ignoring
@@ -75,6 +76,12 @@ HAZARD_ASSETS = CodeList("asset_collection", [
 ])
 EDITING_ROLES = flow.REPORTERS  # an inspector files them; handlers and reviewers too
 PHOTO_NOTES = ("before", "after")
+# Fixed dBase (shapefile) column names of the fields longer than ten characters.
+SHORT.update({
+    "description": "descr", "responsibility_person": "resp_pers", "contingency_plan": "conting",
+    "supervising_unit": "superv_u", "supervision_deadline": "superv_dl",
+    "review_failures": "rev_fails",
+})
 
 
 class Hazard(AssetColumns, Base):
