@@ -53,7 +53,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from inventory.assets import COLLECTIONS
-from inventory.inspections import checklists
+from inventory.attachments import Attachment
+from inventory.inspections import checklists, plans
 from inventory.inspections.checklists import ChecklistTemplate
 from inventory.inspections.notifications import Notification
 from inventory.inspections.plans import (
@@ -191,20 +192,23 @@ def generate(session: Session, plan: InspectionPlan, today: date, horizon_days: 
                                            t.due_on >= lowest)).tuples())
     names = _names(session, plan.collection, [a[0] for a in assets])
     created = now()
+    fixed = {"plan_id": plan.id, "template_id": template.id, "asset_collection": plan.collection,
+             "assignee": plan.assignee, "team_role": plan.team_role, "created_at": created}
+    collection, span = plan.collection, timedelta(days=plan.open_days - 1)
+    rule_of = {level: rule_for(plan, level) for level in (*plans.FOUR_LEVELS, NO_LEVEL)}
     rows: list[dict[str, Any]] = []
     for asset_id, division, lon, lat in assets:
-        rule = rule_for(plan, levels.get((plan.collection, asset_id), NO_LEVEL))
+        level = levels.get((collection, asset_id), NO_LEVEL)
+        rule = rule_of.get(level) or rule_for(plan, level)
         for due in by_rule[rule]:
             if (asset_id, due) in existing:
                 continue
-            closes = due + timedelta(days=plan.open_days - 1)
+            closes = due + span
             rows.append({
-                "plan_id": plan.id, "template_id": template.id,
-                "asset_collection": plan.collection, "asset_id": asset_id,
-                "asset_name": names.get(asset_id), "division_code": division,
-                "lon": lon, "lat": lat, "due_on": due, "opens_on": due, "closes_on": closes,
-                "rule": rule, "assignee": plan.assignee, "team_role": plan.team_role,
-                "status": "due" if closes >= today else "overdue", "created_at": created,
+                **fixed, "asset_id": asset_id, "asset_name": names.get(asset_id),
+                "division_code": division, "lon": lon, "lat": lat, "due_on": due,
+                "opens_on": due, "closes_on": closes, "rule": rule,
+                "status": "due" if closes >= today else "overdue",
             })
     count = insert_rows_ignoring(session, InspectionTask.__table__, rows)
     through = today + timedelta(days=horizon_days)
@@ -520,7 +524,28 @@ def _report_defects(session: Session, task: InspectionTask, sub: InspectionSubmi
                                 client_id=str(uuid.uuid5(uuid.NAMESPACE_URL,
                                                          f"{sub.client_id}:{d.item}")))
         ids.append(int(hazard.id))
+        _photos_to_hazard(session, task, sub, int(hazard.id), hazard.division_code)
     return ids
+
+
+def _photos_to_hazard(session: Session, task: InspectionTask, sub: InspectionSubmission,
+                      hazard_id: int, division_code: str) -> None:
+    """The submission's photos (attachments of the asset, by id) also become the hazard's
+    'before' photos: new rows over the same stored bytes (the store is content-addressed)."""
+    template = checklists.get(session, sub.template_id)
+    refs = {r for i in template.items if i["kind"] == "photo"
+            for r in sub.answers.get(i["code"]) or [] if isinstance(r, int)}
+    if not refs:
+        return
+    found = session.scalars(select(Attachment).where(
+        Attachment.id.in_(refs), Attachment.collection == task.asset_collection,
+        Attachment.record_id == task.asset_id))
+    for photo in found:
+        session.add(Attachment(collection="hazards", record_id=hazard_id,
+                               division_code=division_code, filename=photo.filename,
+                               content_type=photo.content_type, size=photo.size,
+                               sha256=photo.sha256, note="before",
+                               uploaded_by=sub.submitted_by))
 
 
 def _answer_text(value: Any) -> str:

@@ -255,3 +255,19 @@ def test_without_smtp_the_owner_is_told_in_the_app_only(url: str,
         (note,) = s.scalars(select(Notification).where(Notification.subject_id == task_id))
         assert note.username == "engineer" and note.emailed_at is None
         assert note.params["closes_on"] == (MONDAY + timedelta(days=23)).isoformat()
+
+
+def test_the_scheduler_process_carries_the_inspection_jobs(tmp_path: Path) -> None:
+    from resilience.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'r.db'}", instance_path=tmp_path,
+                        secret_key="x", inspection_horizon_days=21,
+                        smtp_host="mail.example.org").resolved()
+    jobs = {j.id: j for j in scheduler.build_scheduler(settings).get_jobs()}
+    assert {"inspection_tasks", "inspection_overdue", "risk_nightly"} <= set(jobs)
+    assert jobs["inspection_tasks"].args == (settings.database_url, 21)
+    assert jobs["inspection_overdue"].args[1] == "mail.example.org"
+    env = Settings.from_env({"RESILIENCE_SMTP_HOST": "smtp.hz.gov.cn", "RESILIENCE_SMTP_PORT": "587",
+                             "RESILIENCE_INSPECTION_HORIZON_DAYS": "7",
+                             "RESILIENCE_INSTANCE_PATH": str(tmp_path)})
+    assert (env.smtp_host, env.smtp_port, env.inspection_horizon_days) == ("smtp.hz.gov.cn", 587, 7)

@@ -215,3 +215,25 @@ def test_the_list_is_nearest_first_and_filtered(session: Session) -> None:
     other = support.ctx(session, "engineer_sc").by
     assert tasks.listing(session, other, tasks.TaskQuery())[0] == []
     assert date(2026, 11, 30) == MONDAY
+
+
+def test_the_photos_of_a_defect_become_the_hazards_before_photos(session: Session) -> None:
+    from inventory.attachments import Attachment, of_record
+
+    (pipe,) = support.pipelines(session, 1)
+    plan = support.plan(session)
+    tasks.generate(session, plan, MONDAY, 0, {})
+    (task,) = _tasks(session, plan.id)
+    photo = Attachment(collection="pipelines", record_id=pipe, division_code="330106",
+                       filename="occupation.jpg", content_type="image/jpeg", size=2048,
+                       sha256="ab" * 32, note=f"task {task.id} · photos", uploaded_by="inspector")
+    elsewhere = Attachment(collection="pipelines", record_id=pipe + 1000, division_code="330106",
+                           filename="other.jpg", content_type="image/jpeg", size=10,
+                           sha256="cd" * 32, uploaded_by="inspector")
+    session.add_all([photo, elsewhere])
+    session.flush()
+    sub, _ = _submit(session, task.id, {**GOOD, "occupation": True,
+                                        "photos": [photo.id, elsewhere.id, "local:x"]})
+    (hazard_id,) = sub.hazard_ids
+    (copied,) = of_record(session, "hazards", hazard_id)
+    assert (copied.sha256, copied.note, copied.filename) == ("ab" * 32, "before", "occupation.jpg")

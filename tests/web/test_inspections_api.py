@@ -168,3 +168,27 @@ def test_the_openapi_document_lists_the_inspection_paths(client: Any) -> None:
     assert {"assignee", "status", "division", "near", "limit", "offset"} <= names
     body = paths["/api/inspections/tasks/{id}"]["post"]["requestBody"]
     assert "client_id" in body["content"]["application/json"]["schema"]["required"]
+
+
+def test_the_owner_reads_escalations_in_the_app(client: Any, auth: Any,
+                                                sessions: sessionmaker[Session]) -> None:
+    from datetime import timedelta
+
+    _setup(sessions, 1)
+    with sessions() as s:
+        later = support.MONDAY + timedelta(days=20)
+        tasks.mark_overdue(s, later)
+        assert tasks.escalate(s, later) >= 1
+        s.commit()
+    body = client.get("/api/inspections/notifications",
+                      headers=auth.headers("engineer", **{"Accept-Language": "zh-CN"})).get_json()
+    note = body["notifications"][0]
+    assert note["kind"] == "task_overdue" and note["text"].startswith("巡检任务逾期：测试管0")
+    assert client.get("/api/inspections/notifications",
+                      headers=auth.headers("inspector")).get_json()["notifications"] == []
+    read = client.post("/api/inspections/notifications/read",
+                       json={"ids": [n["id"] for n in body["notifications"]]},
+                       headers=auth.headers("engineer"))
+    assert read.get_json()["read"] == len(body["notifications"])
+    assert client.get("/api/inspections/notifications",
+                      headers=auth.headers("engineer")).get_json()["notifications"] == []

@@ -13,6 +13,8 @@ nearest first with ``distance_m`` when ``near`` is given ·
 201 with the submission, 200 with the same body for a retry of the same ``client_id``; 422
 with ``answers.<item>`` problems; 403 when not the assignee or team; 409 when cancelled or
 already done. The JSON of a task and a submission is in ``inventory.inspections.tasks``.
+``GET /api/inspections/notifications`` the caller's unread ones (overdue tasks escalated to a
+plan's owner) · ``POST …/notifications/read`` ``{"ids": [...]}``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from inventory.inspections import checklists, plans, presets, tasks
 from inventory.service import WriteContext
 from resilience.errors import Forbidden, InvalidInput, Problem
 from web.api.features import _check_csrf, _json
-from web.errors import BadRequest
+from web.errors import BadRequest, locale
 from web.session import db, require_principal, settings, unit
 
 bp = Blueprint("inspections_api", __name__)
@@ -264,3 +266,34 @@ def task_submit(task_id: int) -> Response:
                                     client_id=body.get("client_id"))  # type: ignore[arg-type]
         saved = tasks.submission_dict(sub)
     return _json(saved, 201 if created else 200)
+
+
+# -- notifications -----------------------------------------------------------------------------
+
+@bp.get("/api/inspections/notifications")
+def notification_list() -> Response:
+    """The caller's unread notifications (overdue tasks of plans they own), newest first."""
+    from inventory.inspections import notifications
+
+    principal = require_principal()
+    rows = notifications.unread(db(), principal.username)
+    loc = locale()
+    return _json({"notifications": [
+        {"id": n.id, "kind": n.kind, "subject_id": n.subject_id,
+         "division_code": n.division_code, "text": notifications.text_of(n, loc),
+         "params": n.params, "created_at": n.created_at.isoformat()} for n in rows]})
+
+
+@bp.post("/api/inspections/notifications/read")
+def notification_read() -> Response:
+    """Mark the caller's notifications read: ``{"ids": [...]}`` → how many changed."""
+    from inventory.inspections import notifications
+
+    principal = require_principal()
+    _check_csrf()
+    ids = _body().get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise BadRequest("ids must be integers", [Problem("ids", "not_integers", {})])
+    with unit() as s:
+        changed = notifications.mark_read(s, principal.username, ids)
+    return _json({"read": changed})

@@ -358,6 +358,15 @@ def _inspection_paths() -> dict[str, Any]:
                      "responses": {"201": {"description": "stored"},
                                    "200": {"description": "a retry: the stored submission"},
                                    "403": PROBLEM, "409": PROBLEM, "422": PROBLEM}}},
+        "/api/inspections/notifications": {
+            "get": {"summary": "The caller's unread notifications (overdue tasks escalated to "
+                               "the plan's owner)", "responses": {"200": {"description": "ok"}}}},
+        "/api/inspections/notifications/read": {
+            "post": {"summary": "Mark notifications read",
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"type": "object", "properties": {"ids": {
+                             "type": "array", "items": {"type": "integer"}}}}}}},
+                     "responses": {"200": {"description": "how many changed"}, "400": PROBLEM}}},
     }
 
 
