@@ -84,6 +84,9 @@ class CollectionSpec:
     # Roles that may write this collection (None: the registry's EDITING_ROLES); risk data
     # is also the emergency manager's to keep.
     editing_roles: frozenset[str] | None = None
+    # Whether survey files may be loaded into it (hidden hazards are filed one by one, each
+    # starting its own trail, never in bulk).
+    importable: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
@@ -157,12 +160,27 @@ class AssetColumns(Tracked):
 COLLECTIONS: dict[str, CollectionSpec] = {}
 
 
+# The order the API lists collections in (DESIGN.md §4), whichever module is imported
+# first; collections not named here follow in the order they register.
+ORDER = ("pipelines", "network-points", "tunnels", "shelters", "flood-points", "divisions",
+         "hazard-zones", "risk-points", "hazards", "risk-five-colour", "risk-four-colour")
+
+
 def register(spec: CollectionSpec) -> CollectionSpec:
-    """Add a collection to the registry's table of collections."""
+    """Add a collection to the registry's table of collections, in the listed order."""
     COLLECTIONS[spec.name] = spec
+    rank = {name: k for k, name in enumerate(ORDER)}
+    ordered = sorted(COLLECTIONS.items(), key=lambda kv: rank.get(kv[0], len(ORDER)))
+    COLLECTIONS.clear()
+    COLLECTIONS.update(ordered)
     return spec
 
 
 def editable_collections(principal: Principal) -> list[CollectionSpec]:
-    """The collections the user's role may write, in the registry's order (menus, imports)."""
+    """The collections the user's role may write, in the registry's order (menus)."""
     return [s for s in COLLECTIONS.values() if s.editable_by(principal)]
+
+
+def importable_collections(principal: Principal) -> list[CollectionSpec]:
+    """The collections the user's role may load files into, in the registry's order."""
+    return [s for s in editable_collections(principal) if s.importable]

@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     csrf.init_app(app)
 
     import risk  # noqa: F401  (registers hazard zones, risk points and the colour maps)
-    from inventory.assets import editable_collections
+    from inventory.assets import importable_collections
     from resilience import job_handlers  # noqa: F401  (the kinds of long work the API may queue)
     from web import basemap, errors
     from web.api import exports, features, health_checks, imports, openapi, tiles
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         return code.label(select_locale()) if code else role
 
     def may_import(principal: Any) -> bool:
-        return bool(editable_collections(principal))
+        return bool(importable_collections(principal))
 
     app.jinja_env.globals.update(
         page_locale=select_locale, current_principal=current_principal, role_label=role_label,

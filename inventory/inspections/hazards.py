@@ -200,6 +200,7 @@ HAZARDS = register(CollectionSpec(
     ),
     cross_checks=(_asset_check,),
     editing_roles=EDITING_ROLES,
+    importable=False,
 ))
 
 

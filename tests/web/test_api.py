@@ -79,7 +79,7 @@ def test_collections_listing(client: Any, auth: Any) -> None:
     body = client.get("/api/collections", headers=auth.headers("viewer")).get_json()
     ids = [c["id"] for c in body["collections"]]
     assert ids == ["pipelines", "network-points", "tunnels", "shelters", "flood-points",
-                   "divisions", "hazard-zones", "risk-points", "risk-five-colour",
+                   "divisions", "hazard-zones", "risk-points", "hazards", "risk-five-colour",
                    "risk-four-colour"]
     pipelines = body["collections"][0]
     assert "http://www.opengis.net/def/crs/EPSG/0/4549" in pipelines["crs"]

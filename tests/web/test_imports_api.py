@@ -144,3 +144,13 @@ def test_the_import_and_export_endpoints_are_in_the_openapi_document(client: Any
     assert {"get", "post"} <= set(paths["/api/imports"])
     assert "delete" in paths["/api/imports/{id}"]
     assert "get" in paths["/api/collections/pipelines/export"]
+
+
+def test_hidden_hazards_are_filed_one_by_one_not_imported(client: Any, auth: Any) -> None:
+    data = "name,category,grade,lon,lat\n井盖缺失,cover_damaged,general,120.1301,30.2601\n"
+    refused = upload(client, auth, data.encode(), user="engineer", name="隐患.csv",
+                     collection="hazards")
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["field"] == "collection"
+    assert upload(client, auth, data.encode(), user="inspector", name="隐患.csv",
+                  collection="hazards").status_code == 403

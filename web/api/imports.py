@@ -14,7 +14,7 @@ from flask import Blueprint, Response, request, url_for
 from werkzeug.datastructures import FileStorage
 
 from inventory import import_jobs, importing, service
-from inventory.assets import editable_collections
+from inventory.assets import importable_collections
 from inventory.service import WriteContext
 from resilience.accounts import Principal
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, ResilienceError
@@ -95,13 +95,16 @@ def create() -> Response:
     request.max_content_length = settings().max_upload_bytes  # survey files outgrow API bodies
     principal = require_principal()
     _check_csrf()
-    if not editable_collections(principal):
+    if not importable_collections(principal):
         raise Forbidden("role may not import", role=principal.role)
     collection = request.form.get("collection", "").strip()
     if not collection:
         raise InvalidInput("no collection", [Problem("collection", "required", {})])
     spec = service.writable(collection)
     spec.require_edit(principal)  # hazard zones and risk points: emergency managers too
+    if not spec.importable:
+        raise InvalidInput("not importable", [Problem("collection", "not_importable",
+                                                      {"value": collection})])
     cfg = settings()
     folder = import_jobs.new_folder(cfg.instance_path)
     try:

@@ -24,7 +24,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from inventory import COLLECTIONS, CollectionSpec, repository, search, service
-from inventory.assets import editable_collections
+from inventory.assets import importable_collections
 from resilience import accounts
 from resilience.accounts import SYSTEM, Principal
 from resilience.errors import Forbidden, InvalidInput
@@ -244,7 +244,7 @@ def imports_page() -> Any:
     assert principal is not None
     # Uploads go through /api/imports, which checks each collection's editing roles; the
     # list offers what this role may write.
-    writable = editable_collections(principal)
+    writable = importable_collections(principal)
     if not writable:
         raise Forbidden("role may not import", role=principal.role)
     locale = select_locale()
