@@ -453,6 +453,9 @@ def submit(session: Session, task_id: int, answers: Any, position: Any, ctx: Any
     if task.status == "cancelled":
         raise Conflict("task cancelled", [Problem("task", "task_cancelled", {"value": task_id})])
     if task.status == "done":
+        stored = _stored(session, client_id)  # the same submission, committed meanwhile
+        if stored is not None and stored.task_id == task_id:
+            return stored, False
         raise Conflict("task already done", [Problem("task", "task_done", {"value": task_id})])
     template = checklists.get(session, task.template_id)
     problems = checklists.check_answers(template.items, answers)

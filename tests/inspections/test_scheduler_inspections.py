@@ -271,3 +271,47 @@ def test_the_scheduler_process_carries_the_inspection_jobs(tmp_path: Path) -> No
                              "RESILIENCE_INSPECTION_HORIZON_DAYS": "7",
                              "RESILIENCE_INSTANCE_PATH": str(tmp_path)})
     assert (env.smtp_host, env.smtp_port, env.inspection_horizon_days) == ("smtp.hz.gov.cn", 587, 7)
+
+
+def test_a_submission_sent_twice_at_once_is_stored_once(url: str,
+                                                        sessions: sessionmaker[Session]) -> None:
+    import uuid
+
+    from inventory.inspections.tasks import InspectionSubmission
+    from resilience.errors import ResilienceError
+
+    plan_id, _ = _plan(sessions, 1)
+    _stop_other_plans(sessions, plan_id)
+    scheduler.generate_inspection_tasks(url, 0, today=MONDAY)
+    with sessions() as s:
+        (task_id,) = s.scalars(select(InspectionTask.id).where(InspectionTask.plan_id == plan_id))
+    client_id = str(uuid.uuid4())
+    answers = {"markers": "good", "occupation": False, "third_party_works": False, "lel": 0,
+               "gas_smell": False, "valve_well_water": False, "valve_corrosion": False,
+               "regulator": "none", "ground_subsidence": False}
+    outcomes: list[Any] = []
+    barrier = threading.Barrier(2)
+
+    def send() -> None:
+        barrier.wait()
+        try:
+            with unit_of_work(sessions) as s:
+                sub, created = tasks.submit(s, task_id, answers, None,
+                                            support.ctx(s, "inspector"), client_id=client_id)
+                outcomes.append((sub.id, created))
+        except ResilienceError as error:  # SQLite: the loser may find the file locked (503)
+            outcomes.append(error.code)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stored = [o for o in outcomes if isinstance(o, tuple)]
+    assert stored and [c for _, c in stored].count(True) == 1
+    assert len({i for i, _ in stored}) == 1
+    assert all(o == "service_unavailable" for o in outcomes if not isinstance(o, tuple))
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InspectionSubmission)
+                        .where(InspectionSubmission.client_id == client_id)) == 1
+        assert s.get(InspectionTask, task_id).status == "done"
