@@ -68,6 +68,7 @@ from inventory.inspections.plans import (
 from inventory.inspections.upserts import insert_rows_ignoring
 from resilience import audit
 from resilience.accounts import Principal
+from resilience.divisions import division_prefix
 from resilience.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from resilience.model import Base, UTCDateTime, now
 from resilience.spatial import Json, insert_many
@@ -355,7 +356,7 @@ def listing(session: Session, principal: Principal, q: TaskQuery
         stmt = stmt.where(or_(t.assignee == principal.username,
                               and_(t.assignee.is_(None), t.team_role == principal.role)))
     if q.division:
-        stmt = stmt.where(t.division_code.startswith(q.division))
+        stmt = stmt.where(t.division_code.startswith(division_prefix(q.division)))
     if q.today is not None and set(q.statuses) <= set(OPEN):
         stmt = stmt.where(t.opens_on <= q.today)
     if q.near is not None:

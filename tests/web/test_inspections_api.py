@@ -81,6 +81,12 @@ def test_the_inspectors_list_is_theirs_nearest_first(client: Any, auth: Any,
     upcoming = client.get("/api/inspections/tasks?assignee=me&upcoming=1&limit=4",
                           headers=auth.headers("inspector")).get_json()
     assert len(upcoming["tasks"]) == 4 and "offset=4" in upcoming["next"]
+    city = client.get("/api/inspections/tasks?day=2026-11-30&division=330100",
+                      headers=auth.headers("inspector")).get_json()
+    assert len(city["tasks"]) == 3
+    elsewhere = client.get("/api/inspections/tasks?day=2026-11-30&division=330102",
+                           headers=auth.headers("inspector")).get_json()
+    assert elsewhere["tasks"] == []
     other = client.get("/api/inspections/tasks?day=2026-11-30",
                        headers=auth.headers("engineer_sc")).get_json()
     assert other["tasks"] == []
