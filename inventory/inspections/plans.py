@@ -167,13 +167,8 @@ def check_values(values: dict[str, Any], *, templates: Mapping[str, list[str]],
         problems += check_rule(values.get("recurrence"))
         if values.get("frequencies"):
             problems.append(Problem("frequencies", "recurrence_or_risk_based"))
-    starts = values.get("starts_on", today.isoformat())
-    try:
-        date.fromisoformat(starts) if isinstance(starts, str) else None
-        if not isinstance(starts, str):
-            raise ValueError
-    except ValueError:
-        problems.append(Problem("starts_on", "not_a_date", {"value": starts}))
+    if not _is_date(values.get("starts_on", today.isoformat())):
+        problems.append(Problem("starts_on", "not_a_date", {"value": values.get("starts_on")}))
     problems += _check_people(values, users)
     open_days = values.get("open_days", 7)
     if not isinstance(open_days, int) or isinstance(open_days, bool) or open_days < 1:
@@ -184,6 +179,14 @@ def check_values(values: dict[str, Any], *, templates: Mapping[str, list[str]],
     if not isinstance(values.get("active", True), bool):
         problems.append(Problem("active", "not_a_boolean", {"value": values.get("active")}))
     return problems
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _check_people(values: dict[str, Any], users: Mapping[str, str]) -> list[Problem]:

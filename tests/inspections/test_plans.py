@@ -59,12 +59,12 @@ def test_a_bad_plan_is_refused_with_every_problem(session: Session) -> None:
     with pytest.raises(InvalidInput) as caught:
         support.plan(session, recurrence="FREQ=FORTNIGHTLY", assignee="nobody_here",
                      open_days=0, selection={"collection": "roads", "bbox": [1, 2]},
-                     template="no_such_list", colour="red")
+                     template="no_such_list", colour="red", starts_on="next monday")
     fields = {(p.field, p.code) for p in caught.value.problems}
     assert {("recurrence", "invalid_rrule"), ("assignee", "unknown_user"),
             ("open_days", "too_small"), ("selection.collection", "unknown_code"),
             ("selection.bbox", "invalid_bbox"), ("template", "unknown_code"),
-            ("colour", "unknown_property")} <= fields
+            ("colour", "unknown_property"), ("starts_on", "not_a_date")} <= fields
 
 
 def test_risk_based_plans_take_no_rule_and_check_their_table(session: Session) -> None:
