@@ -136,17 +136,21 @@ def generate_inspection_tasks(database_url: str, horizon_days: int = 14,
 def check_overdue_inspections(database_url: str, smtp_host: str = "", smtp_port: int = 25,
                               smtp_from: str = "resilience@localhost",
                               today: date | None = None) -> dict[str, int]:
-    """Mark tasks past their close date overdue and tell each plan's owner once (in the app,
-    and by e-mail when an SMTP host is configured)."""
-    from inventory.inspections import notifications, tasks
+    """Mark tasks past their close date overdue and tell each plan's owner once, and tell the
+    emergency managers of each hidden hazard past its deadline once (in the app, and by
+    e-mail when an SMTP host is configured)."""
+    from inventory.inspections import hazards, notifications, tasks
 
     today = today or _today()
     with unit_of_work(_sessions(database_url)) as session:
         overdue = tasks.mark_overdue(session, today)
         escalated = tasks.escalate(session, today)
+    with unit_of_work(_sessions(database_url)) as session:
+        hazards_escalated = hazards.escalate_overdue(session, today)
     smtp = notifications.Smtp(smtp_host, smtp_port, smtp_from) if smtp_host else None
     emailed = notifications.send_emails(_sessions(database_url), smtp)
-    return {"overdue": overdue, "escalated": escalated, "emailed": emailed}
+    return {"overdue": overdue, "escalated": escalated, "hazards_escalated": hazards_escalated,
+            "emailed": emailed}
 
 
 def drain(settings: Settings) -> int:

@@ -229,7 +229,7 @@ def test_overdue_tasks_are_escalated_once_in_the_app_and_by_mail(
         server.shutdown()
         server.server_close()
     assert first["overdue"] >= 2 and first["escalated"] >= 2 and first["emailed"] >= 2
-    assert second == {"overdue": 0, "escalated": 0, "emailed": 0}
+    assert second == {"overdue": 0, "escalated": 0, "hazards_escalated": 0, "emailed": 0}
     assert any("巡检任务逾期" in m or "=E5=B7=A1" in m or "Subject" in m for m in _Smtp.received)
     with sessions() as s:
         ids = [t for t, in s.execute(select(InspectionTask.id)
@@ -255,6 +255,30 @@ def test_without_smtp_the_owner_is_told_in_the_app_only(url: str,
         (note,) = s.scalars(select(Notification).where(Notification.subject_id == task_id))
         assert note.username == "engineer" and note.emailed_at is None
         assert note.params["closes_on"] == (MONDAY + timedelta(days=23)).isoformat()
+
+
+def test_the_overdue_job_escalates_late_hidden_hazards_once(
+        url: str, sessions: sessionmaker[Session]) -> None:
+    from inventory.inspections import hazards
+    from inventory.service import WriteContext
+    from resilience import accounts
+    from tests import factories as f
+
+    with unit_of_work(sessions) as s:
+        def ctx(name: str) -> WriteContext:
+            return WriteContext(by=accounts.principal_of(accounts.get_user(s, name)))
+
+        late = hazards.report(s, {"category": "leakage", "description": "阀井渗漏",
+                                  "geometry": f.point()}, ctx("inspector"))
+        hazards.transition(s, late.id, "register", ctx("engineer"), deadline="2020-03-01")
+        late_id = late.id
+    first = scheduler.check_overdue_inspections(url, today=MONDAY + timedelta(days=40))
+    again = scheduler.check_overdue_inspections(url, today=MONDAY + timedelta(days=40))
+    assert first["hazards_escalated"] >= 1 and again["hazards_escalated"] == 0
+    with sessions() as s:
+        notes = s.scalars(select(Notification).where(Notification.kind == "hazard_overdue",
+                                                     Notification.subject_id == late_id)).all()
+        assert [n.username for n in notes] == ["manager"]
 
 
 def test_the_scheduler_process_carries_the_inspection_jobs(tmp_path: Path) -> None:
