@@ -242,3 +242,4 @@ def test_the_risk_endpoints_are_in_the_openapi_document(client: Any) -> None:
     assert "get" in paths["/api/risk/runs/{id}"] and "get" in paths["/api/risk/runs/{id}/changes"]
     assert {"get", "post"} <= set(paths["/api/risk/schemes"])
     assert "get" in paths["/api/collections/risk-five-colour/items"]
+    assert "get" in paths["/api/health-checks"] and "get" in paths["/api/health-checks/{id}"]

@@ -162,6 +162,7 @@ def document(base: str) -> dict[str, Any]:
     paths.update(_import_paths())
     paths.update(_risk_paths())
     paths.update(_inspection_paths())
+    paths.update(_health_check_paths())
     paths.update(_tile_paths())
     return {
         "openapi": "3.0.3",
@@ -367,6 +368,23 @@ def _inspection_paths() -> dict[str, Any]:
                          "schema": {"type": "object", "properties": {"ids": {
                              "type": "array", "items": {"type": "integer"}}}}}}},
                      "responses": {"200": {"description": "how many changed"}, "400": PROBLEM}}},
+    }
+
+
+def _health_check_paths() -> dict[str, Any]:
+    """The yearly city health checks (城市体检) the caller's divisions hold."""
+    return {
+        "/api/health-checks": {"get": {
+            "summary": "Stored health checks, newest year first",
+            "parameters": [_param("division", "division code", {"type": "string"}),
+                           _param("year", "year", {"type": "integer"})],
+            "responses": {"200": {"description": "ok"}, "400": PROBLEM, "403": PROBLEM}}},
+        "/api/health-checks/{id}": {"get": {
+            "summary": "One check: each indicator's value, unit, target, met, trend against "
+                       "earlier years and formula, and the problem list; links to its XLSX "
+                       "and print view",
+            "parameters": [_param("id", "health check id", {"type": "integer"}, "path")],
+            "responses": {"200": {"description": "ok"}, "404": PROBLEM}}},
     }
 
 
