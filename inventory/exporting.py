@@ -559,6 +559,18 @@ def _shapefile_columns(spec: CollectionSpec) -> list[int]:
                     and isinstance(table.c[c.name].type, JSON))]
 
 
+def _compact_children(value: Any) -> Any:
+    """A nested list (a flood point's events, a tunnel's cabins) as short as it can be for
+    dBase's 254 bytes: no empty members and no child ids (an import assigns its own), so
+    two full events fit however large the ids have grown."""
+    items = json.loads(value) if isinstance(value, str) and value.startswith("[") else value
+    if not isinstance(items, list):
+        return value
+    return json.dumps([{k: v for k, v in item.items() if v is not None and k != "id"}
+                       if isinstance(item, dict) else item for item in items],
+                      ensure_ascii=False, separators=(",", ":"))
+
+
 def _dbf_problems(rows: list[list[Any]], keys: list[Any], names: list[str],
                   problems: list[Problem]) -> None:
     """dBase text holds 254 bytes: longer values are refused, never silently cut."""
@@ -590,9 +602,13 @@ def _write_shp(session: Session, p: Plan, path: Path, size: int, tally: _Tally) 
         if base not in made:
             made.append(base)
 
+    nested = [k for k, c in enumerate(cols) if p.spec.child(c.name) is not None]
     for b in _batches(session, p, "wkb", size):
         wkb = _wkb(p, b.geometry)
         rows = [[row[i] for i in keep] for row in _rows(p, b)]
+        for row in rows:
+            for k in nested:
+                row[k] = _compact_children(row[k])
         _dbf_problems(rows, b.keys, names, problems)
         if problems:  # the export will fail: keep reading only to name every record
             tally.add(len(b.keys))
