@@ -455,6 +455,24 @@ def users_add(ctx: Context, name: str, role: str, divisions: tuple[str, ...],
         click.echo(f"user {user.username} ({user.role}) added with id {user.id}")
 
 
+@users.command("email")
+@click.argument("name")
+@click.argument("address")
+@pass_ctx
+@clean_errors
+def users_email(ctx: Context, name: str, address: str) -> None:
+    """Where a user's notifications are e-mailed (overdue inspections and hidden hazards)."""
+    from inventory.inspections import notifications
+    from resilience import accounts
+    from resilience.db import unit_of_work
+
+    ctx.require_schema()
+    with unit_of_work(ctx.sessions()) as session:
+        accounts.get_user(session, name)  # a clear error for an unknown user
+        notifications.set_contact(session, name, address)
+    click.echo(f"notifications for {name} go to {address}")
+
+
 @main.group()
 def tokens() -> None:
     """Manage API tokens."""

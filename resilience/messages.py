@@ -58,6 +58,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "read_only_collection": ("'{value}' is read-only: it is computed by the risk run or kept by "
                              "the registry, not edited or imported",
                              "“{value}”为只读数据集（由风险计算生成或由系统维护），不能编辑或导入"),
+    "not_an_email": ("'{value}' is not an e-mail address", "“{value}”不是有效的电子邮件地址"),
     "not_importable": ("'{value}' is not loaded from files: each record is filed on its own "
                        "and starts its own trail", "“{value}”不能通过文件导入：需逐条登记，各自留痕"),
     "missing_column": ("the file has no column for the required field {value} ({label})",

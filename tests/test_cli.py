@@ -128,3 +128,15 @@ def test_the_demo_computes_its_risk_twice_and_risk_run_recomputes(fresh: str,
     assert quiet.returncode == 0 and "0 five-colour and 0 four-colour units changed" in quiet.stdout
     reloaded = run(["demo", "--segments", "200"], fresh, tmp_path)
     assert "risk run" not in reloaded.stdout  # maps exist: loading again computes nothing
+
+
+def test_a_users_notifications_go_to_an_email_address(fresh: str, tmp_path: Path) -> None:
+    assert run(["init"], fresh, tmp_path).returncode == 0
+    assert run(["users", "add", "li", "--role", "engineer", "--password", "li-pass-2026"],
+               fresh, tmp_path).returncode == 0
+    ok = run(["users", "email", "li", "li@example.org"], fresh, tmp_path)
+    assert ok.returncode == 0 and "li@example.org" in ok.stdout
+    bad = run(["users", "email", "li", "not-an-address"], fresh, tmp_path)
+    assert bad.returncode == 65 and "email" in bad.stderr and "Traceback" not in bad.stderr
+    nobody = run(["users", "email", "zhao", "zhao@example.org"], fresh, tmp_path)
+    assert nobody.returncode != 0 and "Traceback" not in nobody.stderr

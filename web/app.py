@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web.api import risk as risk_api
     from web.pages import assets, dashboard, edit, healthcheck, inspect, qr, risk_schemes, status, views
     from web.pages import hazards as hazards_pages
+    from web.pages import notifications as notifications_pages
     from web.pages import risk as risk_pages
     from web.session import close_db
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(hazards_pages.bp)
     app.register_blueprint(healthcheck.bp)
     app.register_blueprint(health_checks.bp)
+    app.register_blueprint(notifications_pages.bp)
     errors.register(app)
     app.teardown_appcontext(close_db)
 
@@ -85,7 +87,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     app.jinja_env.globals.update(
         page_locale=select_locale, current_principal=current_principal, role_label=role_label,
-        may_import=may_import,
+        may_import=may_import, unread_notifications=notifications_pages.unread_count,
     )
 
     @app.after_request

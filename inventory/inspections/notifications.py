@@ -10,22 +10,26 @@ failed send is retried on the next round. Addresses are kept per user name in
 
 from __future__ import annotations
 
+import re
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, UniqueConstraint, select, update
+from sqlalchemy import Index, Integer, String, UniqueConstraint, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from resilience.db import unit_of_work
+from resilience.errors import InvalidInput, Problem
 from resilience.model import Base, UTCDateTime, now
 from resilience.spatial import Json
 
 KINDS = ("task_overdue", "hazard_overdue")
 MAX_EMAILS_PER_ROUND = 200
 
+
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 class Notification(Base):
     """A message for one user in the app; read when they open it."""
@@ -88,6 +92,35 @@ def unread(session: Session, username: str, limit: int = 50) -> list[Notificatio
         select(Notification).where(Notification.username == username,
                                    Notification.read_at.is_(None))
         .order_by(Notification.id.desc()).limit(limit)))
+
+
+def recent(session: Session, username: str, limit: int = 100) -> list[Notification]:
+    """A user's notifications, unread first, then newest first (the notifications page)."""
+    return list(session.scalars(
+        select(Notification).where(Notification.username == username)
+        .order_by(Notification.read_at.is_not(None), Notification.id.desc()).limit(limit)))
+
+
+def unread_count(session: Session, username: str) -> int:
+    """How many notifications a user has not read (the menu's badge; one index lookup)."""
+    return int(session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.username == username, Notification.read_at.is_(None))) or 0)
+
+
+def set_contact(session: Session, username: str, email: str) -> NotificationContact:
+    """Where a user's notifications are e-mailed; a bad address is refused, by field."""
+    address = email.strip()
+    if not _ADDRESS.fullmatch(address) or len(address) > 200:
+        raise InvalidInput("bad e-mail address", [Problem("email", "not_an_email",
+                                                          {"value": address[:80]})])
+    contact = session.get(NotificationContact, username)
+    if contact is None:
+        contact = NotificationContact(username=username, email=address)
+        session.add(contact)
+    else:
+        contact.email = address
+    session.flush()
+    return contact
 
 
 def mark_read(session: Session, username: str, ids: list[int]) -> int:
