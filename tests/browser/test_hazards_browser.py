@@ -1,7 +1,9 @@
 """A hidden hazard walked to 销号 at a phone's width (390 px) by the demo users in Chromium:
 the inspector files it with a photo and sees it listed; the engineer registers, grades and
 rectifies it with 五落实 and submits it with an after photo; the manager fails the review
-with a reason, then passes it. Both databases; no request leaves the machine."""
+with a reason, then passes it, and sees on the asset's status page that its risk rose while
+the 重大 hazard was open and fell back after 销号 (the scheduler's incremental risk runs,
+run here in the test). Both databases; no request leaves the machine."""
 
 from __future__ import annotations
 
@@ -62,8 +64,28 @@ def take(p: Any, action: str, **fields: str) -> None:
     p.wait_for_load_state()
 
 
+def risk_run(live: Any, mode: str) -> None:
+    """What the scheduler does within minutes of an edit: an (incremental) risk run."""
+    from resilience.db import make_engine, make_sessions
+    from risk import runs
+
+    engine = make_engine(live.database_url)
+    try:
+        run = runs.run_now(make_sessions(engine), mode=mode, by="test")
+        assert run.status == "succeeded", run.error
+    finally:
+        engine.dispose()
+
+
+def four_level(p: Any, live: Any, pipeline: int) -> str:
+    p.goto(f"{live.url}/s/pipelines/{pipeline}")
+    return str(p.inner_text("#four-level"))
+
+
 def test_a_hazard_walked_to_closed_at_phone_width(live: Any, browser: Any, dialect: str) -> None:
-    key = file_hazard(live, a_xihu_pipeline(live))
+    pipeline = a_xihu_pipeline(live)
+    risk_run(live, "full")
+    key = file_hazard(live, pipeline)
     url = f"{live.url}/hazards/{key}"
     with signed_in(browser, live.url, WIDTH, "zh-CN", "inspector", USERS["inspector"]) as (p, out):
         p.goto(f"{live.url}/hazards")
@@ -90,6 +112,11 @@ def test_a_hazard_walked_to_closed_at_phone_width(live: Any, browser: Any, diale
              funding="区养护资金", deadline="2099-06-30", contingency_plan="设置围挡和警示灯")
         assert "整改" in p.inner_text("#hazard-state")
         shot(p, "rectifying", dialect)
+        risk_run(live, "incremental")  # an open 重大 hazard on the main
+        assert "重大风险" in four_level(p, live, pipeline)
+        assert p.inner_text("#status-colour").strip() != ""
+        shot(p, "asset-while-open", dialect)
+        p.goto(url)
         p.set_input_files("#submit_review-photo", png((40, 160, 60)))
         take(p, "submit_review", note="已更换")
         assert "复查" in p.inner_text("#hazard-state")
@@ -111,4 +138,7 @@ def test_a_hazard_walked_to_closed_at_phone_width(live: Any, browser: Any, diale
         width = p.evaluate("document.documentElement.scrollWidth")
         assert width <= WIDTH + 1, f"the page scrolls sideways at {WIDTH} px: {width}"
         shot(p, "closed", dialect)
+        risk_run(live, "incremental")  # 销号: the hazard's risk point retires
+        assert "重大风险" not in four_level(p, live, pipeline)
+        shot(p, "asset-after-close", dialect)
         assert out == []
