@@ -24,9 +24,9 @@ def import_file(session: Session, job: Job, progress: Progress) -> dict[str, Any
     return import_jobs.run(session, job)
 
 
-@handler("risk_run")
-def risk_run(session: Session, job: Job, progress: Progress) -> dict[str, Any]:
-    """A risk run: both colour maps computed and published (see ``risk.runs``)."""
-    from risk import runs
+def _register_others() -> None:
+    """Capabilities that register their own handlers (``risk_run`` in ``risk.runs``)."""
+    import risk.runs  # noqa: F401
 
-    return runs.execute(session, int(job.params["run_id"]), progress)
+
+_register_others()

@@ -54,8 +54,6 @@ FOUR = {lv.code: lv for lv in FOUR_COLOUR}
 def request(session: Session, *, mode: str = "full", by: str | None = None,
             scheme: str = schemes.DEFAULT_NAME) -> RiskRun:
     """Queue a run and the job that carries it out; Conflict while another is under way."""
-    from resilience import job_handlers  # noqa: F401  (registers the risk_run handler)
-
     if mode not in ("full", "incremental"):
         from resilience.errors import InvalidInput, Problem
         raise InvalidInput("bad run", [Problem("mode", "unknown_code",
@@ -159,6 +157,12 @@ def _iso(value: datetime | None) -> str | None:
 
 
 # -- carrying a run out -----------------------------------------------------------------
+
+@jobs.handler("risk_run")
+def _carry_out(session: Session, job: jobs.Job, progress: Progress) -> dict[str, Any]:
+    """The scheduler's side of a run: the job names the run it carries out."""
+    return execute(session, int(job.params["run_id"]), progress)
+
 
 def execute(session: Session, run_id: int, progress: Progress) -> dict[str, Any]:
     """Compute and publish a run; on failure the published maps stay and the run says why.
