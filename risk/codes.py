@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from resilience.codes import EDITING_ROLES, CodeList
 from resilience.codes import Code as C
+from risk.levels import FIVE_COLOUR, FOUR_COLOUR
 
 # Hazard zones and risk points are the emergency manager's domain as much as the engineers'.
 RISK_EDITING_ROLES = EDITING_ROLES | {"emergency_manager"}
@@ -47,19 +48,9 @@ RISK_POINT_SOURCES = CodeList("source", [
     C("generated", "系统生成", "Generated from the registry"),
 ])
 
-FOUR_LEVELS = CodeList("level", [
-    C("low", "低风险", "Low", colour="#0070FF"),
-    C("general", "一般风险", "General", colour="#FFFF00"),
-    C("considerable", "较大风险", "Considerable", colour="#FF8000"),
-    C("major", "重大风险", "Major", colour="#FF0000"),
-])
-FIVE_LEVELS = CodeList("level", [
-    C("low", "低风险", "Low", colour="#2E8B57"),
-    C("fairly_low", "较低风险", "Fairly low", colour="#1E90FF"),
-    C("medium", "中风险", "Medium", colour="#FFD700"),
-    C("fairly_high", "较高风险", "Fairly high", colour="#FF8C00"),
-    C("high", "高风险", "High", colour="#E60012"),
-])
+# The colour levels as code lists, read from the one table of levels (risk.levels).
+FOUR_LEVELS = CodeList("level", [C(v.code, v.zh, v.en, colour=v.colour) for v in FOUR_COLOUR])
+FIVE_LEVELS = CodeList("level", [C(v.code, v.zh, v.en, colour=v.colour) for v in FIVE_COLOUR])
 
 RESULT_UNITS = CodeList("unit", [
     C("cell", "网格", "Grid cell"),

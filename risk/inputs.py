@@ -74,8 +74,9 @@ def _empty(columns: list[str]) -> Layer:
                  {c: np.empty(0, dtype=object) for c in columns}, np.empty(0, dtype=object))
 
 
-def _layer(session: Session, table: Any, columns: list[str], bbox: BBox | None,
-           where: list[Any] | None = None) -> Layer:
+def layer(session: Session, table: Any, columns: list[str], bbox: BBox | None,
+          where: list[Any] | None = None) -> Layer:
+    """One table's live rows (within a lon/lat bbox, matching ``where``) as a plane layer."""
     dialect = dialect_of(session)
     stmt: Select[Any] = select(table.c.id, as_wkb(dialect, table.c.geom),
                                *[table.c[c] for c in columns])
@@ -97,25 +98,25 @@ def load(session: Session, bbox: BBox | None = None, today: date | None = None) 
     """Read the registry (within a bbox when given) for a run."""
     today = today or date.today()
     p = Pipeline.__table__
-    pipelines = _layer(session, p, ["category", "condition_grade", "build_year", "pressure_class",
+    pipelines = layer(session, p, ["category", "condition_grade", "build_year", "pressure_class",
                                     "status", "division_code", "name"], bbox,
                        [p.c.status.not_in(GONE_STATUSES)])
     t = Tunnel.__table__
-    tunnels = _layer(session, t, ["condition_grade", "build_year", "design_life_years", "status",
+    tunnels = layer(session, t, ["condition_grade", "build_year", "design_life_years", "status",
                                   "division_code", "name"], bbox,
                      [t.c.status.not_in(GONE_STATUSES)])
     s = Shelter.__table__
-    shelters = _layer(session, s, ["is_open", "shelter_class", "division_code", "name"], bbox)
+    shelters = layer(session, s, ["is_open", "shelter_class", "division_code", "name"], bbox)
     f = FloodPoint.__table__
-    flood = _layer(session, f, ["status", "pumps", "division_code", "name"], bbox,
+    flood = layer(session, f, ["status", "pumps", "division_code", "name"], bbox,
                    [f.c.status == "active"])
     events = _events(session, flood.ids.tolist(), today)
     flood.attrs["events"] = np.array([events.get(i, []) for i in flood.ids.tolist()] or [],
                                      dtype=object)
     z = HazardZone.__table__
-    zones = _layer(session, z, ["kind", "hazard_class", "return_period_years", "name"], bbox)
+    zones = layer(session, z, ["kind", "hazard_class", "return_period_years", "name"], bbox)
     r = RiskPoint.__table__
-    points = _layer(session, r, ["category", "method", "preset", "score", "level", "band_name",
+    points = layer(session, r, ["category", "method", "preset", "score", "level", "band_name",
                                  "factor_l", "factor_e", "factor_c", "factor_s", "source",
                                  "rule", "asset_collection", "asset_id", "tunnel_id",
                                  "division_code", "name", "scheme_version"], bbox)
@@ -137,7 +138,7 @@ def load(session: Session, bbox: BBox | None = None, today: date | None = None) 
                        "level": np.array([r[4] for r in rows], dtype=object)})
     h = Hazard.__table__
     open_ = h.c.state != "closed"
-    hazards = _layer(session, h, ["grade", "category", "asset_collection", "asset_id",
+    hazards = layer(session, h, ["grade", "category", "asset_collection", "asset_id",
                                   "division_code", "name"], bbox, [open_])
     touched = {(str(c), int(i)) for c, i in session.execute(
         select(h.c.asset_collection, h.c.asset_id).distinct().where(

@@ -36,7 +36,7 @@ from risk import fourcolour as four
 from risk import schemes
 from risk.grid import Grid, to_lonlat, to_plane
 from risk.hazard_zones import HazardZone
-from risk.inputs import Inputs, _layer, load
+from risk.inputs import Inputs, layer, load
 from risk.levels import FIVE_COLOUR, FOUR_COLOUR
 from risk.points import RiskPoint
 from risk.results import FiveColourResult, FourColourResult, RiskChange, RiskRun
@@ -599,7 +599,7 @@ def _publish_four(session: Session, run: RiskRun, grid: Grid,
     aggregate queries (its points may be the whole city).
     """
     if keys is None:
-        points = _layer(session, RiskPoint.__table__, POINT_COLUMNS, None)
+        points = layer(session, RiskPoint.__table__, POINT_COLUMNS, None)
         codes = list(session.scalars(select(Division.code)))
         decided = {(z.unit, z.ref): four.decide(points, z)
                    for z in four.zones(points, grid, codes)}
@@ -618,7 +618,7 @@ def _publish_four(session: Session, run: RiskRun, grid: Grid,
     for key in todo:
         v = decided[key]
         lv = v["level"]
-        rows.append({"unit": key[0], "ref": key[1], "name": _zone_name(key, points, v),
+        rows.append({"unit": key[0], "ref": key[1], "name": _zone_name(key, v),
                      "geom": geoms[key], "division_code": _zone_division(key, points, v),
                      "level": lv.code, "ordinal": lv.ordinal, "colour": lv.colour,
                      "score": v["score"], "measure": None, "decided_by": v["decided_by"],
@@ -686,9 +686,9 @@ def _decide_zones(session: Session, grid: Grid, keys: set[tuple[str, str]]
         conditions.append(t.c.tunnel_id.in_(tunnels))
     if assets:
         conditions.append(tuple_(t.c.asset_collection, t.c.asset_id).in_(assets))
-    parts = [_layer(session, t, POINT_COLUMNS, None, [or_(*conditions)])] if conditions else []
+    parts = [layer(session, t, POINT_COLUMNS, None, [or_(*conditions)])] if conditions else []
     if cells:
-        parts.append(_layer(session, t, POINT_COLUMNS,
+        parts.append(layer(session, t, POINT_COLUMNS,
                             _lonlat_bbox(grid, np.array(cells, dtype=np.int64))))
     points = _merge_layers(parts)
     decided = {(z.unit, z.ref): four.decide(points, z)
@@ -727,14 +727,15 @@ def _decide_division(session: Session, code: str) -> dict[str, Any] | None:
     ordinal = case(*((t.c.level == lv.code, lv.ordinal) for lv in FOUR_COLOUR), else_=0)
     top_id = session.scalar(select(t.c.id).where(*scope)
                             .order_by(ordinal.desc(), t.c.score.desc(), t.c.id).limit(1))
-    top = _layer(session, t, POINT_COLUMNS, None, [t.c.id == top_id])
+    top = layer(session, t, POINT_COLUMNS, None, [t.c.id == top_id])
     found = four.decide(top, four.Zone("division", code, [0]))
     found["points"] = sum(counts.values())
     found["explanation"].update(points=found["points"], counts=counts)
     return found
 
 
-def _zone_name(key: tuple[str, str], points: Any, v: dict[str, Any]) -> str | None:
+def _zone_name(key: tuple[str, str], v: dict[str, Any]) -> str | None:
+    """An asset or tunnel zone is named after the point that decided it; others need none."""
     return v["explanation"]["point"]["name"] if key[0] in ("asset", "tunnel") else None
 
 
