@@ -40,8 +40,9 @@ run: demo
 test: install-test
 	$(BIN)/python -m pytest --require-all-dialects -p no:cacheprovider $(PYTEST_ARGS)
 
-lint:
+lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 translations:
 	$(BIN)/pybabel compile -d web/translations

@@ -114,7 +114,7 @@ def once(dialect: str, file: str) -> None:
         _admin("CREATE DATABASE import_run TEMPLATE import_target")
         url = f"{PG_BASE}/import_run"
     os.environ["RESILIENCE_DATABASE_URL"] = url
-    from resilience.cli import main
+    from console.cli import main
 
     start = time.perf_counter()
     try:

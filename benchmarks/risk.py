@@ -72,7 +72,7 @@ def prepare(db: str, segments: int) -> str:
     """Migrate, load the demo and add the zones and manual points (each only once)."""
     import risk  # noqa: F401  (registers the risk tables)
     from inventory import Pipeline
-    from resilience import demo
+    from demo import city as demo
     from resilience.db import make_engine, make_sessions, unit_of_work
     from resilience.migrate import upgrade
     from resilience.model import now

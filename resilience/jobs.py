@@ -3,13 +3,19 @@
 The web answers 202 with the job's status URL; the scheduler claims queued jobs one at a
 time with a conditional UPDATE, so two schedulers never run the same job, and a job whose
 worker died is re-queued when its heartbeat goes stale.
+
+The queue knows the kinds of work by name only (:data:`KINDS`). What carries each kind out
+is handed to the runner by the composition root (``console.handlers``), so the kernel never
+imports the packages above it. The runner owns the job's transaction: a handler writes in
+the session it is given and never commits.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,18 +54,32 @@ class Job(Base):
 
 
 Progress = Callable[[float, str | None], None]
-Handler = Callable[[Session, Job, Progress], dict[str, Any]]
-HANDLERS: dict[str, Handler] = {}
+# The writing step of a handler that reads for long first (see :class:`JobKind`).
+Then = Callable[[Session], dict[str, Any]]
+Handler = Callable[[Session, Job, Progress], "dict[str, Any] | Then"]
+Failed = Callable[[Session, Job, dict[str, Any]], None]
+
+# Every kind of long work the queue accepts; console.handlers maps each to its handler.
+KINDS: frozenset[str] = frozenset({"noop", "import", "risk_run"})
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that carries out jobs of a kind."""
+@dataclass(frozen=True)
+class JobKind:
+    """How the runner carries out one kind of job.
 
-    def register(fn: Handler) -> Handler:
-        HANDLERS[kind] = fn
-        return fn
+    ``run`` does the work in the session it is given; the runner commits it with the job's
+    outcome. A handler that reads for long before it writes returns its writing step
+    instead of a result: the runner ends the reading transaction (on SQLite a snapshot
+    older than the progress writes of another connection could never become a writer) and
+    runs the step in a new one. ``failed`` records a failure in the kind's own rows (a risk
+    run marked failed with its reason); it is committed with the job's failed status.
+    """
 
-    return register
+    run: Handler
+    failed: Failed | None = None
+
+
+Handlers = Mapping[str, JobKind]
 
 
 def submit(
@@ -67,7 +87,7 @@ def submit(
     division_code: str | None = None,
 ) -> Job:
     """Record a job for the scheduler to run; the caller commits."""
-    if kind not in HANDLERS:
+    if kind not in KINDS:
         raise NotFound(f"no handler for job kind {kind!r}")
     job = Job(kind=kind, params=params, created_by=by, division_code=division_code)
     session.add(job)
@@ -101,18 +121,18 @@ def claim_next(session: Session) -> int | None:
     return None
 
 
-def run_one(sessions: sessionmaker[Session]) -> int | None:
+def run_one(sessions: sessionmaker[Session], handlers: Handlers) -> int | None:
     """Claim and carry out one job; its work commits or rolls back as one unit."""
     with sessions() as session:
         job_id = claim_next(session)
         session.commit()
     if job_id is None:
         return None
-    _carry_out(sessions, job_id)
+    _carry_out(sessions, job_id, handlers)
     return job_id
 
 
-def run_job(sessions: sessionmaker[Session], job_id: int) -> bool:
+def run_job(sessions: sessionmaker[Session], job_id: int, handlers: Handlers) -> bool:
     """Claim one given job and carry it out here (the CLI's synchronous runs); False if taken."""
     with sessions() as session:
         taken = session.execute(update(Job).where(Job.id == job_id, Job.status == QUEUED)
@@ -120,11 +140,11 @@ def run_job(sessions: sessionmaker[Session], job_id: int) -> bool:
         session.commit()
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    _carry_out(sessions, job_id)
+    _carry_out(sessions, job_id, handlers)
     return True
 
 
-def _carry_out(sessions: sessionmaker[Session], job_id: int) -> None:
+def _carry_out(sessions: sessionmaker[Session], job_id: int, handlers: Handlers) -> None:
     def progress(fraction: float, message: str | None = None) -> None:
         with sessions() as s:
             s.execute(
@@ -137,22 +157,30 @@ def _carry_out(sessions: sessionmaker[Session], job_id: int) -> None:
     with sessions() as session:
         job = session.get(Job, job_id)
         assert job is not None
+        kind = handlers.get(job.kind)
         try:
-            fn = HANDLERS.get(job.kind)
-            if fn is None:
+            if kind is None:
                 raise NotFound(f"no handler for job kind {job.kind!r}")
-            result = fn(session, job, progress)
-            job.status, job.result, job.progress = DONE, result, 1.0
+            outcome = kind.run(session, job, progress)
+            if callable(outcome):  # a reading phase done: its writes go in a fresh transaction
+                session.commit()
+                outcome = outcome(session)
+                job = session.get(Job, job_id)
+                assert job is not None
+            job.status, job.result, job.progress = DONE, outcome, 1.0
             job.finished_at = now()
             session.commit()
         except Exception as error:  # the job fails, the scheduler stays up
             session.rollback()
             log.exception("job %s failed", job_id)
+            described = _describe(error)
             with sessions() as s:
                 failed = s.get(Job, job_id)
                 assert failed is not None
                 failed.status, failed.finished_at = FAILED, now()
-                failed.error = _describe(error)
+                failed.error = described
+                if kind is not None and kind.failed is not None:
+                    kind.failed(s, failed, described)
                 s.commit()
 
 

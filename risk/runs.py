@@ -85,7 +85,7 @@ def run_now(sessions: sessionmaker[Session], *, mode: str = "full", by: str | No
         run_id, job_id = run.id, run.job_id
         session.commit()
     assert job_id is not None
-    jobs.run_job(sessions, job_id)
+    jobs.run_job(sessions, job_id, {"risk_run": JOB})
     with sessions() as session:
         done = get(session, run_id)
         session.expunge(done)
@@ -158,34 +158,34 @@ def _iso(value: datetime | None) -> str | None:
 
 # -- carrying a run out -----------------------------------------------------------------
 
-@jobs.handler("risk_run")
-def _carry_out(session: Session, job: jobs.Job, progress: Progress) -> dict[str, Any]:
+def _carry_out(session: Session, job: jobs.Job, progress: Progress) -> dict[str, Any] | jobs.Then:
     """The scheduler's side of a run: the job names the run it carries out."""
     return execute(session, int(job.params["run_id"]), progress)
 
 
-def execute(session: Session, run_id: int, progress: Progress) -> dict[str, Any]:
-    """Compute and publish a run; on failure the published maps stay and the run says why.
+def _mark_failed(session: Session, job: jobs.Job, error: dict[str, Any]) -> None:
+    """A failed run says why and frees the key; the published maps stay as they were."""
+    run = get(session, int(job.params["run_id"]))
+    run.status, run.active, run.finished_at = "failed", None, now()
+    run.error = str(error.get("message", ""))[:2000]
 
-    All reading and scoring happens before the first write, and every write happens in the
-    caller's transaction, so the new maps appear at its commit or not at all. Progress is
-    reported only before the first write (SQLite has one writer: the job's own session).
+
+def execute(session: Session, run_id: int, progress: Progress) -> dict[str, Any] | jobs.Then:
+    """Compute a run, and return the step that publishes it.
+
+    All reading and scoring happens here, before the first write; the returned step writes
+    every row in the caller's next transaction, so the new maps appear at its commit or not
+    at all. The job runner ends the reading transaction between the two (progress is written
+    by another connection, and on SQLite an older snapshot could not become a writer) and
+    marks the run failed through :data:`JOB` if either raises.
     """
     run = get(session, run_id)
     if run.status in ("succeeded", "failed"):  # a re-claimed job whose run already ended
         return {"run_id": run.id, "status": run.status}
-    try:
-        return _compute_and_publish(session, run, progress)
-    except Exception as error:
-        session.rollback()
-        failed = get(session, run_id)
-        failed.status, failed.active, failed.finished_at = "failed", None, now()
-        failed.error = f"{type(error).__name__}: {error}"[:2000]
-        session.commit()
-        raise
+    return _compute(session, run, progress)
 
 
-def _compute_and_publish(session: Session, run: RiskRun, progress: Progress) -> dict[str, Any]:
+def _compute(session: Session, run: RiskRun, progress: Progress) -> jobs.Then:
     clock = time.perf_counter()
     scheme = schemes.latest(session, run.scheme_name)
     grid = Grid(scheme.cell_size_m)
@@ -212,15 +212,27 @@ def _compute_and_publish(session: Session, run: RiskRun, progress: Progress) -> 
         scope = _scope(session, changed)
     progress(0.6, "scoring done, publishing")
     year_density = _densities(inputs)
-    has_previous = base is not None
     stats: dict[str, Any] = {"mode": mode, "cells_recomputed": len(cells),
                              "assets_recomputed": len(links)}
+    run_id = run.id
+    # Nothing is written before the runner ends this reading transaction; what changes from
+    # here on is picked up by the next incremental run (inputs_as_of).
+
+    def publish(session: Session) -> dict[str, Any]:
+        return _publish(session, get(session, run_id), scheme, grid, inputs, cells, links, region,
+                        asset_refs, scope, year_density, mode, base, stats, as_of, clock)
+
+    return publish
+
+
+def _publish(session: Session, run: RiskRun, scheme: schemes.Composite, grid: Grid,
+             inputs: Inputs, cells: Any, links: Any, region: set[str] | None,
+             asset_refs: set[str] | None, scope: Any, year_density: dict[str, float], mode: str,
+             base: RiskRun | None, stats: dict[str, Any], as_of: datetime, clock: float
+             ) -> dict[str, Any]:
+    """Replace the published maps with a computed run's and record its diff and summary."""
+    has_previous = base is not None
     diff: list[dict[str, Any]] = []
-    # End the reading transaction: on SQLite a snapshot that saw the progress writes of the
-    # job's other session could not become a writer. Nothing is written yet, and what
-    # changes from here on is picked up by the next incremental run (inputs_as_of).
-    session.commit()
-    run = get(session, run.id)
     diff += _publish_five(session, run, scheme, grid, inputs, cells, links, region, asset_refs)
     diff += _publish_divisions(session, run, scheme)
     generated = four.sync_generated(session, inputs, year_density, scope)
@@ -260,6 +272,9 @@ def _compute_and_publish(session: Session, run: RiskRun, progress: Progress) -> 
     run.mode = mode
     session.flush()
     return {"run_id": run.id, "status": run.status, **run.summary}
+
+
+JOB = jobs.JobKind(_carry_out, failed=_mark_failed)
 
 
 def _densities(inputs: Inputs) -> dict[str, float]:

@@ -68,7 +68,7 @@ def fresh_database(config: pytest.Config, dialect: str, name: str, tmp: Path) ->
 
 def _users() -> list[tuple[str, str, tuple[str, ...], str]]:
     """The demo's logins (README), plus an engineer with no division at all."""
-    from resilience.demo import DEMO_USERS
+    from demo.city import DEMO_USERS
 
     return [(u.username, u.role, u.divisions, u.password) for u in DEMO_USERS] + [
         ("nobody", "engineer", (), "nobody-pass-2026")]
@@ -81,7 +81,7 @@ def seed_base(engine: Engine) -> None:
 
     from resilience import accounts
     from resilience.db import make_sessions, unit_of_work
-    from resilience.demo_districts import hangzhou_divisions
+    from demo.districts import hangzhou_divisions
     from resilience.divisions import Division
 
     with unit_of_work(make_sessions(engine)) as s:
@@ -206,7 +206,7 @@ def start_live_server(app: Any) -> tuple[str, Any]:
 def live(engine: Engine, tmp_path_factory: pytest.TempPathFactory,
          request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     """The demo city (small) served over HTTP, on the same dialect as ``engine``."""
-    from resilience import demo
+    from demo import city as demo
     from resilience.db import make_sessions, unit_of_work
     from resilience.migrate import upgrade
     from web.app import create_app

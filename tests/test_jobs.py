@@ -11,31 +11,30 @@ from resilience import jobs
 from resilience.errors import InvalidInput, NotFound, Problem
 
 
-@pytest.fixture(autouse=True)
-def handlers() -> Any:
-    @jobs.handler("test_ok")
-    def ok(session: Session, job: jobs.Job, progress: jobs.Progress) -> dict[str, Any]:
-        progress(0.5, "half")
-        return {"double": job.params["n"] * 2}
+def _ok(session: Session, job: jobs.Job, progress: jobs.Progress) -> dict[str, Any]:
+    progress(0.5, "half")
+    return {"double": job.params["n"] * 2}
 
-    @jobs.handler("test_bad")
-    def bad(session: Session, job: jobs.Job, progress: jobs.Progress) -> dict[str, Any]:
-        raise InvalidInput("nope", [Problem("n", "too_large", {"max": 1}, row=3)])
 
-    yield
-    jobs.HANDLERS.pop("test_ok")
-    jobs.HANDLERS.pop("test_bad")
+def _bad(session: Session, job: jobs.Job, progress: jobs.Progress) -> dict[str, Any]:
+    raise InvalidInput("nope", [Problem("n", "too_large", {"max": 1}, row=3)])
+
+
+# The queue accepts kinds by name; the runner is handed what carries each out.
+OK = {"noop": jobs.JobKind(_ok)}
+BAD = {"noop": jobs.JobKind(_bad)}
 
 
 def test_jobs_run_once_in_order(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
-        a = jobs.submit(s, "test_ok", {"n": 2}, by="admin")
-        b = jobs.submit(s, "test_bad", {}, by="admin")
+        a = jobs.submit(s, "noop", {"n": 2}, by="admin")
+        s.commit()
+        b = jobs.submit(s, "noop", {}, by="admin")
         s.commit()
         ids = (a.id, b.id)
-    assert jobs.run_one(sessions) == ids[0]
-    assert jobs.run_one(sessions) == ids[1]
-    assert jobs.run_one(sessions) is None
+    assert jobs.run_one(sessions, OK) == ids[0]
+    assert jobs.run_one(sessions, BAD) == ids[1]
+    assert jobs.run_one(sessions, OK) is None
     with sessions() as s:
         done, failed = jobs.get(s, ids[0]), jobs.get(s, ids[1])
         assert (done.status, done.result, done.progress) == ("done", {"double": 4}, 1.0)
@@ -46,7 +45,7 @@ def test_jobs_run_once_in_order(sessions: sessionmaker[Session]) -> None:
 
 def test_a_claimed_job_is_not_claimed_again(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
-        job = jobs.submit(s, "test_ok", {"n": 1}, by=None)
+        job = jobs.submit(s, "noop", {"n": 1}, by=None)
         s.commit()
         first = jobs.claim_next(s)
         second = jobs.claim_next(s)
@@ -59,15 +58,15 @@ def test_unknown_kind_is_refused(session: Session) -> None:
 
 
 def test_scheduler_keeps_its_store_in_the_registry_database(settings: Any) -> None:
-    from resilience.scheduler import build_scheduler
+    from console.scheduler import build_scheduler
 
     scheduler = build_scheduler(settings)
     scheduler.start(paused=True)
     try:
         job = scheduler.get_job("run_queued_jobs")
-        assert job is not None and job.func_ref == "resilience.scheduler:run_queued_jobs"
+        assert job is not None and job.func_ref == "console.scheduler:run_queued_jobs"
         nightly, incremental = scheduler.get_job("risk_nightly"), scheduler.get_job("risk_incremental")
-        assert nightly.func_ref == incremental.func_ref == "resilience.scheduler:request_risk_run"
+        assert nightly.func_ref == incremental.func_ref == "console.scheduler:request_risk_run"
         assert nightly.args[1] == "full" and incremental.args[1] == "incremental"
         assert "hour='2'" in str(nightly.trigger) and "minute='30'" in str(nightly.trigger)
         from sqlalchemy import inspect
@@ -86,7 +85,7 @@ def test_the_scheduler_queues_risk_runs_only_when_needed(request: Any, dialect: 
     import risk  # noqa: F401
     from resilience.db import make_engine, make_sessions
     from resilience.migrate import upgrade
-    from resilience.scheduler import request_risk_run
+    from console.scheduler import request_risk_run
     from risk import runs
     from risk.results import RiskRun
     from tests.conftest import fresh_database, seed_base
@@ -103,8 +102,8 @@ def test_the_scheduler_queues_risk_runs_only_when_needed(request: Any, dialect: 
         assert request_risk_run(url, "full") is None  # one at a time
         with sessions() as s:
             job_id = s.get(RiskRun, first).job_id
-        assert jobs.run_job(sessions, job_id)
-        assert not jobs.run_job(sessions, job_id)  # claimed once
+        assert jobs.run_job(sessions, job_id, runs_handlers())
+        assert not jobs.run_job(sessions, job_id, runs_handlers())  # claimed once
         with sessions() as s:
             assert s.get(RiskRun, first).status == "succeeded"
             assert not runs.pending_changes(s)
@@ -112,3 +111,9 @@ def test_the_scheduler_queues_risk_runs_only_when_needed(request: Any, dialect: 
         assert request_risk_run(url, "full") is not None
     finally:
         engine.dispose()
+
+
+def runs_handlers() -> Any:
+    from console.handlers import HANDLERS
+
+    return HANDLERS

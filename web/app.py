@@ -38,7 +38,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     import risk  # noqa: F401  (registers hazard zones, risk points and the colour maps)
     from inventory.assets import importable_collections
-    from resilience import job_handlers  # noqa: F401  (the kinds of long work the API may queue)
     from web import basemap, errors
     from web.api import exports, features, health_checks, imports, openapi, tiles
     from web.api import hazards as hazards_api

@@ -26,7 +26,6 @@ def _sessions(live: Any) -> Any:
 def risk_live(live: Any) -> Any:
     """The live demo city with published maps (computed here if the demo did not)."""
     import risk  # noqa: F401
-    from resilience import job_handlers  # noqa: F401
     from risk import runs
 
     sessions = _sessions(live)
@@ -231,7 +230,9 @@ def test_run_now_queues_a_run_and_follows_it_to_the_end(risk_live: Any, browser:
             assert run.status == "queued" and run.mode == "incremental"
             job_id = run.job_id
         _shot(page, "run-queued", dialect)
-        jobs.run_job(sessions, job_id)  # the scheduler's part, done here
+        from console.handlers import HANDLERS
+
+        jobs.run_job(sessions, job_id, HANDLERS)  # the scheduler's part, done here
         page.wait_for_function("document.body.getAttribute('data-run-status') === 'succeeded'",
                                timeout=30000)
         assert "完成" in page.inner_text("#risk-run-status")

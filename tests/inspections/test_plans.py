@@ -95,7 +95,7 @@ def test_the_template_must_apply_and_roles_may_not_plan(session: Session) -> Non
 
 
 def test_the_demo_plans_load_once_with_last_weeks_answers(session: Session) -> None:
-    from inventory.inspections import demo_plans
+    from demo import inspection_plans as demo_plans
 
     support.pipelines(session, 4)
     today = date(2026, 12, 3)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from inventory.inspections import tasks
 from inventory.inspections.notifications import Notification, NotificationContact
 from inventory.inspections.tasks import InspectionTask
-from resilience import scheduler
+from console import scheduler
 from resilience.db import make_engine, make_sessions, unit_of_work
 from resilience.migrate import upgrade
 from resilience.model import now

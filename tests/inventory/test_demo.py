@@ -25,9 +25,10 @@ from inventory import (
     WaterloggingEvent,
 )
 from inventory.validation import parse_feature
-from resilience import codes, demo
+from demo import city as demo
+from resilience import codes
 from resilience.accounts import User, authenticate_password
-from resilience.demo_districts import hangzhou_divisions
+from demo.districts import hangzhou_divisions
 from resilience.divisions import Division
 from resilience.spatial import as_wkb, dialect_of
 
@@ -327,7 +328,7 @@ def test_database_holds_the_generated_city(session: Session, city: demo.DemoCity
 
 
 def _zones(city: demo.DemoCity) -> list[Any]:
-    from risk import demo_hazards
+    from demo import hazard_zones as demo_hazards
 
     counties = {c: d.ll for c, d in demo._space().districts.items()}
     sites = [demo._flood_site(r["geom"], r["division_code"], r["name"], r["events"])

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from resilience import demo
+from demo import city as demo
 from resilience.db import make_engine, make_sessions, unit_of_work
 from resilience.migrate import upgrade
 from risk import runs

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory import Pipeline, import_jobs
+from console.handlers import HANDLERS
 from resilience import jobs
 
 HEADER = "管线编号,管线类型,材质,管径(mm),WKT\n"
@@ -98,7 +99,7 @@ def test_a_large_upload_is_queued_and_the_scheduler_runs_it(
     url = resp.headers["Location"]
     queued = client.get(url, headers=auth.headers("engineer")).get_json()
     assert queued["status"] == "queued" and "report" not in queued
-    assert jobs.run_one(sessions) == resp.get_json()["id"]
+    assert jobs.run_one(sessions, HANDLERS) == resp.get_json()["id"]
     done = client.get(url, headers=auth.headers("engineer")).get_json()
     assert done["status"] == "done" and done["report"]["created"] == 5
     assert live(session) == before + 5

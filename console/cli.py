@@ -131,7 +131,7 @@ def init(ctx: Context) -> None:
 @clean_errors
 def demo(ctx: Context, segments: int, seed: int) -> None:
     """Load the demo city (idempotent) on Hangzhou's real districts."""
-    from resilience import demo as demo_city
+    from demo import city as demo_city
     from resilience.db import unit_of_work
 
     ctx.require_schema()
@@ -160,7 +160,7 @@ def demo(ctx: Context, segments: int, seed: int) -> None:
         run = runs.run_now(ctx.sessions(), by="demo")
         click.echo(_run_line(run))
         from resilience.db import unit_of_work
-        from risk import demo_changes
+        from demo import changes as demo_changes
 
         with unit_of_work(ctx.sessions()) as session:  # a week later: edits, and a diff
             for line in demo_changes.apply(session, ctx.settings.city_extent):
@@ -242,7 +242,7 @@ def serve(ctx: Context, host: str, port: int) -> None:
 @clean_errors
 def scheduler(ctx: Context, once: bool) -> None:
     """Run the scheduler process: periodic jobs and the queued long work."""
-    from resilience import scheduler as sched
+    from console import scheduler as sched
 
     ctx.require_schema()
     if once:

@@ -41,13 +41,13 @@ from inventory import (
     TunnelNode,
     WaterloggingEvent,
 )
-from inventory.inspections import demo_hazards as demo_hidden_hazards
-from inventory.inspections import demo_plans as demo_inspections
+from demo import hidden_hazards as demo_hidden_hazards
+from demo import inspection_plans as demo_inspections
 from resilience import accounts, codes
-from resilience.demo_districts import hangzhou_divisions
+from demo.districts import hangzhou_divisions
 from resilience.divisions import Division
 from resilience.model import SRID, now
-from risk import demo_hazards
+from demo import hazard_zones as demo_hazards
 from risk.hazard_zones import HazardZone
 from risk.points import RiskPoint
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from console.handlers import HANDLERS
 from resilience import jobs
 from resilience.db import make_engine, make_sessions, unit_of_work
 from resilience.errors import ResilienceError
@@ -38,17 +39,11 @@ def _sessions(url: str) -> sessionmaker[Session]:
 
 def run_queued_jobs(database_url: str, limit: int = 20) -> int:
     """Carry out queued long work (imports, exports, risk runs); module-level for the store."""
-    _load_handlers()
     sessions = _sessions(database_url)
     ran = 0
-    while ran < limit and jobs.run_one(sessions) is not None:
+    while ran < limit and jobs.run_one(sessions, HANDLERS) is not None:
         ran += 1
     return ran
-
-
-def _load_handlers() -> None:
-    """Import the modules that register job handlers (the scheduler is a composition root)."""
-    from resilience import job_handlers  # noqa: F401
 
 
 def request_risk_run(database_url: str, mode: str = "full") -> int | None:
@@ -174,27 +169,27 @@ def build_scheduler(settings: Settings, *, blocking: bool = False) -> BaseSchedu
         timezone="Asia/Shanghai",
     )
     scheduler.add_job(
-        "resilience.scheduler:run_queued_jobs", "interval",
+        "console.scheduler:run_queued_jobs", "interval",
         seconds=settings.job_poll_seconds, args=[settings.database_url],
         id="run_queued_jobs", replace_existing=True,
     )
     hour, minute = (int(x) for x in settings.risk_nightly_at.split(":"))
     scheduler.add_job(
-        "resilience.scheduler:request_risk_run", "cron", hour=hour, minute=minute,
+        "console.scheduler:request_risk_run", "cron", hour=hour, minute=minute,
         args=[settings.database_url, "full"], id="risk_nightly", replace_existing=True,
     )
     scheduler.add_job(
-        "resilience.scheduler:request_risk_run", "interval",
+        "console.scheduler:request_risk_run", "interval",
         seconds=settings.risk_incremental_seconds, args=[settings.database_url, "incremental"],
         id="risk_incremental", replace_existing=True,
     )
     scheduler.add_job(
-        "resilience.scheduler:generate_inspection_tasks", "interval", hours=1,
+        "console.scheduler:generate_inspection_tasks", "interval", hours=1,
         args=[settings.database_url, settings.inspection_horizon_days],
         id="inspection_tasks", replace_existing=True, next_run_time=datetime.now(UTC),
     )
     scheduler.add_job(
-        "resilience.scheduler:check_overdue_inspections", "interval", minutes=15,
+        "console.scheduler:check_overdue_inspections", "interval", minutes=15,
         args=[settings.database_url, settings.smtp_host, settings.smtp_port, settings.smtp_from],
         id="inspection_overdue", replace_existing=True,
     )
