@@ -159,8 +159,8 @@ def demo(ctx: Context, segments: int, seed: int) -> None:
     if summary.created or not have_maps:
         run = runs.run_now(ctx.sessions(), by="demo")
         click.echo(_run_line(run))
-        from resilience.db import unit_of_work
         from demo import changes as demo_changes
+        from resilience.db import unit_of_work
 
         with unit_of_work(ctx.sessions()) as session:  # a week later: edits, and a diff
             for line in demo_changes.apply(session, ctx.settings.city_extent):

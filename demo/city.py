@@ -30,6 +30,10 @@ from shapely.ops import substring
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from demo import hazard_zones as demo_hazards
+from demo import hidden_hazards as demo_hidden_hazards
+from demo import inspection_plans as demo_inspections
+from demo.districts import hangzhou_divisions
 from inventory import (
     CabinLine,
     FloodPoint,
@@ -41,13 +45,9 @@ from inventory import (
     TunnelNode,
     WaterloggingEvent,
 )
-from demo import hidden_hazards as demo_hidden_hazards
-from demo import inspection_plans as demo_inspections
 from resilience import accounts, codes
-from demo.districts import hangzhou_divisions
 from resilience.divisions import Division
 from resilience.model import SRID, now
-from demo import hazard_zones as demo_hazards
 from risk.hazard_zones import HazardZone
 from risk.points import RiskPoint
 

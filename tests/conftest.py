@@ -79,9 +79,9 @@ def seed_base(engine: Engine) -> None:
     from geoalchemy2.shape import from_shape
     from shapely import wkt
 
+    from demo.districts import hangzhou_divisions
     from resilience import accounts
     from resilience.db import make_sessions, unit_of_work
-    from demo.districts import hangzhou_divisions
     from resilience.divisions import Division
 
     with unit_of_work(make_sessions(engine)) as s:

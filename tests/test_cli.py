@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # one database per worker
+
 BIN = str(Path(sys.executable).parent / "resilience")
 
 
@@ -24,7 +26,7 @@ def fresh(request: pytest.FixtureRequest, tmp_path: Path, engine: object) -> str
     from tests.conftest import fresh_database
 
     dialect = "spatialite" if engine.dialect.name == "sqlite" else "postgis"
-    return fresh_database(request.config, dialect, "resilience_cli", tmp_path)
+    return fresh_database(request.config, dialect, f"resilience_cli_{WORKER}", tmp_path)
 
 
 def test_init_users_tokens(fresh: str, tmp_path: Path) -> None:

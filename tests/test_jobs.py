@@ -83,9 +83,9 @@ def test_the_scheduler_queues_risk_runs_only_when_needed(request: Any, dialect: 
     import os
 
     import risk  # noqa: F401
+    from console.scheduler import request_risk_run
     from resilience.db import make_engine, make_sessions
     from resilience.migrate import upgrade
-    from console.scheduler import request_risk_run
     from risk import runs
     from risk.results import RiskRun
     from tests.conftest import fresh_database, seed_base

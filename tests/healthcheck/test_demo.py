@@ -18,8 +18,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 
-from inventory import FloodPoint, Shelter
 from demo import city as demo
+from inventory import FloodPoint, Shelter
 from resilience.codes import SHELTER_AREA_PER_PERSON
 from resilience.db import make_engine, make_sessions, unit_of_work
 from resilience.migrate import upgrade

@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from demo import city as demo
 from demo import hidden_hazards as demo_hazards
 from inventory.inspections import hazards
-from demo import city as demo
 
 
 def test_the_demo_has_hazards_at_several_steps_and_loads_them_once(session: Session) -> None:

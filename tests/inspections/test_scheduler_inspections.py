@@ -17,10 +17,10 @@ from shapely.geometry import Point
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from console import scheduler
 from inventory.inspections import tasks
 from inventory.inspections.notifications import Notification, NotificationContact
 from inventory.inspections.tasks import InspectionTask
-from console import scheduler
 from resilience.db import make_engine, make_sessions, unit_of_work
 from resilience.migrate import upgrade
 from resilience.model import now

@@ -12,6 +12,8 @@ from shapely.geometry import mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from demo import city as demo
+from demo.districts import hangzhou_divisions
 from inventory import (
     COLLECTIONS,
     CabinLine,
@@ -25,10 +27,8 @@ from inventory import (
     WaterloggingEvent,
 )
 from inventory.validation import parse_feature
-from demo import city as demo
 from resilience import codes
 from resilience.accounts import User, authenticate_password
-from demo.districts import hangzhou_divisions
 from resilience.divisions import Division
 from resilience.spatial import as_wkb, dialect_of
 

@@ -29,6 +29,8 @@ from resilience import accounts, geo
 from resilience.errors import Forbidden, InvalidInput, NotFound
 from tests import factories as f
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # one database per worker
+
 EXTENT = (118.3, 29.1, 120.8, 30.6)
 MARK = "导出测试"  # data_source of every record a test exports
 REFS = "导出测试-引用"  # records the exported ones point at (kept when the originals go)
@@ -546,7 +548,7 @@ def test_export_from_the_command_line(request: pytest.FixtureRequest, tmp_path: 
     from tests.conftest import fresh_database
 
     dialect = "spatialite" if engine.dialect.name == "sqlite" else "postgis"
-    url = fresh_database(request.config, dialect, "resilience_cli_export", tmp_path)
+    url = fresh_database(request.config, dialect, f"resilience_cli_export_{WORKER}", tmp_path)
     assert run(["init"], url, tmp_path).returncode == 0
     assert run(["demo", "--segments", "200"], url, tmp_path).returncode == 0
     out = tmp_path / "pipes.gpkg"

@@ -9,8 +9,8 @@ import openpyxl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from inventory import Pipeline, import_jobs
 from console.handlers import HANDLERS
+from inventory import Pipeline, import_jobs
 from resilience import jobs
 
 HEADER = "管线编号,管线类型,材质,管径(mm),WKT\n"
