@@ -71,12 +71,13 @@ def _star(rng: np.random.Generator, cx: float, cy: float) -> Any:
 def prepare(db: str, segments: int) -> str:
     """Migrate, load the demo and add the zones and manual points (each only once)."""
     import risk  # noqa: F401  (registers the risk tables)
-    from inventory import Pipeline
     from demo import city as demo
+    from inventory import Pipeline
     from resilience.db import make_engine, make_sessions, unit_of_work
+    from resilience.dialects import analyze, insert_many
     from resilience.migrate import upgrade
     from resilience.model import now
-    from resilience.spatial import analyze, as_wkb, dialect_of, insert_many
+    from resilience.spatial import as_wkb
     from risk.grid import to_lonlat, to_plane
     from risk.hazard_zones import HazardZone
     from risk.levels import LEC_VALUES, PRESETS, assess
@@ -105,7 +106,7 @@ def prepare(db: str, segments: int) -> str:
         unique = sorted(set(picked))
         found: dict[int, tuple[Any, str]] = {}
         for at in range(0, len(unique), 1000):
-            for pid, raw, code in s.execute(select(p.c.id, as_wkb(dialect_of(s), p.c.geom),
+            for pid, raw, code in s.execute(select(p.c.id, as_wkb(p.c.geom),
                                                    p.c.division_code)
                                             .where(p.c.id.in_(unique[at:at + 1000]))):
                 found[pid] = (shapely.from_wkb(bytes(raw)), code)

@@ -36,7 +36,7 @@ SELECT ST_AsMVT(t, 'pipelines', 4096, 'geom', 'id') FROM (
 def thinning(z: int, x: int, y: int) -> dict[str, float]:
     """The low-zoom rule of inventory.tiles as plain numbers: spans that keep a line, one in N."""
     from inventory.tiles import KEEP_PIXELS, TILE_LAYERS
-    from resilience.spatial import tile_bbox
+    from resilience.tilegrid import tile_bbox
 
     base = TILE_LAYERS["pipelines"].thin_below or 0
     if z >= base:

@@ -17,7 +17,7 @@ from shapely.geometry import shape
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from resilience.spatial import insert_many, reserve_ids
+from resilience.dialects import insert_many, reserve_ids
 
 _geod = Geod(ellps="GRS80")  # as inventory.service.geodesic_length
 

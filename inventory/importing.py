@@ -31,11 +31,12 @@ from inventory.service import WriteContext
 from inventory.validation import check_geometries, check_values, parse_rows
 from resilience import audit, geo
 from resilience.audit import AuditEntry
+from resilience.dialects import insert_many
 from resilience.divisions import DivisionIndex, choose
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, ResilienceError
 from resilience.jobs import DONE, Job
 from resilience.model import SRID, now
-from resilience.spatial import dialect_of, from_wkb, insert_many
+from resilience.spatial import from_wkb
 
 IMPORT_KIND = "import"
 
@@ -550,8 +551,7 @@ class _Writer:
             self.session.execute(
                 t.update().where(t.c.id == bindparam("_id"), t.c.version == bindparam("_version"))
                 .values({**{k: bindparam("v_" + k, type_=t.c[k].type) for k in keys},
-                         "geom": from_wkb(dialect_of(self.session),
-                                          bindparam("_wkb", type_=LargeBinary)),
+                         "geom": from_wkb(bindparam("_wkb", type_=LargeBinary)),
                          "version": t.c.version + 1, "updated_at": stamp, "updated_by": by}),
                 rows)
         insert_many(self.session, AuditEntry.__table__, audits)

@@ -24,7 +24,6 @@ from resilience.spatial import (
     as_geojson,
     as_wkb,
     bbox_filter,
-    dialect_of,
     extent_columns,
     json_array_agg,
     json_object,
@@ -99,14 +98,14 @@ def _kind(column: Column[Any]) -> str:
     return "plain"
 
 
-def _derived_columns(dialect: str, spec: CollectionSpec) -> list[tuple[str, Any, str]]:
+def _derived_columns(spec: CollectionSpec) -> list[tuple[str, Any, str]]:
     """Properties computed from other tables, as joins or subqueries (no extra round trip)."""
     table = table_of(spec)
     if spec.name == "pipelines":
         return [("cabin_id", CabinLine.__table__.c.cabin_id, "plain")]  # outer-joined in page()
     if spec.name == "network-points":
         p = Pipeline.__table__.alias("seg")
-        agg = select(json_array_agg(dialect, p.c.id)).where(
+        agg = select(json_array_agg(p.c.id)).where(
             or_(p.c.start_point_id == table.c.id, p.c.end_point_id == table.c.id),
             p.c.retired_at.is_(None),
         ).correlate(table).scalar_subquery()
@@ -116,12 +115,12 @@ def _derived_columns(dialect: str, spec: CollectionSpec) -> list[tuple[str, Any,
 
 def _columns(session: Session, spec: CollectionSpec, geometry: str) -> list[Any]:
     """Key, geometry (GeoJSON text or WKB) and the properties as JSON text built by the DB."""
-    return _column_set(spec.name, dialect_of(session), geometry)
+    return _column_set(spec.name, geometry)
 
 
 @lru_cache(maxsize=64)
-def _column_set(name: str, dialect: str, geometry: str) -> list[Any]:
-    """Built once per collection and dialect: constructing ~40 expressions costs milliseconds."""
+def _column_set(name: str, geometry: str) -> list[Any]:
+    """Built once per collection (the same on both databases): constructing ~40 expressions costs milliseconds."""
     from inventory.assets import COLLECTIONS
 
     spec = COLLECTIONS[name]
@@ -131,12 +130,12 @@ def _column_set(name: str, dialect: str, geometry: str) -> list[Any]:
     if geometry == "none":  # tables show attributes only
         geom_expr: Any = null()
     else:
-        geom_expr = as_geojson(dialect, geom) if geometry == "geojson" else as_wkb(dialect, geom)
+        geom_expr = as_geojson(geom) if geometry == "geojson" else as_wkb(geom)
     items = [(name, table.c[name], _kind(table.c[name]))
              for name in stored_fields(spec) if name != pk.name]
-    items += _derived_columns(dialect, spec)
+    items += _derived_columns(spec)
     meta = [table.c[name] for name in ("division_code", "version") if name in table.c]
-    return [pk, geom_expr.label("geometry"), json_object(dialect, items).label("properties"),
+    return [pk, geom_expr.label("geometry"), json_object(items).label("properties"),
             *meta]
 
 
@@ -145,7 +144,6 @@ def _base(session: Session, spec: CollectionSpec, principal: Principal,
     """The keys matching a query (filters, bbox, divisions), before ordering and paging."""
     table = table_of(spec)
     pk = pk_of(spec)
-    dialect = dialect_of(session)
     conditions: list[ColumnElement[bool]] = []
     # With a bbox the spatial index is the selective one: division tests become filters.
     indexed = q.bbox is None
@@ -169,9 +167,9 @@ def _base(session: Session, spec: CollectionSpec, principal: Principal,
         if high is not None:
             conditions.append(table.c[name] <= high)
     if q.search:
-        conditions.append(text_match(spec, dialect, q.search))
+        conditions.append(text_match(spec, q.search))
     if q.bbox is not None:
-        conditions.append(bbox_filter(dialect, table, geom_of(spec), q.bbox))
+        conditions.append(bbox_filter(geom_of(spec), q.bbox))
     if q.ids is not None:
         conditions.append(pk.in_(list(q.ids)))
     stmt = select(pk)
@@ -186,11 +184,11 @@ def _prefix(code: str) -> str:
     return division_prefix(code)
 
 
-def text_match(spec: CollectionSpec, dialect: str, text: str) -> ColumnElement[bool]:
+def text_match(spec: CollectionSpec, text: str) -> ColumnElement[bool]:
     """The key equal to the text, or the name, external id or address containing it."""
     table = table_of(spec)
     pk = pk_of(spec)
-    found = contains(dialect, searchable(table), text.strip())
+    found = contains(searchable(table), text.strip())
     key = text.strip()
     if pk.name == "code":
         return or_(pk == key, found)
@@ -418,7 +416,7 @@ def extent(session: Session, spec: CollectionSpec, principal: Principal,
            q: Query | None = None) -> BBox | None:
     """The lon/lat extent of what the user sees in a collection, or of a selection (None: empty)."""
     table = table_of(spec)
-    stmt = select(*extent_columns(dialect_of(session), geom_of(spec)))
+    stmt = select(*extent_columns(geom_of(spec)))
     if q is not None:
         keys, pk = _base(session, spec, principal, q)
         stmt = stmt.where(pk.in_(keys))

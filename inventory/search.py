@@ -18,7 +18,6 @@ from inventory.assets import COLLECTIONS
 from inventory.repository import pk_of, table_of, text_match, visibility
 from resilience.accounts import Principal
 from resilience.errors import InvalidInput, Problem
-from resilience.spatial import dialect_of
 
 # What the search box looks in: the assets and the risk data people enter (the published
 # maps are computed cells and units, found on the risk map instead).
@@ -112,7 +111,7 @@ def _search_one(session: Session, principal: Principal, name: str, text: str,
     exact_keys = [row[0] for row in exact_rows]
     rest_rows: list[Any] = []
     if len(exact_rows) <= limit:
-        stmt = select(*columns).where(and_(*seen, text_match(spec, dialect_of(session), text)))
+        stmt = select(*columns).where(and_(*seen, text_match(spec, text)))
         if exact_keys:
             stmt = stmt.where(pk.not_in(exact_keys))
         rest_rows = list(session.execute(

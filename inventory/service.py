@@ -26,9 +26,9 @@ from inventory.tunnels import CabinLine, TunnelCabin, TunnelNode
 from inventory.validation import Extent, parse_feature
 from resilience import audit, divisions
 from resilience.accounts import Principal
+from resilience.dialects import insert_many
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, StaleVersion
 from resilience.model import SRID, now
-from resilience.spatial import insert_many
 
 _geod = Geod(ellps="GRS80")  # CGCS2000's ellipsoid differs from GRS80 by 0.1 mm in b
 

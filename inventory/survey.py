@@ -31,7 +31,7 @@ from resilience.codes import PIPELINE_CATEGORIES
 from resilience.errors import Forbidden, InvalidInput, Problem
 from resilience.jobs import DONE, Job
 from resilience.model import now
-from resilience.spatial import as_wkb, dialect_of
+from resilience.spatial import as_wkb
 
 POINT_NO = ("物探点号", "点号", "图上点号", "外业点号", "管线点号", "测点号", "pointno", "pointnumber",
             "point_no", "expno")
@@ -216,7 +216,7 @@ class _Registered:
         """The stored point's id and its position in the file's CRS, or None."""
         if number not in self.cache:
             model = service.collection("network-points").model
-            row = self.session.execute(select(model.id, as_wkb(dialect_of(self.session), model.geom))
+            row = self.session.execute(select(model.id, as_wkb(model.geom))
                                        .where(model.external_id == number,
                                               model.retired_at.is_(None)).limit(1)).first()
             if row is None:

@@ -3,7 +3,7 @@
 A tile shows the same records as the items API would for its rectangle (the caller's
 divisions, no retired records), with a handful of properties for styling and a tooltip;
 the full record stays one ``/api/collections/{c}/items/{id}`` away. The SQL differences
-between the two databases are in ``resilience.spatial.mvt``.
+between the two databases are in ``resilience.dialects``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from inventory import repository
 from inventory.assets import COLLECTIONS, CollectionSpec
 from resilience.accounts import SYSTEM, Principal
+from resilience.dialects import mvt
 from resilience.errors import NotFound, Problem
-from resilience.spatial import dialect_of, mbr_size, mvt, tile_bbox
+from resilience.spatial import mbr_size
+from resilience.tilegrid import tile_bbox
 
 MAX_ZOOM = 22
 KEEP_PIXELS = 4  # a feature this long on screen reads as a line, not a dot: never thinned
@@ -107,7 +109,6 @@ def render(session: Session, tile_layer: TileLayer, principal: Principal,
     table = repository.table_of(spec)
     geom = repository.geom_of(spec)
     pk = repository.pk_of(spec)
-    dialect = dialect_of(session)
     conditions = []
     # The spatial index is the selective filter here: division tests ride along unindexed.
     vis = repository.visibility(spec, _viewer(tile_layer, principal), indexed=False)
@@ -116,7 +117,7 @@ def render(session: Session, tile_layer: TileLayer, principal: Principal,
     if "retired_at" in table.c:
         conditions.append(table.c.retired_at.is_(None))
     if tile_layer.thin_below is not None and z < tile_layer.thin_below:
-        conditions.append(_thinned(dialect, geom, pk, tile_layer.thin_below, z, x, y))
+        conditions.append(_thinned(geom, pk, tile_layer.thin_below, z, x, y))
     order: list[Any] = []
     if tile_layer.draw_order is not None:
         column, values = tile_layer.draw_order
@@ -130,7 +131,7 @@ def render(session: Session, tile_layer: TileLayer, principal: Principal,
                order_by=order, z=z, x=x, y=y)
 
 
-def _thinned(dialect: str, geom: Any, pk: Any, base: int, z: int, x: int, y: int) -> Any:
+def _thinned(geom: Any, pk: Any, base: int, z: int, x: int, y: int) -> Any:
     """Features of a few pixels or more, and one in 4^(base − z) of the smaller ones (by id).
 
     Dropping every feature under a pixel would empty the city-scale tiles of a network built
@@ -140,7 +141,7 @@ def _thinned(dialect: str, geom: Any, pk: Any, base: int, z: int, x: int, y: int
     feature count about level, and the network keeps its shape and density on screen; long
     runs (trunk mains delivered as long segments) are always drawn.
     """
-    width, height = mbr_size(dialect, geom)
+    width, height = mbr_size(geom)
     span = KEEP_PIXELS * 360.0 / (2 ** z * 256)  # degrees of longitude (256-pixel tiles)
     # A Mercator pixel spans cos(latitude) times that in latitude; the tile's edge farther
     # from the equator gives the smallest span, so nothing that long is ever thinned.

@@ -12,8 +12,8 @@ import risk.healthcheck  # noqa: F401  (registers the health-check tables)
 from inventory.inspections import checklists, notifications, plans, tasks  # noqa: F401
 from resilience import accounts, audit, divisions, jobs  # noqa: F401
 from resilience.db import make_engine
+from resilience.dialects import prepare_database
 from resilience.model import Base
-from resilience.spatial import prepare_database
 
 config = context.config
 IGNORED_TABLES = {"apscheduler_jobs"}

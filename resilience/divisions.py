@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from resilience.errors import Problem
 from resilience.model import Base
-from resilience.spatial import as_wkb, contains, dialect_of, from_wkb, geometry, point_on_surface
+from resilience.spatial import as_wkb, contains, from_wkb, geometry, point_on_surface
 
 LEVELS = ("province", "city", "county", "township")
 
@@ -90,11 +90,10 @@ def get(session: Session, code: str) -> Division | None:
 def locate(session: Session, geom_wkb: bytes) -> str | None:
     """The most detailed division whose boundary holds the geometry's representative point."""
     d = Division.__table__.c
-    dialect = dialect_of(session)
-    point = point_on_surface(from_wkb(dialect, geom_wkb))
+    point = point_on_surface(from_wkb(geom_wkb))
     stmt = (
         select(d.code)
-        .where(d.boundary.is_not(None), contains(dialect, d.boundary, point))
+        .where(d.boundary.is_not(None), contains(d.boundary, point))
         .order_by(func.length(d.code).desc(), d.code.desc())
         .limit(1)
     )
@@ -137,7 +136,7 @@ class DivisionIndex:
     def load(cls, session: Session) -> DivisionIndex:
         """Every division with a boundary."""
         d = Division.__table__.c
-        rows = session.execute(select(d.code, as_wkb(dialect_of(session), d.boundary))
+        rows = session.execute(select(d.code, as_wkb(d.boundary))
                                .where(d.boundary.is_not(None))).all()
         return cls({code: wkb.loads(bytes(raw)) for code, raw in rows},
                    set(session.scalars(select(d.code))))

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, func, literal_column
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import ColumnElement, Connection, Table, func, literal, literal_column
+
+from resilience.dialects import create_search_indexes, drop_search_indexes
+from resilience.dialects.expressions import TextContains
 
 # Columns joined into the searchable text, in this order (those a table has).
 SEARCHED = ("name", "external_id", "address", "name_en", "code")
@@ -44,36 +46,21 @@ def pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def contains(dialect: str, expr: ColumnElement[str], text: str) -> ColumnElement[bool]:
+def contains(expr: ColumnElement[str], text: str) -> ColumnElement[bool]:
     """Case-insensitive "contains" that PostgreSQL answers from the trigram index."""
-    if dialect == "sqlite":
-        return expr.like(pattern(text), escape=ESCAPE)  # ASCII case folded by LIKE itself
-    return expr.ilike(pattern(text), escape=ESCAPE)
+    return TextContains(expr, literal(pattern(text)))
 
 
-def _index_name(table: Table) -> str:
+def index_name(table: Table) -> str:
+    """The name of a table's trigram index (migrations create and drop it by name)."""
     return f"ix_{table.name}_search_trgm"
 
 
 def create_indexes(conn: Connection, tables: list[Table]) -> None:
-    """The trigram indexes on PostgreSQL (when pg_trgm is installable); nothing on SQLite."""
-    if conn.dialect.name != "postgresql":
-        return
-    available = conn.exec_driver_sql(
-        "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'").scalar()
-    if not available:
-        return  # ILIKE still answers, by scanning
-    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for table in tables:
-        expr = searchable(table).compile(dialect=postgresql.dialect(),
-                                         compile_kwargs={"literal_binds": True})
-        conn.exec_driver_sql(f'CREATE INDEX IF NOT EXISTS "{_index_name(table)}" ON "{table.name}" '
-                             f"USING gin (({expr}) gin_trgm_ops)")
+    """The search indexes (trigram on PostgreSQL; nothing on SQLite)."""
+    create_search_indexes(conn, tables)
 
 
 def drop_indexes(conn: Connection, tables: list[Table]) -> None:
-    """Undo :func:`create_indexes` (the extension stays: other objects may use it)."""
-    if conn.dialect.name != "postgresql":
-        return
-    for table in tables:
-        conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{_index_name(table)}"')
+    """Undo :func:`create_indexes`."""
+    drop_search_indexes(conn, tables)

@@ -17,9 +17,10 @@ import shapely
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
+from resilience.dialects import insert_many
 from resilience.divisions import division_prefix
 from resilience.model import now
-from resilience.spatial import as_wkb, dialect_of, from_wkb, insert_many
+from resilience.spatial import as_wkb, from_wkb
 from risk.grid import Grid, to_lonlat
 from risk.inputs import Inputs, Layer
 from risk.levels import FOUR_COLOUR, PRESETS, assess
@@ -178,7 +179,7 @@ def sync_hazard_points(session: Session, inputs: Inputs,
     wanted = wanted_hazard_points(inputs)
     c = RiskPoint.__table__.c
     stmt = select(c.id, c.external_id, c.factor_l, c.factor_e, c.factor_c, c.asset_collection,
-                  c.asset_id, c.division_code, as_wkb(dialect_of(session), c.geom)).where(
+                  c.asset_id, c.division_code, as_wkb(c.geom)).where(
         c.source == "generated", c.rule == HAZARD_RULE, c.retired_at.is_(None))
     if scope is not None:
         ids = sorted(i for name, i in scope if name == "hazards")
@@ -191,7 +192,6 @@ def sync_hazard_points(session: Session, inputs: Inputs,
     have = {int(r.external_id.partition("/")[2]): r for r in rows
             if (r.external_id or "").startswith("hazards/")}
     stamp = now()
-    dialect = dialect_of(session)
     added, checked = [], 0
     for hid, want in wanted.items():
         values = _point_values(HAZARD_RULE, want["factors"])
@@ -213,7 +213,7 @@ def sync_hazard_points(session: Session, inputs: Inputs,
                     link["asset_collection"], link["asset_id"], link["division_code"]) \
                 or not same_place:
             session.execute(update(RiskPoint.__table__).where(c.id == old.id).values(
-                **values, **link, geom=from_wkb(dialect, shapely.to_wkb(want["geom"])),
+                **values, **link, geom=from_wkb(shapely.to_wkb(want["geom"])),
                 updated_at=stamp, updated_by="risk-run", version=c.version + 1))
     gone = [r.id for hid, r in have.items() if hid not in wanted]
     if gone:

@@ -21,7 +21,7 @@ from inventory import FloodPoint, Pipeline, Shelter, Tunnel, TunnelCabin, Waterl
 from inventory.inspections.hazards import Hazard
 from inventory.tunnels import CabinLine
 from resilience.divisions import Division
-from resilience.spatial import BBox, as_wkb, bbox_filter, dialect_of
+from resilience.spatial import BBox, as_wkb, bbox_filter
 from risk.grid import to_plane
 from risk.hazard_zones import HazardZone
 from risk.points import RiskPoint
@@ -77,15 +77,14 @@ def _empty(columns: list[str]) -> Layer:
 def layer(session: Session, table: Any, columns: list[str], bbox: BBox | None,
           where: list[Any] | None = None) -> Layer:
     """One table's live rows (within a lon/lat bbox, matching ``where``) as a plane layer."""
-    dialect = dialect_of(session)
-    stmt: Select[Any] = select(table.c.id, as_wkb(dialect, table.c.geom),
+    stmt: Select[Any] = select(table.c.id, as_wkb(table.c.geom),
                                *[table.c[c] for c in columns])
     if "retired_at" in table.c:
         stmt = stmt.where(table.c.retired_at.is_(None))
     for clause in where or []:
         stmt = stmt.where(clause)
     if bbox is not None:
-        stmt = stmt.where(bbox_filter(dialect, table, table.c.geom, bbox))
+        stmt = stmt.where(bbox_filter(table.c.geom, bbox))
     rows = session.execute(stmt).all()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     lonlat = shapely.from_wkb([bytes(r[1]) for r in rows]) if rows else np.empty(0, dtype=object)
@@ -127,7 +126,7 @@ def load(session: Session, bbox: BBox | None = None, today: date | None = None) 
             .where(TunnelCabin.use == "gas")):
         gas.setdefault(tunnel_id, []).append((cabin_id, name))
     d = Division.__table__
-    rows = session.execute(select(d.c.code, as_wkb(dialect_of(session), d.c.boundary),
+    rows = session.execute(select(d.c.code, as_wkb(d.c.boundary),
                                   d.c.population, d.c.name, d.c.level)
                            .where(d.c.boundary.is_not(None))).all()
     divisions = Layer(np.array([r[0] for r in rows], dtype=object),

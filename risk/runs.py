@@ -27,10 +27,11 @@ from inventory import COLLECTIONS, FloodPoint, Pipeline, Shelter, Tunnel
 from inventory.inspections.hazards import Hazard
 from resilience import jobs
 from resilience.audit import AuditEntry
+from resilience.dialects import insert_many
 from resilience.divisions import Division, division_prefix, within
 from resilience.errors import Conflict, NotFound
 from resilience.model import now
-from resilience.spatial import as_wkb, dialect_of, insert_many
+from resilience.spatial import as_wkb
 from risk import factors as five
 from risk import fourcolour as four
 from risk import schemes
@@ -291,10 +292,9 @@ def _changed_since(session: Session, since: datetime) -> dict[str, list[tuple[in
     """Per input collection: (id, lon/lat geometry or None) of records changed since a time,
     with the geometries they had before (from the audit trail) so old places are redone."""
     out: dict[str, list[tuple[int, Any]]] = {}
-    dialect = dialect_of(session)
     for name, model in INPUT_TABLES.items():
         t = model.__table__
-        rows = session.execute(select(t.c.id, as_wkb(dialect, t.c.geom))
+        rows = session.execute(select(t.c.id, as_wkb(t.c.geom))
                                .where(t.c.updated_at > since)).all()
         out[name] = [(r[0], shapely.from_wkb(bytes(r[1]))) for r in rows]
     for collection, record_id, before in session.execute(
@@ -318,7 +318,6 @@ def _touched_by_hazards(session: Session, since: datetime,
             AuditEntry.at > since, AuditEntry.collection == "hazards")):
         if before and before.get("asset_id") is not None:
             touched.add((before.get("asset_collection"), before["asset_id"]))
-    dialect = dialect_of(session)
     for collection in {c for c, _ in touched}:
         model = INPUT_TABLES.get(collection)
         if model is None or collection in ("hazards", "risk-points", "hazard-zones"):
@@ -327,7 +326,7 @@ def _touched_by_hazards(session: Session, since: datetime,
         ids = sorted(int(i) for c, i in touched if c == collection)
         for start in range(0, len(ids), 1000):
             out[collection] += [(r[0], shapely.from_wkb(bytes(r[1]))) for r in session.execute(
-                select(t.c.id, as_wkb(dialect, t.c.geom)).where(t.c.id.in_(ids[start:start
+                select(t.c.id, as_wkb(t.c.geom)).where(t.c.id.in_(ids[start:start
                                                                                 + 1000])))]
 
 
@@ -345,10 +344,9 @@ def _affected_cells(session: Session, grid: Grid, scheme: schemes.Composite,
     refs = [f"{name}/{i}" for name, items in changed.items() if name != "risk-points"
             for i, _ in items]
     if refs:  # where changed assets were last published (covers moves and retirements)
-        dialect = dialect_of(session)
         t = FiveColourResult.__table__
         for start in range(0, len(refs), 1000):
-            for (raw,) in session.execute(select(as_wkb(dialect, t.c.geom)).where(
+            for (raw,) in session.execute(select(as_wkb(t.c.geom)).where(
                     t.c.unit == "asset", t.c.ref.in_(refs[start:start + 1000]))):
                 geoms.append(shapely.from_wkb(bytes(raw)))
                 pads.append(0.0)
@@ -547,8 +545,7 @@ def _publish_divisions(session: Session, run: RiskRun, scheme: schemes.Composite
                                     func.sum(t.c.measure)).where(t.c.unit == "asset")
                              .group_by(t.c.division_code, t.c.level)).all()
     d = Division.__table__
-    divisions = session.execute(select(d.c.code, d.c.name, as_wkb(dialect_of(session),
-                                                                     d.c.boundary))
+    divisions = session.execute(select(d.c.code, d.c.name, as_wkb(d.c.boundary))
                                 .where(d.c.boundary.is_not(None))).all()
     by_ordinal = {lv.ordinal: lv for lv in FIVE_COLOUR}
     rows = []
@@ -659,10 +656,9 @@ def _affected_zones(session: Session, grid: Grid, since: datetime) -> set[tuple[
     """The four-colour zones of every risk point written since a time, where it is now and
     where it was before (the audit trail's before), and the divisions above them."""
     t = RiskPoint.__table__
-    dialect = dialect_of(session)
     states: list[tuple[Any, Any, Any, Any, Any]] = [
         (shapely.from_wkb(bytes(r[0])), r[1], r[2], r[3], r[4]) for r in session.execute(
-            select(as_wkb(dialect, t.c.geom), t.c.tunnel_id, t.c.asset_collection, t.c.asset_id,
+            select(as_wkb(t.c.geom), t.c.tunnel_id, t.c.asset_collection, t.c.asset_id,
                    t.c.division_code).where(t.c.updated_at > since))]
     for (before,) in session.execute(select(AuditEntry.before).where(
             AuditEntry.at > since, AuditEntry.collection == "risk-points")):
@@ -766,7 +762,6 @@ def _zone_geometries(session: Session, grid: Grid, keys: list[tuple[str, str]]
                      ) -> dict[tuple[str, str], Any]:
     """Lon/lat geometry of each zone: a cell's square, a tunnel, a division, an asset."""
     out: dict[tuple[str, str], Any] = {}
-    dialect = dialect_of(session)
     cells = [k for k in keys if k[0] == "cell"]
     if cells:
         ij = np.array([Grid.parse(ref) for _, ref in cells], dtype=np.int64)
@@ -785,7 +780,7 @@ def _zone_geometries(session: Session, grid: Grid, keys: list[tuple[str, str]]
         found = {}
         for start in range(0, len(ids), 1000):
             found.update({r[0]: shapely.from_wkb(bytes(r[1])) for r in session.execute(
-                select(t.c.id, as_wkb(dialect, t.c.geom)).where(t.c.id.in_(ids[start:start
+                select(t.c.id, as_wkb(t.c.geom)).where(t.c.id.in_(ids[start:start
                                                                                 + 1000])))})
         for key, ident in items:
             out[key] = found.get(ident)
@@ -793,7 +788,7 @@ def _zone_geometries(session: Session, grid: Grid, keys: list[tuple[str, str]]
     if divisions:
         d = Division.__table__
         found = {r[0]: shapely.from_wkb(bytes(r[1])) for r in session.execute(
-            select(d.c.code, as_wkb(dialect, d.c.boundary)).where(
+            select(d.c.code, as_wkb(d.c.boundary)).where(
                 d.c.code.in_([k[1] for k in divisions]), d.c.boundary.is_not(None)))}
         for key in divisions:
             out[key] = found.get(key[1])

@@ -126,10 +126,10 @@ def results_extent(session: Session, map_: str, prefixes: tuple[str, ...] | None
     city's own row would always span everything), within the given division prefixes."""
     from sqlalchemy import or_
 
-    from resilience.spatial import dialect_of, extent_columns
+    from resilience.spatial import extent_columns
 
     model = FiveColourResult if map_ == "five" else FourColourResult
-    stmt = select(*extent_columns(dialect_of(session), model.geom)).where(model.unit != "division")
+    stmt = select(*extent_columns(model.geom)).where(model.unit != "division")
     if prefixes is not None:
         stmt = stmt.where(or_(*(model.division_code.startswith(p) for p in prefixes)))
     row = session.execute(stmt).one()

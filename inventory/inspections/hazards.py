@@ -39,13 +39,13 @@ from inventory.assets import COMMON_HEAD, COMMON_TAIL, AssetColumns, CollectionS
 from inventory.formats.shortnames import SHORT
 from inventory.inspections import hazard_flow as flow
 from inventory.inspections.notifications import Notification
-from inventory.inspections.upserts import insert_ignoring
 from inventory.service import WriteContext
 from inventory.validation import coerce
 from resilience import accounts, audit
 from resilience.accounts import Principal
 from resilience.codes import Code as C
 from resilience.codes import CodeList
+from resilience.dialects import insert_ignoring
 from resilience.divisions import division_prefix, within
 from resilience.errors import Conflict, InvalidInput, NotFound, Problem
 from resilience.model import Base, UTCDateTime, now

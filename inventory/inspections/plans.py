@@ -28,7 +28,7 @@ from resilience.codes import ROLES
 from resilience.divisions import division_prefix
 from resilience.errors import InvalidInput, NotFound, Problem
 from resilience.model import Base, Tracked
-from resilience.spatial import Json, bbox_filter, dialect_of, point_on_surface
+from resilience.spatial import Json, bbox_filter, point_on_surface
 
 AUDIT_COLLECTION = "inspection-plans"
 FOUR_LEVELS = ("low", "general", "considerable", "major")
@@ -336,7 +336,7 @@ def selected_assets(session: Session, plan: InspectionPlan,
     if sel.get("types"):
         conditions.append(table.c[TYPE_FIELDS[plan.collection]].in_(sel["types"]))
     if sel.get("bbox"):
-        conditions.append(bbox_filter(dialect_of(session), table, table.c.geom,
+        conditions.append(bbox_filter(table.c.geom,
                                       tuple(sel["bbox"])))  # type: ignore[arg-type]
     rows = session.execute(select(table.c.id, table.c.division_code, func.ST_X(point),
                                   func.ST_Y(point)).where(and_(*conditions))

@@ -65,13 +65,13 @@ from inventory.inspections.plans import (
     rule_for,
     selected_assets,
 )
-from inventory.inspections.upserts import insert_rows_ignoring
 from resilience import audit
 from resilience.accounts import Principal
+from resilience.dialects import insert_many, insert_rows_ignoring
 from resilience.divisions import division_prefix
 from resilience.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from resilience.model import Base, UTCDateTime, now
-from resilience.spatial import Json, insert_many
+from resilience.spatial import Json
 
 AUDIT_COLLECTION = "inspection-tasks"
 STATUSES = ("due", "overdue", "done", "cancelled")

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from inventory import CabinLine, FloodPoint, Pipeline, Shelter, Tunnel, WaterloggingEvent
 from resilience.codes import SHELTER_AREA_PER_PERSON
 from resilience.divisions import Division, division_prefix, within
-from resilience.spatial import as_wkb, dialect_of
+from resilience.spatial import as_wkb
 from risk.grid import to_plane
 from risk.healthcheck.catalogue import CATEGORIES, DESIGN_AGE_YEARS, SERVICE_RADIUS_M
 
@@ -217,7 +217,7 @@ def shelters(scope: Scope) -> dict[str, Value]:
     shelter (``SERVICE_RADIUS_M`` by class, neighbours' shelters too) ÷ its area × 100.
     """
     s = Shelter.__table__.c
-    wkb = as_wkb(dialect_of(scope.session), s.geom)
+    wkb = as_wkb(s.geom)
     rows = scope.session.execute(
         select(s.division_code, s.shelter_class, s.effective_area_m2, wkb)
         .where(s.retired_at.is_(None), s.is_open.is_(True))).all()
