@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from resilience.dialects.base import Backend
+from resilience.errors import ServiceUnavailable
 
 Bind = Session | Connection | Engine
 
@@ -32,8 +33,8 @@ def _by_name(name: str) -> Backend:
         from resilience.dialects.postgis import PostGIS
 
         return PostGIS()
-    raise ValueError(f"unsupported database {name!r}: use SpatiaLite (sqlite:///…) or PostGIS "
-                     "(postgresql+psycopg://…)")
+    raise ServiceUnavailable(f"unsupported database {name!r}: use SpatiaLite (sqlite:///…) or "
+                             "PostGIS (postgresql+psycopg://…)")
 
 
 def backend(bind: Bind) -> Backend:
