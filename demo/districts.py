@@ -37,52 +37,13 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
+from demo.data import csv_rows
+
 PROVINCE_CODE = "330000"
 CITY_CODE = "330100"
 SIMPLIFY_TOLERANCE_DEG = 0.0005
 _GRID_DEG = 1e-6  # ~0.1 m; keeps WKT short and exactly reproducible
 _COUNTRY_PREFIX = "156"
-
-# English names for the seeded divisions (pinyin, standard official style).
-_NAME_EN: dict[str, str] = {
-    "330000": "Zhejiang Province",
-    "330100": "Hangzhou City",
-    "330102": "Shangcheng District",
-    "330105": "Gongshu District",
-    "330106": "Xihu District",
-    "330108": "Binjiang District",
-    "330109": "Xiaoshan District",
-    "330110": "Yuhang District",
-    "330111": "Fuyang District",
-    "330112": "Lin'an District",
-    "330113": "Linping District",
-    "330114": "Qiantang District",
-    "330122": "Tonglu County",
-    "330127": "Chun'an County",
-    "330182": "Jiande City",
-}
-
-# APPROXIMATE resident populations around the 2020 (7th) census, tabulated to
-# the post-2021 district boundaries. They are demo values, not an
-# authoritative source; the county figures do not sum exactly to the city total.
-_POPULATION: dict[str, int] = {
-    "330000": 64_570_000,
-    "330100": 11_940_000,
-    "330102": 1_323_000,
-    "330105": 1_185_000,
-    "330106": 1_145_000,
-    "330108": 504_000,
-    "330109": 2_011_000,
-    "330110": 1_226_000,
-    "330111": 832_000,
-    "330112": 636_000,
-    "330113": 1_176_000,
-    "330114": 769_000,
-    "330122": 454_000,
-    "330127": 330_000,
-    "330182": 443_000,
-}
-
 
 @dataclass(frozen=True)
 class DivisionSeed:
@@ -95,6 +56,17 @@ class DivisionSeed:
     parent_code: str | None
     boundary_wkt: str
     population: int | None
+
+
+@lru_cache(maxsize=1)
+def _english_and_population() -> dict[str, tuple[str, int]]:
+    """English names and populations by code, from ``data/divisions.csv``.
+
+    Names in pinyin, standard official style. Populations are APPROXIMATE residents around the
+    2020 (7th) census, tabulated to the post-2021 district boundaries: demo values, not an
+    authoritative source; the county figures do not sum exactly to the city total.
+    """
+    return {r["code"]: (r["name_en"], int(r["population"])) for r in csv_rows("divisions.csv")}
 
 
 def _read_features(filename: str) -> list[dict[str, Any]]:
@@ -141,14 +113,15 @@ def _seed(feature: dict[str, Any], level: str, parent_code: str | None) -> Divis
     """Build a seed from a package feature so all levels are cleaned the same way."""
     code = _gb_code(feature)
     name = str(feature["properties"]["name"])
+    name_en, population = _english_and_population().get(code, (name, None))
     return DivisionSeed(
         code=code,
         name=name,
-        name_en=_NAME_EN.get(code, name),
+        name_en=name_en,
         level=level,
         parent_code=parent_code,
         boundary_wkt=_boundary_wkt(feature["geometry"]),
-        population=_POPULATION.get(code),
+        population=population,
     )
 
 

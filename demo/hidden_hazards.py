@@ -42,7 +42,7 @@ def plans(session: Session, today: date) -> list[dict[str, Any]]:
     """The demo hazards: what, on which asset, and the steps they have been through."""
     fixed = {"responsibility_person": "西湖区市政设施养护中心 王工", "funding": "区财政养护资金",
              "contingency_plan": "设置围挡、警示灯，夜间专人值守；险情扩大时按区道路塌陷应急预案处置"}
-    out = [
+    out: list[dict[str, Any]] = [
         {"key": "cover", "asset": ("pipelines", _pipeline(session, "drainage")),
          "values": {"name": "文三路雨水井盖破损", "category": "cover_damaged",
                     "description": "雨水检查井井盖一角缺损，车辆碾压有翻转坠落风险"}, "steps": []},

@@ -68,7 +68,7 @@ def fresh_database(config: pytest.Config, dialect: str, name: str, tmp: Path) ->
 
 def _users() -> list[tuple[str, str, tuple[str, ...], str]]:
     """The demo's logins (README), plus an engineer with no division at all."""
-    from demo.city import DEMO_USERS
+    from demo.users import DEMO_USERS
 
     return [(u.username, u.role, u.divisions, u.password) for u in DEMO_USERS] + [
         ("nobody", "engineer", (), "nobody-pass-2026")]

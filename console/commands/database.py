@@ -55,7 +55,6 @@ def demo(ctx: Context, segments: int, seed: int) -> None:
         )
     else:
         click.echo("demo city already loaded; nothing changed")
-    import risk  # noqa: F401  (the demo's risk maps)
     from risk import runs
 
     with ctx.sessions()() as session:

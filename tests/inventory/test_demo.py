@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from demo import city as demo
+from demo import space as demo_space
 from demo.districts import hangzhou_divisions
+from demo.users import DEMO_USERS
 from inventory import (
     COLLECTIONS,
     CabinLine,
@@ -30,7 +32,7 @@ from inventory.validation import parse_feature
 from resilience import codes
 from resilience.accounts import User, authenticate_password
 from resilience.divisions import Division
-from resilience.spatial import as_wkb, dialect_of
+from resilience.spatial import as_wkb
 
 SEGMENTS = 2000
 SEED = 2026
@@ -59,7 +61,7 @@ def _count(session: Session, model: Any) -> int:
 
 
 def test_demo_users_are_the_documented_logins() -> None:
-    assert [(u.username, u.role, u.divisions, u.password) for u in demo.DEMO_USERS] == [
+    assert [(u.username, u.role, u.divisions, u.password) for u in DEMO_USERS] == [
         ("admin", "admin", ("330100",), "admin-demo-2026"),
         ("engineer", "engineer", ("330106",), "engineer-demo-2026"),
         ("engineer_sc", "engineer", ("330102",), "engineer-demo-2026"),
@@ -221,7 +223,7 @@ def test_shelters_have_consistent_capacity(city: demo.DemoCity) -> None:
         assert r["capacity_persons"] == int(r["effective_area_m2"] // per_person)
         assert "<" not in r["name"] and ">" not in r["name"]
         if r["site_type"] == "outdoor":
-            metres = demo._space().metres(shapely.from_wkt(r["geom"])).area
+            metres = demo_space.space().metres(shapely.from_wkt(r["geom"])).area
             assert 0.5 * metres - 1 <= r["effective_area_m2"] <= 0.8 * metres + 1
         if r["shelter_class"] == "emergency":
             assert r["capacity_persons"] <= 2000
@@ -276,7 +278,7 @@ def test_loaded_records_belong_to_hangzhou_counties(session: Session) -> None:
         found = set(session.scalars(select(model.division_code).distinct()))
         assert found and found <= counties, model.__name__
     users = {u.username: u for u in session.scalars(select(User))}
-    for expected in demo.DEMO_USERS:
+    for expected in DEMO_USERS:
         user = users[expected.username]
         assert user.role == expected.role
         assert tuple(d.division_code for d in user.divisions) == expected.divisions
@@ -316,7 +318,7 @@ def test_second_load_changes_nothing(session: Session) -> None:
 
 def test_database_holds_the_generated_city(session: Session, city: demo.DemoCity) -> None:
     demo.load(session, segments=SEGMENTS, seed=SEED)
-    geom = as_wkb(dialect_of(session), Pipeline.geom)
+    geom = as_wkb(Pipeline.geom)
     rows = session.execute(
         select(Pipeline.external_id, geom).order_by(Pipeline.id).limit(20)).all()
     assert [r[0] for r in rows] == city.pipelines["external_id"][:20]
@@ -329,13 +331,14 @@ def test_database_holds_the_generated_city(session: Session, city: demo.DemoCity
 
 def _zones(city: demo.DemoCity) -> list[Any]:
     from demo import hazard_zones as demo_hazards
+    from demo.zone_parts import flood_site
 
-    counties = {c: d.ll for c, d in demo._space().districts.items()}
-    sites = [demo._flood_site(r["geom"], r["division_code"], r["name"], r["events"])
+    counties = {c: d.ll for c, d in demo_space.space().districts.items()}
+    sites = [flood_site(r["geom"], r["division_code"], r["name"], r["events"])
              for r in city.flood_points]
     city = next(shapely.from_wkt(d.boundary_wkt) for d in hangzhou_divisions()
                 if d.level == "city")
-    return demo_hazards.zones(counties, city, demo._river(counties), sites, SEED)
+    return demo_hazards.zones(counties, city, demo_space.river(counties), sites, SEED)
 
 
 def test_hazard_zones_are_plausible_valid_and_inside_their_divisions(
@@ -343,7 +346,7 @@ def test_hazard_zones_are_plausible_valid_and_inside_their_divisions(
     from risk.codes import HAZARD_KINDS
 
     zones = _zones(city)
-    counties = {c: d.ll for c, d in demo._space().districts.items()}
+    counties = {c: d.ll for c, d in demo_space.space().districts.items()}
     whole = next(shapely.from_wkt(d.boundary_wkt) for d in hangzhou_divisions()
                  if d.level == "city")
     by_kind: dict[str, set[int]] = {}
@@ -387,7 +390,7 @@ def test_load_adds_hazard_zones_and_risk_points(session: Session) -> None:
     summary = demo.load(session, segments=SEGMENTS, seed=SEED)
     assert summary.hazard_zones == _count(session, HazardZone) > 40
     assert summary.risk_points == _count(session, RiskPoint) >= 8
-    raw = session.execute(select(HazardZone.name, as_wkb(dialect_of(session), HazardZone.geom),
+    raw = session.execute(select(HazardZone.name, as_wkb(HazardZone.geom),
                                  HazardZone.division_code)).all()
     assert all(wkb.loads(bytes(g)).is_valid for _, g, _ in raw)
     boundaries = {d.code: shapely.from_wkt(d.boundary_wkt) for d in hangzhou_divisions()}
@@ -404,7 +407,7 @@ def test_load_adds_hazard_zones_and_risk_points(session: Session) -> None:
         assert points.derive(values)["level"] == p.level, p.name
         assert p.source == "manual" and p.responsible_unit and p.control_measures
         assert boundaries[p.division_code].contains(wkb.loads(bytes(session.scalar(
-            select(as_wkb(dialect_of(session), RiskPoint.geom)).where(RiskPoint.id == p.id)))))
+            select(as_wkb(RiskPoint.geom)).where(RiskPoint.id == p.id)))))
 
 
 def test_an_older_demo_gets_its_hazards_on_the_next_load(session: Session) -> None:
