@@ -38,39 +38,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     import risk  # noqa: F401  (registers hazard zones, risk points and the colour maps)
     from inventory.assets import importable_collections
-    from web import basemap, errors
-    from web.api import exports, features, health_checks, imports, openapi, tiles
-    from web.api import hazards as hazards_api
-    from web.api import inspections as inspections_api  # checklists, plans, tasks
-    from web.api import risk as risk_api
-    from web.pages import assets, dashboard, edit, healthcheck, inspect, qr, risk_schemes, status, views
-    from web.pages import hazards as hazards_pages
+    from web import api, basemap, errors, pages
     from web.pages import notifications as notifications_pages
-    from web.pages import risk as risk_pages
     from web.session import close_db
 
-    app.register_blueprint(features.bp)
-    app.register_blueprint(exports.bp)
-    app.register_blueprint(imports.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(tiles.bp)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(assets.bp)
-    app.register_blueprint(edit.bp)
-    app.register_blueprint(dashboard.bp)
+    api.register(app)
+    pages.register(app)
     app.register_blueprint(basemap.bp)
-    app.register_blueprint(risk_api.bp)
-    app.register_blueprint(inspections_api.bp)
-    app.register_blueprint(risk_pages.bp)
-    app.register_blueprint(risk_schemes.bp)
-    app.register_blueprint(inspect.bp)
-    app.register_blueprint(qr.bp)
-    app.register_blueprint(status.bp)
-    app.register_blueprint(hazards_api.bp)
-    app.register_blueprint(hazards_pages.bp)
-    app.register_blueprint(healthcheck.bp)
-    app.register_blueprint(health_checks.bp)
-    app.register_blueprint(notifications_pages.bp)
     errors.register(app)
     app.teardown_appcontext(close_db)
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort
 
-from web.session import require_principal, settings
+from web.auth import signed_in
+from web.session import settings
 
 bp = Blueprint("basemap", __name__)
 
@@ -69,9 +70,9 @@ def local_tile(source: Path, z: int, x: int, y: int) -> bytes | None:
 
 
 @bp.get("/basemap/<int:z>/<int:x>/<int:y>")
+@signed_in(login_page=False)  # an image the map fetches: 401, never the login page
 def tile(z: int, x: int, y: int) -> Response:
     """A basemap tile served from the local source (signed-in users only, cached a day)."""
-    require_principal()
     source = (settings().basemap_url or "").strip()
     if not source or source.startswith(("http://", "https://", "//")) or source.lower() == "none":
         abort(404)

@@ -1,4 +1,5 @@
-"""Who is calling: browser session, Bearer token or HTTP Basic; and the request's database unit."""
+"""Who is calling (browser session, Bearer token or HTTP Basic), the request's database unit, and the
+app's settings and file store."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from flask import current_app, g, request, session
 from sqlalchemy.orm import Session, sessionmaker
 
+from inventory import attachments
 from resilience import accounts
 from resilience.accounts import Principal, User
 from resilience.db import committing
@@ -26,6 +28,12 @@ def settings() -> Settings:
 def sessions() -> sessionmaker[Session]:
     """The app's session factory."""
     return current_app.extensions["resilience"]["sessions"]  # type: ignore[no-any-return]
+
+
+def attachment_store() -> attachments.Store:
+    """Where attached files (photos, drawings, documents) are kept, as the settings say."""
+    s = settings()
+    return attachments.store_for(s.attachments_url, s.instance_path, s.s3_endpoint_url or None)
 
 
 @contextmanager
@@ -94,13 +102,6 @@ def current_principal(optional: bool = False) -> Principal | None:
     if g.principal is None and not optional:
         raise Unauthenticated("credentials required")
     return g.principal  # type: ignore[no-any-return]
-
-
-def require_principal() -> Principal:
-    """The caller, or 401."""
-    principal = current_principal()
-    assert principal is not None
-    return principal
 
 
 def login(user: User) -> None:

@@ -200,6 +200,7 @@ def test_encoding_and_crs_choices_reach_the_import(engineer: Page) -> None:
 
 
 def test_a_queued_import_is_followed_until_it_ends(engineer: Page, live: Any) -> None:
+    from console.handlers import HANDLERS
     from resilience.db import make_engine, make_sessions
     from resilience.jobs import run_one
 
@@ -226,7 +227,7 @@ def test_a_queued_import_is_followed_until_it_ends(engineer: Page, live: Any) ->
         extra["connect_args"] = {"options": "-c lock_timeout=10000"}
     engine = make_engine(live.database_url, **extra)
     try:
-        while run_one(make_sessions(engine)) is not None:
+        while run_one(make_sessions(engine), HANDLERS) is not None:
             pass
     finally:
         engine.dispose()

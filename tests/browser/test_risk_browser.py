@@ -25,7 +25,6 @@ def _sessions(live: Any) -> Any:
 @pytest.fixture(scope="module")
 def risk_live(live: Any) -> Any:
     """The live demo city with published maps (computed here if the demo did not)."""
-    import risk  # noqa: F401
     from risk import runs
 
     sessions = _sessions(live)

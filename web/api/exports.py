@@ -16,8 +16,9 @@ from flask import Blueprint, Response, request, send_file, stream_with_context
 
 from inventory import exporting
 from resilience.errors import InvalidInput
+from web.auth import caller, signed_in
 from web.errors import BadRequest
-from web.session import db, require_principal
+from web.session import db
 
 bp = Blueprint("exports", __name__)
 
@@ -39,9 +40,10 @@ def _names(plan: exporting.Plan) -> tuple[str, str]:
 
 
 @bp.get("/api/collections/<name>/export")
+@signed_in
 def export(name: str) -> Response:
     """The records the caller sees, filtered like items, as a file in a format and CRS."""
-    principal = require_principal()
+    principal = caller()
     args = request.args
     filters = {key: args.getlist(key) for key in args if key not in OPTIONS}
     try:

@@ -12,9 +12,10 @@ from flask import Blueprint, Response, request, url_for
 
 from resilience.errors import Forbidden, NotFound, Problem
 from risk.healthcheck import checks
-from web.api.features import _json
+from web.api.protocol import json_response
+from web.auth import caller, signed_in
 from web.errors import BadRequest, locale
-from web.session import db, require_principal
+from web.session import db
 
 bp = Blueprint("health_checks_api", __name__)
 
@@ -38,9 +39,10 @@ def _summary(check: checks.HealthCheck) -> dict[str, Any]:
 
 
 @bp.get("/api/health-checks")
+@signed_in
 def listing() -> Response:
     """The stored checks the caller may read, newest year first; ``division`` and ``year``."""
-    principal = require_principal()
+    principal = caller()
     division = request.args.get("division") or None
     year: int | None = None
     if request.args.get("year"):
@@ -52,18 +54,19 @@ def listing() -> Response:
     if division is not None and not principal.sees(division):
         raise Forbidden("division not granted", division=division)
     rows = checks.checks_of(db(), divisions=(division,) if division else None, year=year)
-    return _json({"health_checks": [_summary(c) for c in rows if principal.sees(c.division_code)]})
+    return json_response({"health_checks": [_summary(c) for c in rows if principal.sees(c.division_code)]})
 
 
 @bp.get("/api/health-checks/<int:check_id>")
+@signed_in
 def one(check_id: int) -> Response:
     """One check: its indicators (value, target, met, trend, formula) and problem list."""
-    principal = require_principal()
+    principal = caller()
     check = checks.get(db(), check_id)
     if not principal.sees(check.division_code):
         raise NotFound("no such health check", id=check_id)
     report = checks.report(db(), check, locale())
-    return _json({
+    return json_response({
         **_summary(check), "division_name": report.division_name,
         "indicators": [{
             "code": line.code, "level": line.level, "aspect": line.aspect, "name": line.name,

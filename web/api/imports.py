@@ -20,9 +20,10 @@ from resilience.accounts import Principal
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, ResilienceError
 from resilience.jobs import DONE, FAILED, QUEUED, Job
 from resilience.messages import describe
-from web.api.features import _check_csrf, _json
+from web.api.protocol import check_csrf, json_response
+from web.auth import caller, signed_in
 from web.errors import locale
-from web.session import db, require_principal, settings, unit
+from web.session import db, settings, unit
 
 bp = Blueprint("imports", __name__)
 TRUE = {"1", "true", "yes", "on"}
@@ -90,11 +91,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.post("/api/imports")
+@signed_in
 def create() -> Response:
     """Upload a file (and a survey point table) into a collection."""
     request.max_content_length = settings().max_upload_bytes  # survey files outgrow API bodies
-    principal = require_principal()
-    _check_csrf()
+    principal = caller()
+    check_csrf()
     if not importable_collections(principal):
         raise Forbidden("role may not import", role=principal.role)
     collection = request.form.get("collection", "").strip()
@@ -132,32 +134,35 @@ def create() -> Response:
     else:
         report = job.result or {}
         status = 201 if report.get("stored") else 200 if report.get("dry_run") else 422
-    resp = _json(body, status)
+    resp = json_response(body, status)
     resp.headers["Location"] = url_for("imports.status", import_id=job_id, _external=True)
     return resp
 
 
 @bp.get("/api/imports")
+@signed_in
 def listing() -> Response:
     """The latest imports: everyone's for an admin, one's own otherwise."""
-    principal = require_principal()
+    principal = caller()
     jobs = import_jobs.recent(db(), by=None if principal.role == "admin" else principal.username)
-    return _json({"imports": [_status(j) for j in jobs]})
+    return json_response({"imports": [_status(j) for j in jobs]})
 
 
 @bp.get("/api/imports/<int:import_id>")
+@signed_in
 def status(import_id: int) -> Response:
     """An import's state, progress and report."""
-    principal = require_principal()
+    principal = caller()
     job = import_jobs.get(db(), import_id)
     _may_see(principal, job)
-    return _json(_status(job))
+    return json_response(_status(job))
 
 
 @bp.get("/api/imports/<int:import_id>/rejected.<fmt>")
+@signed_in
 def rejected(import_id: int, fmt: str) -> Response:
     """The rejected rows as they were in the file, with an error column, as CSV or XLSX."""
-    principal = require_principal()
+    principal = caller()
     job = import_jobs.get(db(), import_id)
     _may_see(principal, job)
     if fmt == "csv":
@@ -173,10 +178,11 @@ def rejected(import_id: int, fmt: str) -> Response:
 
 
 @bp.delete("/api/imports/<int:import_id>")
+@signed_in
 def remove(import_id: int) -> Response:
     """Cancel a queued import, or undo a finished one (retire what it created, restore the rest)."""
-    principal = require_principal()
-    _check_csrf()
+    principal = caller()
+    check_csrf()
     with unit() as s:
         job = import_jobs.get(s, import_id)
         _may_see(principal, job)
@@ -186,4 +192,4 @@ def remove(import_id: int) -> Response:
             done: dict[str, Any] = {"cancelled": True}
         else:
             done = importing.undo(s, import_id, WriteContext(by=principal, extent=None))
-    return _json({"id": import_id, **done})
+    return json_response({"id": import_id, **done})

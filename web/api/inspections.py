@@ -29,9 +29,10 @@ from inventory import COLLECTIONS
 from inventory.inspections import checklists, plans, presets, tasks
 from inventory.service import WriteContext
 from resilience.errors import Forbidden, InvalidInput, Problem
-from web.api.features import _check_csrf, _json
+from web.api.protocol import check_csrf, json_response
+from web.auth import caller, roles, signed_in
 from web.errors import BadRequest, locale
-from web.session import db, require_principal, settings, unit
+from web.session import db, settings, unit
 
 bp = Blueprint("inspections_api", __name__)
 
@@ -72,37 +73,36 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 # -- templates ---------------------------------------------------------------------------------
 
 @bp.get("/api/inspections/templates")
+@signed_in
 def template_list() -> Response:
     """Checklist templates: the newest version of each (``all=1``: every version)."""
-    require_principal()
     rows = checklists.listing(db(), all_versions=request.args.get("all") in ("1", "true"))
     if not rows:
         with unit() as s:
             presets.ensure_presets(s)
         rows = checklists.listing(db(), all_versions=request.args.get("all") in ("1", "true"))
-    return _json({"templates": [checklists.as_dict(r) for r in rows]})
+    return json_response({"templates": [checklists.as_dict(r) for r in rows]})
 
 
 @bp.get("/api/inspections/templates/<int:template_id>")
+@signed_in
 def template_one(template_id: int) -> Response:
     """One template version, with its items."""
-    require_principal()
-    return _json(checklists.as_dict(checklists.get(db(), template_id)))
+    return json_response(checklists.as_dict(checklists.get(db(), template_id)))
 
 
 @bp.post("/api/inspections/templates")
+@roles(*TEMPLATE_ROLES, why="role may not edit checklists")
 def template_save() -> Response:
     """A new version of a template (version 1 for a new code): admins and engineers."""
-    principal = require_principal()
-    _check_csrf()
-    if principal.role not in TEMPLATE_ROLES:
-        raise Forbidden("role may not edit checklists", role=principal.role)
+    principal = caller()
+    check_csrf()
     body = _body()
     with unit() as s:
         row = checklists.save_version(s, body, by=principal.username,
                                       collections=tuple(plans.TYPE_FIELDS))
         saved = checklists.as_dict(row)
-    resp = _json(saved, 201)
+    resp = json_response(saved, 201)
     resp.headers["Location"] = url_for("inspections_api.template_one", template_id=saved["id"],
                                        _external=True)
     return resp
@@ -111,28 +111,31 @@ def template_save() -> Response:
 # -- plans -------------------------------------------------------------------------------------
 
 @bp.get("/api/inspections/plans")
+@signed_in
 def plan_list() -> Response:
     """The plans the user sees."""
-    principal = require_principal()
+    principal = caller()
     rows = [p for p in plans.listing(db()) if plans.visible(principal, p)]
-    return _json({"plans": [plans.as_dict(p) for p in rows]})
+    return json_response({"plans": [plans.as_dict(p) for p in rows]})
 
 
 @bp.get("/api/inspections/plans/<int:plan_id>")
+@signed_in
 def plan_one(plan_id: int) -> Response:
     """One plan."""
-    principal = require_principal()
+    principal = caller()
     plan = plans.get(db(), plan_id)
     if not plans.visible(principal, plan):
         raise Forbidden("division not granted")
-    return _json(plans.as_dict(plan))
+    return json_response(plans.as_dict(plan))
 
 
 @bp.post("/api/inspections/plans")
+@signed_in
 def plan_create() -> Response:
     """A new plan → 201; a request that cannot make one is a 400 naming each field."""
-    principal = require_principal()
-    _check_csrf()
+    principal = caller()
+    check_csrf()
     body = _body()
     try:
         with unit() as s:
@@ -141,7 +144,7 @@ def plan_create() -> Response:
             saved = plans.as_dict(plan)
     except InvalidInput as error:
         raise BadRequest(error.message, error.problems) from error
-    resp = _json(saved, 201)
+    resp = json_response(saved, 201)
     resp.headers["Location"] = url_for("inspections_api.plan_one", plan_id=saved["id"],
                                        _external=True)
     return resp
@@ -199,9 +202,10 @@ def _plan_names(ids: set[int]) -> dict[int, str]:
 
 
 @bp.get("/api/inspections/tasks")
+@signed_in
 def task_list() -> Response:
     """Tasks the user sees: open ones from their opening day, soonest to close (or nearest) first."""
-    principal = require_principal()
+    principal = caller()
     q = _query()
     rows, distances = tasks.listing(db(), principal, q)
     templates = _templates({r.template_id for r in rows})
@@ -214,7 +218,7 @@ def task_list() -> Response:
     if len(rows) == q.limit:
         args = {**request.args.to_dict(), "offset": q.offset + q.limit}
         body["next"] = url_for("inspections_api.task_list", **args)
-    return _json(body)
+    return json_response(body)
 
 
 def _asset(task: tasks.InspectionTask) -> dict[str, Any]:
@@ -223,7 +227,7 @@ def _asset(task: tasks.InspectionTask) -> dict[str, Any]:
     body: dict[str, Any] = {"collection": task.asset_collection, "id": task.asset_id,
                             "name": task.asset_name, "division_code": task.division_code,
                             "position": [task.lon, task.lat] if task.lon is not None else None,
-                            "href": url_for("api.item", name=task.asset_collection,
+                            "href": url_for("features.item", name=task.asset_collection,
                                             key=str(task.asset_id))}
     if obj is not None:
         body["name"] = obj.name
@@ -232,14 +236,15 @@ def _asset(task: tasks.InspectionTask) -> dict[str, Any]:
 
 
 @bp.get("/api/inspections/tasks/<int:task_id>")
+@signed_in
 def task_one(task_id: int) -> Response:
     """A task, its template's items, the asset, the asset's last answers and its submission."""
-    principal = require_principal()
+    principal = caller()
     task = tasks.get(db(), task_id)
     principal.require_read(task.division_code)
     template = checklists.get(db(), task.template_id)
     sub = tasks.submission_of(db(), task.id)
-    return _json({
+    return json_response({
         "task": tasks.as_dict(task, plan_name=plans.get(db(), task.plan_id).name,
                               template=template, submission_id=sub.id if sub else None),
         "template": checklists.as_dict(template),
@@ -252,10 +257,11 @@ def task_one(task_id: int) -> Response:
 
 
 @bp.post("/api/inspections/tasks/<int:task_id>")
+@signed_in
 def task_submit(task_id: int) -> Response:
     """Submit a task's answers: 201 the first time, 200 with the same body for a retry."""
-    principal = require_principal()
-    _check_csrf()
+    principal = caller()
+    check_csrf()
     body = _body()
     unknown = sorted(set(body) - {"client_id", "answers", "position"})
     if unknown:
@@ -265,35 +271,37 @@ def task_submit(task_id: int) -> Response:
         sub, created = tasks.submit(s, task_id, body.get("answers"), body.get("position"), ctx,
                                     client_id=body.get("client_id"))  # type: ignore[arg-type]
         saved = tasks.submission_dict(sub)
-    return _json(saved, 201 if created else 200)
+    return json_response(saved, 201 if created else 200)
 
 
 # -- notifications -----------------------------------------------------------------------------
 
 @bp.get("/api/inspections/notifications")
+@signed_in
 def notification_list() -> Response:
     """The caller's unread notifications (overdue tasks of plans they own), newest first."""
     from inventory.inspections import notifications
 
-    principal = require_principal()
+    principal = caller()
     rows = notifications.unread(db(), principal.username)
     loc = locale()
-    return _json({"notifications": [
+    return json_response({"notifications": [
         {"id": n.id, "kind": n.kind, "subject_id": n.subject_id,
          "division_code": n.division_code, "text": notifications.text_of(n, loc),
          "params": n.params, "created_at": n.created_at.isoformat()} for n in rows]})
 
 
 @bp.post("/api/inspections/notifications/read")
+@signed_in
 def notification_read() -> Response:
     """Mark the caller's notifications read: ``{"ids": [...]}`` → how many changed."""
     from inventory.inspections import notifications
 
-    principal = require_principal()
-    _check_csrf()
+    principal = caller()
+    check_csrf()
     ids = _body().get("ids")
     if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
         raise BadRequest("ids must be integers", [Problem("ids", "not_integers", {})])
     with unit() as s:
         changed = notifications.mark_read(s, principal.username, ids)
-    return _json({"read": changed})
+    return json_response({"read": changed})

@@ -11,25 +11,19 @@ from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
-from resilience.accounts import Principal
-from resilience.errors import Forbidden, InvalidInput, Problem
+from resilience.errors import InvalidInput, Problem
 from risk import runs, schemes
 from risk.levels import LEVEL_SETS, Level
-from web.api.features import _check_csrf, _json
+from web.api.protocol import check_csrf, json_response
+from web.auth import caller, roles, signed_in
 from web.errors import BadRequest, locale
-from web.session import db, require_principal, unit
+from web.risk_views import MAPS, RUN_ROLES
+from web.session import db, unit
 
 bp = Blueprint("risk_api", __name__)
 
-RUN_ROLES = ("admin", "emergency_manager")
 MODES = ("full", "incremental")
-MAPS = ("five", "four")
 MAX_LIMIT = 1000
-
-
-def may_run(principal: Principal | None) -> bool:
-    """Roles that may start a risk run (the pages show the button to them only)."""
-    return principal is not None and principal.role in RUN_ROLES
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -101,24 +95,23 @@ def scheme_body(row: schemes.RiskScheme) -> dict[str, Any]:
 
 
 @bp.get("/api/risk/runs")
+@signed_in
 def run_list() -> Response:
     """The runs, newest first, ``limit`` (default 50) from ``offset``."""
-    require_principal()
     limit = _int_arg("limit", 50, 1, MAX_LIMIT)
     offset = _int_arg("offset", 0, 0, 1_000_000)
     listed = runs.history(db(), limit=limit, offset=offset)
     published = runs.published(db())
-    return _json({"runs": [run_body(r) for r in listed], "limit": limit, "offset": offset,
-                  "published": published.id if published is not None else None})
+    return json_response({"runs": [run_body(r) for r in listed], "limit": limit, "offset": offset,
+                          "published": published.id if published is not None else None})
 
 
 @bp.post("/api/risk/runs")
+@roles(*RUN_ROLES, why="role may not start risk runs")
 def run_start() -> Response:
     """Queue a run (full unless ``{"mode": "incremental"}``); 202 with its status URL."""
-    principal = require_principal()
-    _check_csrf()
-    if not may_run(principal):
-        raise Forbidden("role may not start risk runs", role=principal.role)
+    principal = caller()
+    check_csrf()
     body = request.get_json(silent=True) if request.data else {}
     if body is None or not isinstance(body, dict):
         raise BadRequest("body must be a JSON object", [Problem("body", "not_an_object", {})])
@@ -129,22 +122,22 @@ def run_start() -> Response:
     with unit() as s:
         run = runs.request(s, mode=mode, by=principal.username)
         run_id = run.id
-    resp = _json(run_body(runs.get(db(), run_id)), 202)
+    resp = json_response(run_body(runs.get(db(), run_id)), 202)
     resp.headers["Location"] = url_for("risk_api.run_status", run_id=run_id, _external=True)
     return resp
 
 
 @bp.get("/api/risk/runs/<int:run_id>")
+@signed_in
 def run_status(run_id: int) -> Response:
     """A run's status, progress, counts per level and diff summary."""
-    require_principal()
-    return _json(run_body(runs.get(db(), run_id)))
+    return json_response(run_body(runs.get(db(), run_id)))
 
 
 @bp.get("/api/risk/runs/<int:run_id>/changes")
+@signed_in
 def run_changes(run_id: int) -> Response:
     """A run's diff lines (``map=five|four``), ``limit`` (default 500) from ``offset``."""
-    require_principal()
     map_ = request.args.get("map") or None
     if map_ is not None and map_ not in MAPS:
         raise BadRequest("unknown map", [Problem("map", "unknown_code",
@@ -153,24 +146,23 @@ def run_changes(run_id: int) -> Response:
     offset = _int_arg("offset", 0, 0, 10_000_000)
     run = runs.get(db(), run_id)
     lines = runs.changes(db(), run.id, map=map_, limit=limit, offset=offset)
-    return _json({"run_id": run.id, "map": map_, "limit": limit, "offset": offset,
-                  "changes": [change_body(c) for c in lines]})
+    return json_response({"run_id": run.id, "map": map_, "limit": limit, "offset": offset,
+                          "changes": [change_body(c) for c in lines]})
 
 
 @bp.get("/api/risk/schemes")
+@signed_in
 def scheme_list() -> Response:
     """Every stored scheme version (the composite five-colour ones and the four-colour presets)."""
-    require_principal()
-    return _json({"schemes": [scheme_body(r) for r in schemes.listing(db())]})
+    return json_response({"schemes": [scheme_body(r) for r in schemes.listing(db())]})
 
 
 @bp.post("/api/risk/schemes")
+@roles("admin", why="only admins change scoring schemes")
 def scheme_save() -> Response:
     """A new version of a five-colour scheme (admins only): ``{name, params, note}`` → 201."""
-    principal = require_principal()
-    _check_csrf()
-    if not principal.is_admin:
-        raise Forbidden("only admins change scoring schemes", role=principal.role)
+    principal = caller()
+    check_csrf()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object", [Problem("body", "not_an_object", {})])
@@ -187,4 +179,4 @@ def scheme_save() -> Response:
             saved = scheme_body(row)
     except InvalidInput as error:  # a bad request body, not an unprocessable record
         raise BadRequest(error.message, error.problems) from error
-    return _json(saved, 201)
+    return json_response(saved, 201)

@@ -16,8 +16,9 @@ from flask import Blueprint, Response, request
 
 from inventory import tiles
 from resilience.errors import Problem
+from web.auth import caller, signed_in
 from web.errors import BadRequest
-from web.session import db, require_principal
+from web.session import db
 
 bp = Blueprint("tiles", __name__)
 
@@ -62,9 +63,10 @@ def _answer(status: int, tag: str, body: bytes = b"") -> Response:
 
 
 @bp.get("/tiles/<name>/<z>/<x>/<y>.pbf")
+@signed_in
 def tile(name: str, z: str, x: str, y: str) -> Response:
     """One vector tile of a layer as the caller may see it; 304 when their copy is current."""
-    principal = require_principal()
+    principal = caller()
     tile_layer = tiles.layer(name)
     zoom, col, row = _address(z, x, y)
     session = db()

@@ -17,8 +17,9 @@ from inventory.assets import CollectionSpec, FieldSpec
 from resilience import audit
 from resilience.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Problem
 from resilience.messages import describe
+from web.auth import caller, signed_in
 from web.extensions import csrf, select_locale
-from web.session import current_principal, db, settings, unit
+from web.session import attachment_store, db, settings, unit
 
 bp = Blueprint("assets", __name__)
 
@@ -58,7 +59,7 @@ def display(field: FieldSpec | None, value: Any, locale: str) -> dict[str, Any]:
 
 def _record(spec: CollectionSpec, key: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The record's properties and geometry as the API serves them (whatever its division)."""
-    row = repository.one(db(), spec, current_principal(), key)  # type: ignore[arg-type]
+    row = repository.one(db(), spec, caller(), key)
     raw_props, geometry = row._mapping["properties"], row._mapping["geometry"]
     props = json.loads(raw_props) if isinstance(raw_props, str) else dict(raw_props)
     if isinstance(geometry, str):
@@ -111,11 +112,10 @@ def _connected(spec: CollectionSpec, props: dict[str, Any]) -> list[dict[str, An
 
 
 @bp.get("/collections/<name>/items/<int:key>")
+@signed_in
 def asset_page(name: str, key: int) -> Any:
     """One asset: attributes, map, connections, children, history; retire and restore."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return redirect(url_for("pages.login_page", next=request.path))
+    principal = caller()
     try:
         spec = service.collection(name)
     except NotFound:
@@ -147,21 +147,21 @@ def asset_page(name: str, key: int) -> Any:
 
 
 @bp.post("/collections/<name>/items/<int:key>/retire")
+@signed_in
 def retire(name: str, key: int) -> Response:
     """Retire with a reason (hidden from lists and maps; restorable)."""
     return _change(name, key, "retire")
 
 
 @bp.post("/collections/<name>/items/<int:key>/restore")
+@signed_in
 def restore(name: str, key: int) -> Response:
     """Bring a retired asset back as it was."""
     return _change(name, key, "restore")
 
 
 def _change(name: str, key: int, action: str) -> Response:
-    principal = current_principal(optional=True)
-    if principal is None:
-        return redirect(url_for("pages.login_page"))  # type: ignore[return-value]
+    principal = caller()
     csrf.protect()
     spec = service.writable(name)
     ctx = service.WriteContext(by=principal, extent=None)
@@ -182,25 +182,19 @@ def _change(name: str, key: int, action: str) -> Response:
                             done=action))
 
 
-def _store() -> attachments.Store:
-    s = settings()
-    return attachments.store_for(s.attachments_url, s.instance_path, s.s3_endpoint_url or None)
-
-
 @bp.post("/collections/<name>/items/<int:key>/attachments")
+@signed_in
 def attach(name: str, key: int) -> Response:
     """Attach a photo, drawing or document (type read from its bytes, size limited)."""
     request.max_content_length = settings().max_attachment_bytes + 1024 * 1024  # the form around it
-    principal = current_principal(optional=True)
-    if principal is None:
-        return redirect(url_for("pages.login_page"))  # type: ignore[return-value]
+    principal = caller()
     csrf.protect()
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:
             raise InvalidInput("no file", [Problem("file", "required", {})])
         with unit() as s:
-            attachments.add(s, _store(), name, key, upload.filename, upload.stream, principal,
+            attachments.add(s, attachment_store(), name, key, upload.filename, upload.stream, principal,
                             note=request.form.get("note"), max_bytes=settings().max_attachment_bytes)
     except (InvalidInput, PayloadTooLarge) as error:
         message = "; ".join(describe(p, select_locale()) for p in error.problems)
@@ -211,13 +205,12 @@ def attach(name: str, key: int) -> Response:
 
 
 @bp.get("/attachments/<int:attachment_id>")
+@signed_in
 def attachment_file(attachment_id: int) -> Response:
     """The attached file, shown in the browser when it is an image or a PDF."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return redirect(url_for("pages.login_page"))  # type: ignore[return-value]
+    principal = caller()
     item = attachments.get(db(), attachment_id, principal)
-    stream = _store().open(item.sha256)
+    stream = attachment_store().open(item.sha256)
     if stream is None:
         abort(404)
     inline = item.content_type.startswith("image/") and "dwg" not in item.content_type \
@@ -230,15 +223,14 @@ def attachment_file(attachment_id: int) -> Response:
 
 
 @bp.post("/attachments/<int:attachment_id>/delete")
+@signed_in
 def detach(attachment_id: int) -> Response:
     """Remove an attachment (audited)."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return redirect(url_for("pages.login_page"))  # type: ignore[return-value]
+    principal = caller()
     csrf.protect()
     with unit() as s:
         item = attachments.get(s, attachment_id, principal)
         name, key = item.collection, item.record_id
-        attachments.remove(s, _store(), attachment_id, principal)
+        attachments.remove(s, attachment_store(), attachment_id, principal)
     return redirect(url_for("assets.asset_page", name=name, key=key,  # type: ignore[return-value]
                             done="detach") + "#attachments-title")

@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 
 from inventory import COLLECTIONS
 from inventory import overview as ov
 from resilience import codes
 from resilience.accounts import Principal
+from web.auth import caller, signed_in
 from web.extensions import select_locale
 from web.pages.assets import action_label
-from web.session import current_principal, db
+from web.session import db
 
 bp = Blueprint("dashboard", __name__)
 
@@ -114,10 +115,10 @@ def tables(o: ov.Overview, locale: str) -> list[Table]:
         Row("shelters.capacity", _("Shelter capacity (persons)"), (shelters.capacity,)),
         Row("flood_points.active", _("Flood points not yet eliminated"), (o.flood_points.get("active", 0),)),
         Row("flood_points.count", _("Flood points"), (sum(o.flood_points.values()),)),
-        Row("hazard_zones.count", _("Hazard zones"), (sum(o.hazard_zones.values()),)),
-        Row("risk_points.count", _("Risk points"), (sum(o.risk_points.values()),)),
+        Row("hazard_zones.count", _("Hazard zones"), (sum(o.counted.get("hazard-zones", {}).values()),)),
+        Row("risk_points.count", _("Risk points"), (sum(o.counted.get("risk-points", {}).values()),)),
         Row("risk_points.major", _("Major and considerable risk points"),
-            (o.risk_points.get("major", 0) + o.risk_points.get("considerable", 0),)),
+            (sum(o.counted.get("risk-points", {}).get(k, 0) for k in ("major", "considerable")),)),
         Row("changes.week", _("Changes in the last 7 days"), (o.changes_total,)),
     ))]
     out.append(Table("categories", _("Pipelines by category"), _("Category"),
@@ -237,14 +238,6 @@ def _completeness_colour(pct: float | None) -> str:
 
 # --- the page and its downloads -------------------------------------------------------------
 
-def _signed_in() -> Principal | None:
-    return current_principal(optional=True)
-
-
-def _login_redirect() -> Response:
-    return redirect(url_for("pages.login_page", next=request.full_path.rstrip("?")))  # type: ignore[return-value]
-
-
 def _load(principal: Principal) -> tuple[ov.Overview, list[Table]]:
     o = ov.overview(db(), principal, request.args.get("division"))
     return o, tables(o, select_locale())
@@ -260,11 +253,10 @@ def _scope_name(principal: Principal, o: ov.Overview, divisions: list[Any]) -> s
 
 
 @bp.get("/dashboard")
+@signed_in
 def dashboard_page() -> Any:
     """Key numbers, charts and tables for a division the user may read."""
-    principal = _signed_in()
-    if principal is None:
-        return _login_redirect()
+    principal = caller()
     o, made = _load(principal)
     locale = select_locale()
     divisions = ov.readable_divisions(db(), principal)
@@ -319,12 +311,10 @@ def csv_rows(made: list[Table]) -> list[tuple[str, str, str, Any]]:
 
 
 @bp.get("/dashboard.csv")
+@signed_in
 def dashboard_csv() -> Any:
     """The page's numbers as CSV (UTF-8 with BOM so Excel reads the Chinese)."""
-    principal = _signed_in()
-    if principal is None:
-        return _login_redirect()
-    o, made = _load(principal)
+    o, made = _load(caller())
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["section", "key", "label", "value"])
@@ -377,12 +367,10 @@ def workbook(made: list[Table]) -> bytes:
 
 
 @bp.get("/dashboard.xlsx")
+@signed_in
 def dashboard_xlsx() -> Any:
     """The page's numbers as a workbook, one sheet per table."""
-    principal = _signed_in()
-    if principal is None:
-        return _login_redirect()
-    o, made = _load(principal)
+    o, made = _load(caller())
     return _download(workbook(made),
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      _filename(o, "xlsx"))

@@ -19,9 +19,10 @@ from inventory import repository, service
 from inventory.assets import CollectionSpec, FieldSpec
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, StaleVersion
 from resilience.messages import describe
+from web.auth import caller, signed_in
 from web.extensions import csrf, select_locale
 from web.pages.assets import display
-from web.session import current_principal, db, settings, unit
+from web.session import db, settings, unit
 
 bp = Blueprint("edit", __name__)
 
@@ -134,8 +135,7 @@ def _render(spec: CollectionSpec, *, key: int | None, values: dict[str, Any],
 
 def _work_area() -> tuple[float, float, float, float]:
     """Where a new drawing starts: the extent of the user's own pipelines, else the city."""
-    principal = current_principal()
-    box = repository.extent(db(), service.collection("pipelines"), principal) if principal else None
+    box = repository.extent(db(), service.collection("pipelines"), caller())
     return tuple(box) if box else settings().city_extent  # type: ignore[return-value]
 
 
@@ -147,11 +147,10 @@ def _spec(name: str) -> CollectionSpec:
 
 
 @bp.route("/collections/<name>/new", methods=["GET", "POST"])
+@signed_in
 def create(name: str) -> Any:
     """A new asset: fields and a geometry drawn on the map or typed."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return redirect(url_for("pages.login_page", next=request.path))
+    principal = caller()
     spec = _spec(name)
     if not spec.editable_by(principal):
         abort(403)
@@ -172,11 +171,10 @@ def create(name: str) -> Any:
 
 
 @bp.route("/collections/<name>/items/<int:key>/edit", methods=["GET", "POST"])
+@signed_in
 def edit(name: str, key: int) -> Any:
     """Change an asset; a save over a colleague's newer save is refused and shown for merging."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return redirect(url_for("pages.login_page", next=request.path))
+    principal = caller()
     spec = _spec(name)
     with unit() as s:
         obj = service.get_record(s, spec, key)

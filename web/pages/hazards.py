@@ -19,11 +19,12 @@ from inventory.service import WriteContext
 from resilience.accounts import Principal
 from resilience.errors import Conflict, Forbidden, InvalidInput, PayloadTooLarge, Problem
 from resilience.messages import describe
-from web.api.hazards import event_json, position, store
+from web.auth import caller, roles, signed_in
 from web.extensions import csrf, select_locale
+from web.hazard_views import RETIRING_ROLES, event_json, position, retire_refused
 from web.pages.assets import display
 from web.pages.assets import retire as retire_record
-from web.session import current_principal, db, settings, unit
+from web.session import attachment_store, db, settings, unit
 
 bp = Blueprint("hazards", __name__)
 
@@ -43,10 +44,6 @@ SHOWN = ("category", "grade", "description", "asset_collection", "asset_id", "re
          "closed_at", "review_failures", "task_id", "division_code", "address", "remarks")
 
 
-def _login() -> Any:
-    return redirect(url_for("pages.login_page", next=request.full_path.rstrip("?")))
-
-
 def _zh() -> bool:
     return select_locale().startswith("zh")
 
@@ -58,11 +55,10 @@ def state_label(state: str) -> str:
 
 
 @bp.get("/hazards")
+@signed_in
 def list_page() -> Any:
     """Hazards the user sees, newest first; overdue ones flagged in red."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return _login()
+    principal = caller()
     args = request.args
     state = args.get("state") if args.get("state") in hazards.HAZARD_STATES else None
     grade = args.get("grade") if args.get("grade") in hazards.HAZARD_GRADES else None
@@ -94,11 +90,10 @@ def list_page() -> Any:
 
 
 @bp.get("/hazards/<int:hazard_id>")
+@signed_in
 def detail_page(hazard_id: int) -> Any:
     """One hazard: its values, trail, photos before/after and the steps the user may take."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return _login()
+    principal = caller()
     session = db()
     hazard = hazards.get(session, hazard_id, principal)
     locale = select_locale()
@@ -151,11 +146,10 @@ def _plain(value: Any) -> Any:
 
 
 @bp.post("/hazards/<int:hazard_id>/steps")
+@signed_in
 def step(hazard_id: int) -> Any:
     """Take a step from the detail page (an ``after`` photo may come with 提请复查)."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return _login()
+    principal = caller()
     csrf.protect()
     request.max_content_length = settings().max_attachment_bytes + 1024 * 1024
     form = request.form
@@ -166,7 +160,7 @@ def step(hazard_id: int) -> Any:
     try:
         with unit() as s:
             if upload is not None and upload.filename:
-                hazards.attach_photo(s, store(), hazard_id, upload.filename, upload.stream,
+                hazards.attach_photo(s, attachment_store(), hazard_id, upload.filename, upload.stream,
                                      principal, side="after",
                                      max_bytes=settings().max_attachment_bytes)
             hazards.transition(s, hazard_id, action, _ctx(principal), **fields)
@@ -176,11 +170,10 @@ def step(hazard_id: int) -> Any:
 
 
 @bp.post("/hazards/<int:hazard_id>/photos")
+@signed_in
 def photo(hazard_id: int) -> Any:
     """Add a photo before or after the fix."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return _login()
+    principal = caller()
     csrf.protect()
     request.max_content_length = settings().max_attachment_bytes + 1024 * 1024
     upload = request.files.get("file")
@@ -188,7 +181,7 @@ def photo(hazard_id: int) -> Any:
         if upload is None or not upload.filename:
             raise InvalidInput("no file", [Problem("file", "required", {})])
         with unit() as s:
-            hazards.attach_photo(s, store(), hazard_id, upload.filename, upload.stream,
+            hazards.attach_photo(s, attachment_store(), hazard_id, upload.filename, upload.stream,
                                  principal, side=request.form.get("side", "before"),
                                  max_bytes=settings().max_attachment_bytes)
     except (InvalidInput, Conflict, Forbidden, PayloadTooLarge) as error:
@@ -197,14 +190,9 @@ def photo(hazard_id: int) -> Any:
 
 
 @bp.post("/collections/hazards/items/<int:key>/retire")
+@roles(*RETIRING_ROLES, why="hazards stay on the books", problem=retire_refused)
 def retire(key: int) -> Any:
     """Only an admin retires a hazard (filed by mistake); the rest stay on the books (继续挂账)."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return _login()
-    if not principal.is_admin:
-        raise Forbidden("hazards stay on the books", [Problem("action", "action_not_for_role", {
-            "value": "retire", "role": principal.role, "allowed": ["admin"]})])
     return retire_record("hazards", key)
 
 

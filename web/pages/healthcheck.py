@@ -18,21 +18,14 @@ from resilience.divisions import Division
 from resilience.errors import Conflict, InvalidInput, Problem
 from resilience.messages import describe
 from risk.healthcheck import checks, export
+from web.auth import caller, roles, signed_in
 from web.extensions import csrf, select_locale
-from web.session import current_principal, db, unit
+from web.session import db, unit
 
 bp = Blueprint("healthcheck", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TREND_ARROW = {"better": "↑", "worse": "↓", "same": "→"}
-
-
-def _signed_in() -> Principal | None:
-    return current_principal(optional=True)
-
-
-def _login() -> Any:
-    return redirect(url_for("pages.login_page", next=request.full_path.rstrip("?")))
 
 
 def may_edit(principal: Principal) -> bool:
@@ -76,12 +69,10 @@ def _year(raw: str | None) -> int:
 
 
 @bp.get("/health-check")
+@signed_in
 def check_page() -> Any:
     """Pick a division and year; the check's indicators, targets, trends and problems."""
-    principal = _signed_in()
-    if principal is None:
-        return _login()
-    return _render(principal, request.args.get("division"), _year(request.args.get("year")))
+    return _render(caller(), request.args.get("division"), _year(request.args.get("year")))
 
 
 def _render(principal: Principal, division: str | None, year: int, *,
@@ -107,23 +98,19 @@ def _back(division: str, year: int, done: str) -> Any:
     return redirect(url_for("healthcheck.check_page", division=division, year=year, done=done))
 
 
-def _editor(division: str) -> Principal | Any:
-    principal = _signed_in()
-    if principal is None:
-        return None
+def _editor(division: str) -> Principal:
+    """The caller (an editing role: ``@roles``), when the division is theirs; its form's token checked."""
+    principal = caller()
     _require(principal, division)
-    if not may_edit(principal):
-        abort(403)
     csrf.protect()
     return principal
 
 
 @bp.post("/health-check/<division>/<int:year>/compute")
+@roles(*checks.EDITING_ROLES)
 def compute(division: str, year: int) -> Any:
     """(Re)compute the registry's indicators of a draft check."""
     principal = _editor(division)
-    if principal is None:
-        return _login()
     try:
         with unit() as s:
             checks.compute(s, division, year, by=principal.username)
@@ -134,11 +121,10 @@ def compute(division: str, year: int) -> Any:
 
 
 @bp.post("/health-check/<division>/<int:year>/values")
+@roles(*checks.EDITING_ROLES)
 def enter_values(division: str, year: int) -> Any:
     """Store the entered indicators (validated together), then recompute what uses them."""
     principal = _editor(division)
-    if principal is None:
-        return _login()
     values = {key[2:]: raw for key, raw in request.form.items() if key.startswith("v:")}
     try:
         with unit() as s:
@@ -154,11 +140,10 @@ def enter_values(division: str, year: int) -> Any:
 
 
 @bp.post("/health-check/<division>/<int:year>/final")
+@roles(*checks.EDITING_ROLES)
 def finalize(division: str, year: int) -> Any:
     """Freeze the check (it is reported up; later changes need a new year's check)."""
     principal = _editor(division)
-    if principal is None:
-        return _login()
     try:
         with unit() as s:
             check = checks.find(s, division, year)
@@ -171,10 +156,7 @@ def finalize(division: str, year: int) -> Any:
 
 
 def _stored(division: str, year: int) -> checks.HealthCheck:
-    principal = _signed_in()
-    if principal is None:
-        abort(401)
-    _require(principal, division)
+    _require(caller(), division)
     check = checks.find(db(), division, year)
     if check is None:
         abort(404)
@@ -182,10 +164,9 @@ def _stored(division: str, year: int) -> checks.HealthCheck:
 
 
 @bp.get("/health-check/<division>/<int:year>.xlsx")
+@signed_in
 def xlsx(division: str, year: int) -> Any:
     """The check as a workbook: indicators and problem list."""
-    if _signed_in() is None:
-        return _login()
     check = _stored(division, year)
     locale = select_locale()
     lang = "zh" if locale.startswith("zh") else "en"
@@ -197,10 +178,9 @@ def xlsx(division: str, year: int) -> Any:
 
 
 @bp.get("/health-check/<division>/<int:year>/print")
+@signed_in
 def print_page(division: str, year: int) -> Any:
     """A printable A4 report: title, division, year, the indicators and the problem list."""
-    if _signed_in() is None:
-        return _login()
     check = _stored(division, year)
     report = checks.report(db(), check, select_locale())
     return render_template("healthcheck_print.html", report=report, check=check,

@@ -15,29 +15,22 @@ import io
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from PIL import Image
 
-from inventory import attachments
 from inventory.assets import COLLECTIONS
 from inventory.inspections import photos, tasks
 from resilience.accounts import Principal
 from resilience.errors import Forbidden, InvalidInput, PayloadTooLarge, Problem
 from resilience.messages import as_dicts
+from web.auth import caller, signed_in
 from web.extensions import csrf, select_locale
-from web.session import current_principal, db, settings, unit
+from web.session import attachment_store, db, settings, unit
 
 bp = Blueprint("inspect", __name__)
 
 # Roles that walk checklists; viewers read the list and the status pages only.
 SUBMITTING_ROLES = frozenset({"inspector", "engineer", "emergency_manager", "admin"})
-
-
-def _signed_in() -> Any:
-    principal = current_principal(optional=True)
-    if principal is None:
-        return None, redirect(url_for("pages.login_page", next=request.full_path.rstrip("?")))
-    return principal, None
 
 
 def _titles() -> dict[str, str]:
@@ -47,21 +40,18 @@ def _titles() -> dict[str, str]:
 
 
 @bp.get("/inspect")
+@signed_in
 def today_page() -> Any:
     """Today's tasks: due and overdue first, the nearest first when the phone shares its position."""
-    principal, away = _signed_in()
-    if away is not None:
-        return away
-    return render_template("inspect_today.html", locale=select_locale(), principal=principal,
+    return render_template("inspect_today.html", locale=select_locale(), principal=caller(),
                            collection_titles=_titles())
 
 
 @bp.get("/inspect/tasks/<int:task_id>")
+@signed_in
 def task_page(task_id: int) -> Any:
     """One task's checklist, item by item, with the asset's last answers beside each item."""
-    principal, away = _signed_in()
-    if away is not None:
-        return away
+    principal = caller()
     return render_template("inspect_task.html", task_id=task_id, locale=select_locale(),
                            principal=principal, may_submit=principal.role in SUBMITTING_ROLES,
                            collection_titles=_titles(),
@@ -70,7 +60,7 @@ def task_page(task_id: int) -> Any:
 
 @bp.get("/inspect/sw.js")
 def service_worker() -> Response:
-    """The service worker, served from /inspect/ so that it may keep the inspection pages."""
+    """The service worker, served from /inspect/ so that it may keep the inspection pages (public)."""
     path = Path(current_app.static_folder or "") / "js" / "inspect_sw.js"
     resp = Response(path.read_text(encoding="utf-8"), mimetype="text/javascript")
     resp.headers["Cache-Control"] = "no-cache"
@@ -78,20 +68,15 @@ def service_worker() -> Response:
     return resp
 
 
-def _store() -> attachments.Store:
-    s = settings()
-    return attachments.store_for(s.attachments_url, s.instance_path, s.s3_endpoint_url or None)
-
-
 @bp.post("/inspect/tasks/<int:task_id>/photos")
+@signed_in(login_page=False)  # the phone's upload queue keeps the photo on a 401, not on a redirect
 def upload_photo(task_id: int) -> Any:
     """A photo for a task's answer: sniffed, decoded, shrunk to ≤ 1600 px JPEG, kept on the asset.
 
     Answers ``201 {"id", "url", "width", "height"}``; the checklist's photo answer lists the id.
     """
     request.max_content_length = settings().max_attachment_bytes + 1024 * 1024
-    principal = current_principal()
-    assert principal is not None
+    principal = caller()
     csrf.protect()
     upload = request.files.get("file")
     item = (request.form.get("item") or "").strip()[:40]
@@ -102,7 +87,7 @@ def upload_photo(task_id: int) -> Any:
         data = photos.read_limited(upload.stream, settings().max_attachment_bytes)
         jpeg = photos.shrink(data)
         with unit() as s:
-            saved = photos.attach(s, _store(), collection, record_id, jpeg, upload.filename,
+            saved = photos.attach(s, attachment_store(), collection, record_id, jpeg, upload.filename,
                                   principal, note=f"task {task_id}" + (f" · {item}" if item else ""))
             body = {"id": saved.id, "url": url_for("assets.attachment_file", attachment_id=saved.id),
                     "size": saved.size}

@@ -9,8 +9,9 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from inventory.inspections import notifications
+from web.auth import caller, signed_in
 from web.extensions import csrf, select_locale
-from web.session import current_principal, db, unit
+from web.session import db, unit
 
 bp = Blueprint("notifications", __name__)
 
@@ -26,11 +27,10 @@ def _link(row: notifications.Notification) -> str | None:
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
+@signed_in
 def notifications_page() -> Any:
     """List the user's notifications, unread first; POST marks them all read."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return redirect(url_for("pages.login_page", next=request.path))
+    principal = caller()
     if request.method == "POST":
         csrf.protect()
         with unit() as s:

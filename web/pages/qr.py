@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from inventory import repository, service
 from inventory.assets import COLLECTIONS, CollectionSpec
 from inventory.inspections import labels
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem
+from web.auth import caller, signed_in
 from web.extensions import select_locale
-from web.session import current_principal, db
+from web.session import db
 
 bp = Blueprint("qr", __name__)
 
@@ -46,11 +47,10 @@ def _spec(name: str) -> CollectionSpec:
 
 
 @bp.get("/qr/<collection>/<int:key>.png")
+@signed_in
 def qr_png(collection: str, key: int) -> Any:
     """One asset's QR code (the status page's URL), for the asset page or a single label."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return redirect(url_for("pages.login_page", next=request.path))
+    principal = caller()
     spec = _spec(collection)
     row = repository.one(db(), spec, principal, key, geometry="none")
     principal.require_read(row._mapping["division_code"])
@@ -62,8 +62,7 @@ def qr_png(collection: str, key: int) -> Any:
 
 def _rows(spec: CollectionSpec, division: str, part: int) -> tuple[list[labels.Label], int]:
     """The labels of one part of a division's sheet, and how many records the sheet has."""
-    principal = current_principal()
-    assert principal is not None
+    principal = caller()
     total = repository.count_matching(db(), spec, principal, repository.Query(division=division))
     rows: list[Any] = []
     after = None
@@ -86,11 +85,10 @@ def _rows(spec: CollectionSpec, division: str, part: int) -> tuple[list[labels.L
 
 
 @bp.get("/qr/labels")
+@signed_in
 def label_sheet() -> Any:
     """Label sheets of a division's assets as PDF or PNG, or the form that asks for one."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return redirect(url_for("pages.login_page", next=request.full_path))
+    principal = caller()
     division = (request.args.get("division") or "").strip()
     fmt = request.args.get("format", "")
     collections = labelled_collections()

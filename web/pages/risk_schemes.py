@@ -10,29 +10,32 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from resilience.errors import InvalidInput, Problem
 from resilience.messages import describe
 from risk import schemes
+from web.auth import caller, roles, signed_in
 from web.extensions import csrf, select_locale
-from web.session import current_principal, db, unit
+from web.session import db, unit
 
 bp = Blueprint("risk_schemes", __name__)
 
 
-@bp.route("/risk/schemes", methods=["GET", "POST"])
+@bp.get("/risk/schemes")
+@signed_in
 def schemes_page() -> Any:
-    """List the versions; admins post a new version of a five-colour scheme."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return redirect(url_for("pages.login_page", next=request.path))
-    if request.method == "GET":
-        latest = schemes.latest(db(), schemes.DEFAULT_NAME)
-        return _render(name=latest.name, text=json.dumps(latest.params, ensure_ascii=False,
-                                                          indent=2), note="", problems=[])
-    if not principal.is_admin:
-        abort(403)
+    """List the versions, and the newest one in the form (admins post a new version from it)."""
+    latest = schemes.latest(db(), schemes.DEFAULT_NAME)
+    return _render(name=latest.name, text=json.dumps(latest.params, ensure_ascii=False,
+                                                      indent=2), note="", problems=[])
+
+
+@bp.post("/risk/schemes")
+@roles("admin")
+def save_scheme() -> Any:
+    """A new version of a five-colour scheme, typed by an admin; problems shown beside the form."""
+    principal = caller()
     csrf.protect()
     name = request.form.get("name", "").strip()
     text, note = request.form.get("params", ""), request.form.get("note", "").strip() or None
@@ -53,7 +56,7 @@ def schemes_page() -> Any:
 
 def _render(*, name: str, text: str, note: str, problems: list[Problem],
             status: int = 200) -> Any:
-    principal = current_principal()
+    principal = caller()
     locale = select_locale()
     rows = schemes.listing(db())
     messages = [f"{p.field}: {describe(p, locale)}" for p in problems]

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, url_for
 
 from inventory import repository, service
 from inventory.inspections import status_rules
@@ -23,9 +23,10 @@ from inventory.inspections.hazards import HAZARD_GRADES, HAZARD_STATES
 from resilience.errors import Forbidden, NotFound, Problem
 from risk import codes as risk_codes
 from risk.asset_levels import asset_levels
+from web.auth import caller, signed_in
 from web.extensions import select_locale
 from web.pages.inspect import SUBMITTING_ROLES
-from web.session import current_principal, db, settings
+from web.session import db, settings
 
 bp = Blueprint("status", __name__)
 
@@ -48,11 +49,10 @@ def _level(codes: Any, row: Any, locale: str) -> dict[str, Any] | None:
 
 
 @bp.get("/s/<collection>/<int:key>")
+@signed_in
 def status_page(collection: str, key: int) -> Any:
     """What scanning an asset's label opens."""
-    principal = current_principal(optional=True)
-    if principal is None:
-        return redirect(url_for("pages.login_page", next=request.path))
+    principal = caller()
     try:
         spec = service.collection(collection)
     except NotFound:

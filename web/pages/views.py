@@ -30,6 +30,7 @@ from resilience.accounts import SYSTEM, Principal
 from resilience.errors import Forbidden, InvalidInput
 from resilience.messages import describe
 from web import basemap, maps
+from web.auth import caller, signed_in
 from web.errors import BadRequest
 from web.extensions import LOCALES, csrf, select_locale
 from web.pages import tables
@@ -98,18 +99,10 @@ def set_language(code: str) -> Response:
                                urlsplit(request.referrer).path))  # type: ignore[return-value]
 
 
-def _require_login() -> Any:
-    if current_principal(optional=True) is None:
-        return redirect(url_for("pages.login_page", next=request.full_path.rstrip("?")))
-    return None
-
-
 @bp.get("/map")
+@signed_in
 def map_page() -> Any:
     """The registry's layers on one map, everything served by the app."""
-    needed = _require_login()
-    if needed is not None:
-        return needed
     focus, bounds, layer_query = _map_selection()
     m = maps.registry_map(settings(), select_locale(),
                           lambda p: url_for("static", filename=p), bounds=bounds or _view_bounds(),
@@ -134,8 +127,7 @@ def _map_selection() -> tuple[str | None, tuple[float, float, float, float] | No
     if not name:
         return None, None, ""
     spec = service.collection(name)
-    principal = current_principal()
-    assert principal is not None
+    principal = caller()
     viewer = _viewer(spec, principal)
     state = tables.parse(spec, request.args, viewer, repository.visible_divisions(db(), viewer),
                          paging=False)
@@ -155,8 +147,7 @@ def _view_bounds() -> tuple[float, float, float, float] | None:
     from inventory import repository
     from inventory.service import collection
 
-    principal = current_principal()
-    assert principal is not None
+    principal = caller()
     key = (settings().database_url, *(("*",) if principal.is_admin else principal.prefixes))
     cached = _BOUNDS.get(key)
     if cached is not None and cached[0] > time.monotonic():
@@ -235,13 +226,10 @@ def _import_labels(locale: str) -> dict[str, Any]:
 
 
 @bp.get("/imports")
+@signed_in
 def imports_page() -> Any:
     """Upload survey files, follow and undo imports, download collections."""
-    needed = _require_login()
-    if needed is not None:
-        return needed
-    principal = current_principal()
-    assert principal is not None
+    principal = caller()
     # Uploads go through /api/imports, which checks each collection's editing roles; the
     # list offers what this role may write.
     writable = importable_collections(principal)
@@ -278,13 +266,10 @@ def item_href(collection: str, key: Any) -> str | None:
 
 
 @bp.get("/collections")
+@signed_in
 def collections_page() -> Any:
     """Every collection with how many records the user sees in it."""
-    needed = _require_login()
-    if needed is not None:
-        return needed
-    principal = current_principal()
-    assert principal is not None
+    principal = caller()
     locale = select_locale()
     # Capped like the tables' counts: counting a whole city's 100k segments costs ~100 ms.
     listed = [{"name": s.name, "title": s.title(locale), "other": s.en if locale == "zh_CN" else s.zh,
@@ -295,14 +280,11 @@ def collections_page() -> Any:
 
 
 @bp.get("/collections/<name>")
+@signed_in
 def collection_page(name: str) -> Any:
     """A collection as a table: filters, sort and keyset pages, all held in the URL."""
-    needed = _require_login()
-    if needed is not None:
-        return needed
     spec = service.collection(name)
-    principal = current_principal()
-    assert principal is not None
+    principal = caller()
     viewer = _viewer(spec, principal)
     locale = select_locale()
     session = db()
@@ -365,13 +347,10 @@ def collection_page(name: str) -> Any:
 
 
 @bp.get("/search")
+@signed_in
 def search_page() -> Any:
     """Assets by id, external id, name or address; one match opens it directly."""
-    needed = _require_login()
-    if needed is not None:
-        return needed
-    principal = current_principal()
-    assert principal is not None
+    principal = caller()
     locale = select_locale()
     text = request.args.get("q", "")
     problems: list[str] = []

@@ -1,0 +1,127 @@
+"""The API's front door (OGC API – Features): landing page, conformance, the collections'
+descriptions and queryables, and the health check; a thin adapter over the collection specs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from inventory import COLLECTIONS, CollectionSpec, service
+from inventory.exporting import FORMATS as EXPORT_FORMATS
+from resilience import geo
+from resilience.geo import CRS84
+from web.api.openapi_schemas import field_schema
+from web.api.protocol import GEOJSON, json_response, link, supported_crs
+from web.auth import signed_in
+from web.errors import locale
+from web.session import db, settings
+
+bp = Blueprint("api", __name__)
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+]
+
+
+@bp.get("/api")
+@bp.get("/api/")
+def landing() -> Response:
+    """The landing page with the links OGC clients follow (public)."""
+    base = request.url_root.rstrip("/")
+    return json_response({
+        "title": "resilience — 城市地下基础设施与风险登记",
+        "description": "Registry of the city's underground infrastructure and its risks",
+        "links": [
+            link(f"{base}/api", "self"),
+            link(f"{base}/api/openapi.json", "service-desc",
+                 "application/vnd.oai.openapi+json;version=3.0"),
+            link(f"{base}/api/conformance", "conformance"),
+            link(f"{base}/api/collections", "data"),
+        ],
+    })
+
+
+@bp.get("/api/conformance")
+def conformance() -> Response:
+    """The conformance classes this server implements (public)."""
+    return json_response({"conformsTo": CONFORMANCE})
+
+
+def _collection_doc(spec: CollectionSpec, base: str, lang: str) -> dict[str, Any]:
+    ex = settings().city_extent
+    return {
+        "id": spec.name,
+        "title": spec.title(lang),
+        "description": f"{spec.zh} / {spec.en}",
+        "itemType": "feature",
+        "extent": {"spatial": {"bbox": [list(ex)], "crs": CRS84}},
+        "crs": supported_crs(),
+        "storageCrs": geo.EPSG_URI.format(geo.STORAGE_EPSG),
+        "links": [
+            link(f"{base}/api/collections/{spec.name}", "self"),
+            link(f"{base}/api/collections/{spec.name}/items", "items", GEOJSON),
+            link(f"{base}/api/collections/{spec.name}/queryables", "queryables",
+                 "application/schema+json"),
+            # OGC API's "enclosure": the whole collection as one download, in each format.
+            *(link(f"{base}/api/collections/{spec.name}/export?format={f.name}", "enclosure",
+                   f.media_type, f.title) for f in EXPORT_FORMATS.values()),
+        ],
+    }
+
+
+@bp.get("/api/collections")
+@signed_in
+def collections() -> Response:
+    """Every collection with its extent, CRSs and links."""
+    base = request.url_root.rstrip("/")
+    lang = locale()
+    return json_response({
+        "links": [link(f"{base}/api/collections", "self")],
+        "collections": [_collection_doc(s, base, lang) for s in COLLECTIONS.values()],
+        "crs": supported_crs(),
+    })
+
+
+@bp.get("/api/collections/<name>")
+@signed_in
+def collection(name: str) -> Response:
+    """One collection's description."""
+    return json_response(_collection_doc(service.collection(name), request.url_root.rstrip("/"),
+                                         locale()))
+
+
+@bp.get("/api/collections/<name>/queryables")
+@signed_in
+def queryables(name: str) -> Response:
+    """The properties items can be filtered by, as JSON Schema."""
+    spec = service.collection(name)
+    props = {f.name: {"title": f.label(locale()), **field_schema(f)}
+             for f in spec.fields if f.filterable}
+    return json_response({
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": request.base_url,
+        "type": "object",
+        "title": spec.title(locale()),
+        "properties": props,
+    }, mimetype="application/schema+json")
+
+
+@bp.get("/api/health")
+def health() -> Response:
+    """Liveness and database reachability (public: no authentication)."""
+    from sqlalchemy import text
+
+    try:
+        db().execute(text("SELECT 1"))
+        ok = True
+    except Exception:  # noqa: BLE001 - health reports, never raises
+        ok = False
+    return json_response({"status": "ok" if ok else "unavailable", "database": ok},
+                         status=200 if ok else 503)

@@ -1,0 +1,241 @@
+"""The OpenAPI paths of the endpoints beside the collections: imports, risk runs and schemes,
+inspections, the city health checks and the vector tiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from web.api.openapi_schemas import PROBLEM, param
+
+
+def import_paths() -> dict[str, Any]:
+    """Uploads of survey files: at once when small, else a job to follow."""
+    upload = {"multipart/form-data": {"schema": {"type": "object", "required": ["file", "collection"],
+                                                 "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "points": {"type": "string", "format": "binary",
+                   "description": "survey point table (管线点表) for a line table"},
+        "mapping": {"type": "string", "format": "binary", "description": "JSON column mapping"},
+        "collection": {"type": "string"}, "crs": {"type": "string"},
+        "encoding": {"type": "string"}, "layer": {"type": "string"}, "sheet": {"type": "string"},
+        "dry_run": {"type": "boolean"}, "skip_invalid": {"type": "boolean"}}}}}
+    one = param("id", "import id", {"type": "integer"}, "path")
+    return {
+        "/api/imports": {
+            "get": {"summary": "Recent imports", "responses": {"200": {"description": "ok"}}},
+            "post": {"summary": "Import a file (all or nothing unless skip_invalid)",
+                     "requestBody": {"required": True, "content": upload},
+                     "responses": {"201": {"description": "stored, with the report"},
+                                   "200": {"description": "dry run, with the report"},
+                                   "202": {"description": "queued: follow Location"},
+                                   "422": {"description": "rows rejected, nothing stored"},
+                                   "400": PROBLEM, "403": PROBLEM, "413": PROBLEM}}},
+        "/api/imports/{id}": {
+            "get": {"summary": "State, progress and report", "parameters": [one],
+                    "responses": {"200": {"description": "ok"}, "404": PROBLEM}},
+            "delete": {"summary": "Cancel a queued import or undo a finished one",
+                       "parameters": [one],
+                       "responses": {"200": {"description": "done"}, "404": PROBLEM}}},
+        "/api/imports/{id}/rejected.{format}": {
+            "get": {"summary": "The rejected rows with an error column (csv or xlsx)",
+                    "parameters": [one, param("format", "csv or xlsx", {"type": "string"},
+                                              "path")],
+                    "responses": {"200": {"description": "the file"}, "404": PROBLEM}}},
+    }
+
+
+def risk_paths() -> dict[str, Any]:
+    """Risk runs (one at a time, followed by a status URL) and the versioned schemes."""
+    run = param("id", "risk run id", {"type": "integer"}, "path")
+    page = [param("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 500}),
+            param("offset", "rows to skip", {"type": "integer", "minimum": 0})]
+    scheme = {"application/json": {"schema": {"type": "object", "required": ["name", "params"],
+                                              "properties": {
+        "name": {"type": "string", "maxLength": 40},
+        "note": {"type": "string"},
+        "params": {"type": "object", "description": "formula, cell_size_m, weights (H, E, V, C "
+                   "≥ 0), four increasing breaks, combine (max|weighted_sum), hazard_weights, "
+                   "exposure, vulnerability, capacity, flood_points; missing groups keep the "
+                   "defaults"}}}}}
+    return {
+        "/api/risk/runs": {
+            "get": {"summary": "Risk runs, newest first", "parameters": page,
+                    "responses": {"200": {"description": "ok"}, "401": PROBLEM}},
+            "post": {"summary": "Start a risk run (admin, emergency_manager)",
+                     "requestBody": {"required": False, "content": {"application/json": {
+                         "schema": {"type": "object", "properties": {"mode": {
+                             "type": "string", "enum": ["full", "incremental"]}}}}}},
+                     "responses": {"202": {"description": "queued: follow Location"},
+                                   "400": PROBLEM, "403": PROBLEM,
+                                   "409": {"description": "a run is already queued or running"}}}},
+        "/api/risk/runs/{id}": {
+            "get": {"summary": "A run: status, progress, counts per level, summary of its diff",
+                    "parameters": [run],
+                    "responses": {"200": {"description": "ok"}, "404": PROBLEM}}},
+        "/api/risk/runs/{id}/changes": {
+            "get": {"summary": "A run's diff: units whose level changed, before and after, why",
+                    "parameters": [run, param("map", "five or four",
+                                              {"type": "string", "enum": ["five", "four"]}),
+                                   *page],
+                    "responses": {"200": {"description": "ok"}, "404": PROBLEM}}},
+        "/api/risk/schemes": {
+            "get": {"summary": "Every version of every scoring scheme",
+                    "responses": {"200": {"description": "ok"}}},
+            "post": {"summary": "Save a new version of a five-colour scheme (admin)",
+                     "requestBody": {"required": True, "content": scheme},
+                     "responses": {"201": {"description": "the new version"},
+                                   "400": PROBLEM, "403": PROBLEM}}},
+    }
+
+
+def inspection_paths() -> dict[str, Any]:
+    """Checklist templates, plans, the inspector's tasks and their submissions."""
+    ident = param("id", "id", {"type": "integer"}, "path")
+    obj = {"type": "object"}
+    item = {"type": "object", "required": ["code", "kind", "zh", "en"], "properties": {
+        "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
+        "kind": {"type": "string", "enum": ["yes_no", "number", "choice", "text", "photo"]},
+        "zh": {"type": "string"}, "en": {"type": "string"}, "required": {"type": "boolean"},
+        "defect_when": {"type": "boolean", "description": "yes_no: the answer that is a defect"},
+        "unit": {"type": "string"}, "min": {"type": "number"}, "max": {"type": "number"},
+        "ok_min": {"type": "number"}, "ok_max": {"type": "number"},
+        "options": {"type": "array", "items": {"type": "object", "properties": {
+            "code": {"type": "string"}, "zh": {"type": "string"}, "en": {"type": "string"},
+            "defect": {"type": "boolean"}}}},
+        "hazard": {"type": "object", "properties": {"category": {"type": "string"},
+                                                    "grade": {"type": "string",
+                                                              "enum": ["general", "major"]}}}}}
+    template = {"application/json": {"schema": {
+        "type": "object", "required": ["code", "name_zh", "name_en", "applies_to", "items"],
+        "properties": {"code": {"type": "string"}, "name_zh": {"type": "string"},
+                       "name_en": {"type": "string"},
+                       "applies_to": {"type": "array", "items": {"type": "string"}},
+                       "items": {"type": "array", "items": item}, "note": {"type": "string"}}}}}
+    plan = {"application/json": {"schema": {
+        "type": "object", "required": ["name", "template", "selection"],
+        "properties": {
+            "name": {"type": "string"}, "template": {"type": "string"},
+            "selection": {"type": "object", "required": ["collection"], "properties": {
+                "collection": {"type": "string"}, "division": {"type": "string"},
+                "types": {"type": "array", "items": {"type": "string"}},
+                "bbox": {"type": "array", "items": {"type": "number"}, "minItems": 4,
+                         "maxItems": 4},
+                "risk_levels": {"type": "array", "items": {
+                    "type": "string", "enum": ["low", "general", "considerable", "major"]}}}},
+            "recurrence": {"type": "string", "description": "RFC 5545 RRULE, e.g. FREQ=WEEKLY"},
+            "risk_based": {"type": "boolean"},
+            "frequencies": {"type": "object", "description": "four-colour level → RRULE"},
+            "starts_on": {"type": "string", "format": "date"},
+            "assignee": {"type": "string"}, "team_role": {"type": "string"},
+            "team_division": {"type": "string"},
+            "open_days": {"type": "integer", "minimum": 1, "maximum": 366},
+            "owner": {"type": "string"}, "active": {"type": "boolean"}}}}}
+    submission = {"application/json": {"schema": {
+        "type": "object", "required": ["client_id", "answers"], "properties": {
+            "client_id": {"type": "string", "minLength": 8, "maxLength": 64,
+                          "description": "made on the phone (a UUID); a retry sends it again"},
+            "answers": {"type": "object", "description": "item code → answer"},
+            "position": {"type": "array", "items": {"type": "number"}, "minItems": 2,
+                         "maxItems": 2}}}}}
+    tasks_params = [
+        param("assignee", "me: the caller's own and their team's", {"type": "string",
+                                                                    "enum": ["me", "any"]}),
+        param("status", "open (default), due, overdue, done or cancelled",
+              {"type": "string", "enum": ["open", "due", "overdue", "done", "cancelled"]}),
+        param("division", "division code (and below)", {"type": "string"}),
+        param("near", "lon,lat: nearest first, with distance_m", {"type": "string"}),
+        param("day", "open tasks opened by this day (default today)",
+              {"type": "string", "format": "date"}),
+        param("upcoming", "1: open tasks of every day", {"type": "string"}),
+        param("limit", "page size", {"type": "integer", "minimum": 1, "maximum": 500}),
+        param("offset", "rows to skip", {"type": "integer", "minimum": 0}),
+    ]
+    return {
+        "/api/inspections/templates": {
+            "get": {"summary": "Checklist templates (newest versions; all=1 every version)",
+                    "parameters": [param("all", "1: every version", {"type": "string"})],
+                    "responses": {"200": {"description": "ok"}, "401": PROBLEM}},
+            "post": {"summary": "Save a new version of a template (admin, engineer)",
+                     "requestBody": {"required": True, "content": template},
+                     "responses": {"201": {"description": "the new version"},
+                                   "403": PROBLEM, "422": PROBLEM}}},
+        "/api/inspections/templates/{id}": {
+            "get": {"summary": "One template version", "parameters": [ident],
+                    "responses": {"200": {"description": "ok"}, "404": PROBLEM}}},
+        "/api/inspections/plans": {
+            "get": {"summary": "Inspection plans", "responses": {"200": {"description": "ok"}}},
+            "post": {"summary": "Create a plan (admin, engineer, emergency_manager)",
+                     "requestBody": {"required": True, "content": plan},
+                     "responses": {"201": {"description": "the plan"},
+                                   "400": PROBLEM, "403": PROBLEM}}},
+        "/api/inspections/plans/{id}": {
+            "get": {"summary": "One plan", "parameters": [ident],
+                    "responses": {"200": {"description": "ok"}, "404": PROBLEM}}},
+        "/api/inspections/tasks": {
+            "get": {"summary": "Inspection tasks the caller sees", "parameters": tasks_params,
+                    "responses": {"200": {"description": "ok", "content": {
+                        "application/json": {"schema": obj}}}, "400": PROBLEM}}},
+        "/api/inspections/tasks/{id}": {
+            "get": {"summary": "A task with its checklist items, asset and the asset's last "
+                               "answers", "parameters": [ident],
+                    "responses": {"200": {"description": "ok"}, "403": PROBLEM,
+                                  "404": PROBLEM}},
+            "post": {"summary": "Submit the answers (stored once per client_id)",
+                     "parameters": [ident],
+                     "requestBody": {"required": True, "content": submission},
+                     "responses": {"201": {"description": "stored"},
+                                   "200": {"description": "a retry: the stored submission"},
+                                   "403": PROBLEM, "409": PROBLEM, "422": PROBLEM}}},
+        "/api/inspections/notifications": {
+            "get": {"summary": "The caller's unread notifications (overdue tasks escalated to "
+                               "the plan's owner)", "responses": {"200": {"description": "ok"}}}},
+        "/api/inspections/notifications/read": {
+            "post": {"summary": "Mark notifications read",
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"type": "object", "properties": {"ids": {
+                             "type": "array", "items": {"type": "integer"}}}}}}},
+                     "responses": {"200": {"description": "how many changed"}, "400": PROBLEM}}},
+    }
+
+
+def health_check_paths() -> dict[str, Any]:
+    """The yearly city health checks (城市体检) the caller's divisions hold."""
+    return {
+        "/api/health-checks": {"get": {
+            "summary": "Stored health checks, newest year first",
+            "parameters": [param("division", "division code", {"type": "string"}),
+                           param("year", "year", {"type": "integer"})],
+            "responses": {"200": {"description": "ok"}, "400": PROBLEM, "403": PROBLEM}}},
+        "/api/health-checks/{id}": {"get": {
+            "summary": "One check: each indicator's value, unit, target, met, trend against "
+                       "earlier years and formula, and the problem list; links to its XLSX "
+                       "and print view",
+            "parameters": [param("id", "health check id", {"type": "integer"}, "path")],
+            "responses": {"200": {"description": "ok"}, "404": PROBLEM}}},
+    }
+
+
+def tile_paths() -> dict[str, Any]:
+    """Mapbox Vector Tiles of the collections, for maps at city scale."""
+    from inventory.tiles import MAX_ZOOM, TILE_LAYERS
+
+    def path(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return param(name, description, schema, "path")
+
+    return {"/tiles/{layer}/{z}/{x}/{y}.pbf": {"get": {
+        "summary": "A vector tile of a collection (Web Mercator grid, extent 4096, one layer "
+                   "named after the collection), as the caller may see it",
+        "parameters": [
+            path("layer", "collection", {"type": "string", "enum": list(TILE_LAYERS)}),
+            path("z", "zoom", {"type": "integer", "minimum": 0, "maximum": MAX_ZOOM}),
+            path("x", "column, 0 to 2^z − 1", {"type": "integer", "minimum": 0}),
+            path("y", "row from the north, 0 to 2^z − 1", {"type": "integer", "minimum": 0}),
+            param("If-None-Match", "an ETag from an earlier answer", {"type": "string"}, "header"),
+        ],
+        "responses": {
+            "200": {"description": "the tile; ETag, Cache-Control: private, max-age=60",
+                    "content": {"application/vnd.mapbox-vector-tile": {
+                        "schema": {"type": "string", "format": "binary"}}}},
+            "204": {"description": "nothing to draw in this tile (same caching headers)"},
+            "304": {"description": "the caller's copy is current"},
+            "400": PROBLEM, "401": PROBLEM, "404": PROBLEM}}}}
