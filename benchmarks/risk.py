@@ -70,7 +70,6 @@ def _star(rng: np.random.Generator, cx: float, cy: float) -> Any:
 
 def prepare(db: str, segments: int) -> str:
     """Migrate, load the demo and add the zones and manual points (each only once)."""
-    import risk  # noqa: F401  (registers the risk tables)
     from demo import city as demo
     from inventory import Pipeline
     from resilience.db import make_engine, make_sessions, unit_of_work
@@ -169,7 +168,6 @@ def _profiled(profile: bool, label: str, fn: Any) -> tuple[float, Any]:
 
 def measure(db: str, segments: int, profile: bool) -> dict[str, Any]:
     """Time the runs (and the tile when the layer exists) on a prepared database."""
-    import risk  # noqa: F401
     from inventory import Pipeline, service
     from inventory.service import WriteContext
     from resilience import accounts

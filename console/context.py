@@ -15,6 +15,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+import inventory
+import risk
 from resilience.errors import (
     Conflict,
     Forbidden,
@@ -33,6 +35,10 @@ EXIT: dict[type[ResilienceError], int] = {
     Conflict: 75,  # EX_TEMPFAIL
     Forbidden: 77,  # EX_NOPERM
 }
+
+# The registry the commands work on: every collection of these packages, which define their
+# tables and register their collections when imported (the web app composes the same two).
+PACKAGES = (inventory, risk)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

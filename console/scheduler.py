@@ -51,7 +51,6 @@ def request_risk_run(database_url: str, mode: str = "full") -> int | None:
 
     The run itself is a job the poller carries out; a run already under way wins (no pile-up).
     """
-    import risk  # noqa: F401  (registers the risk tables)
     from resilience.errors import Conflict
     from risk import runs
 
@@ -76,7 +75,6 @@ def published_asset_levels(session: Session) -> tuple[int | None, dict[tuple[str
 
     Read here, in a composition root, and handed to inventory (which never imports risk).
     """
-    import risk  # noqa: F401  (registers the risk tables)
     from risk import runs
     from risk.results import FourColourResult
 

@@ -1,20 +1,21 @@
-"""The asset registry: pipelines, network points, tunnels, shelters, flood points.
+"""The asset registry: pipelines, network points, tunnels, shelters, flood points, hazards.
 
-Other packages import only from here.
+Other packages import only from here. Importing the package defines its tables and
+registers its collections; each collection's rank orders the lists, so the order of these
+imports does not matter.
 """
 
-# Import order is the order collections are listed in the API.
-from inventory.pipelines import NetworkPoint, Pipeline  # isort: skip
-from inventory.tunnels import CabinLine, Tunnel, TunnelCabin, TunnelNode  # isort: skip
-from inventory.shelters import Shelter  # isort: skip
-from inventory.flood_points import FloodPoint, WaterloggingEvent  # isort: skip
-from inventory import divisions as _divisions  # noqa: F401  isort: skip
-from inventory.assets import COLLECTIONS, ChildSpec, CollectionSpec, FieldSpec  # isort: skip
-from inventory.repository import Query  # isort: skip
-from inventory import attachments as _attachments  # noqa: F401  isort: skip
+from inventory import attachments, divisions
+from inventory.assets import COLLECTIONS, ChildSpec, CollectionSpec, FieldSpec
+from inventory.flood_points import FloodPoint, WaterloggingEvent
+from inventory.inspections import hazards
+from inventory.pipelines import NetworkPoint, Pipeline
+from inventory.repository import Query
+from inventory.shelters import Shelter
+from inventory.tunnels import CabinLine, Tunnel, TunnelCabin, TunnelNode
 
 __all__ = [
-    "COLLECTIONS", "ChildSpec", "CollectionSpec", "FieldSpec", "FloodPoint", "NetworkPoint",
-    "Pipeline", "Query", "Shelter", "Tunnel", "TunnelCabin", "TunnelNode", "CabinLine",
-    "WaterloggingEvent",
+    "COLLECTIONS", "CabinLine", "ChildSpec", "CollectionSpec", "FieldSpec", "FloodPoint",
+    "NetworkPoint", "Pipeline", "Query", "Shelter", "Tunnel", "TunnelCabin", "TunnelNode",
+    "WaterloggingEvent", "attachments", "divisions", "hazards",
 ]

@@ -87,6 +87,12 @@ class CollectionSpec:
     # Whether survey files may be loaded into it (hidden hazards are filed one by one, each
     # starting its own trail, never in bulk).
     importable: bool = True
+    # Where lists put it (DESIGN.md §4's order: assets, divisions, risk data, published maps).
+    rank: int = 1000
+    # Whether the search box looks in it (records people enter, not computed map units).
+    searchable: bool = False
+    # A coded field the overview counts its records by (a risk point's level), if any.
+    counted_by: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
@@ -160,20 +166,22 @@ class AssetColumns(Tracked):
 COLLECTIONS: dict[str, CollectionSpec] = {}
 
 
-# The order the API lists collections in (DESIGN.md §4), whichever module is imported
-# first; collections not named here follow in the order they register.
-ORDER = ("pipelines", "network-points", "tunnels", "shelters", "flood-points", "divisions",
-         "hazard-zones", "risk-points", "hazards", "risk-five-colour", "risk-four-colour")
-
-
 def register(spec: CollectionSpec) -> CollectionSpec:
-    """Add a collection to the registry's table of collections, in the listed order."""
+    """Add a collection to the registry's table of collections, kept in the order of ranks.
+
+    Each package registers its own collections where it defines them (inventory its assets
+    and hidden hazards, risk its zones, points and maps); nothing here names another's.
+    """
     COLLECTIONS[spec.name] = spec
-    rank = {name: k for k, name in enumerate(ORDER)}
-    ordered = sorted(COLLECTIONS.items(), key=lambda kv: rank.get(kv[0], len(ORDER)))
+    ordered = sorted(COLLECTIONS.items(), key=lambda kv: kv[1].rank)
     COLLECTIONS.clear()
     COLLECTIONS.update(ordered)
     return spec
+
+
+def searchable_collections() -> tuple[str, ...]:
+    """The collections the search box looks in, in the registry's order."""
+    return tuple(name for name, spec in COLLECTIONS.items() if spec.searchable)
 
 
 def editable_collections(principal: Principal) -> list[CollectionSpec]:

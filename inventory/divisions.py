@@ -7,7 +7,7 @@ from resilience import codes
 from resilience.divisions import Division
 
 DIVISIONS = register(CollectionSpec(
-    name="divisions", zh="行政区划", en="Administrative divisions", model=Division,
+    name="divisions", rank=60, zh="行政区划", en="Administrative divisions", model=Division,
     geometry_types=("MultiPolygon",),
     fields=(
         F("code", "str", "区划代码", "Code", readonly=True),

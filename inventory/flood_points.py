@@ -83,7 +83,7 @@ EVENTS = ChildSpec("events", "积水记录", "Waterlogging events", (
 ))
 
 FLOOD_POINTS = register(CollectionSpec(
-    name="flood-points", zh="易涝点", en="Flood points", model=FloodPoint,
+    name="flood-points", rank=50, searchable=True, zh="易涝点", en="Flood points", model=FloodPoint,
     geometry_types=("Point",),
     fields=(
         *COMMON_HEAD,

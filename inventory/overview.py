@@ -128,8 +128,9 @@ class Overview:
     tunnels: Tally = field(default_factory=Tally)
     shelters: dict[str, ShelterTally] = field(default_factory=dict)  # by class
     flood_points: dict[str, int] = field(default_factory=dict)  # by status
-    hazard_zones: dict[str, int] = field(default_factory=dict)  # by kind
-    risk_points: dict[str, int] = field(default_factory=dict)  # by four-colour level
+    # Other registered collections counted by their ``counted_by`` code (risk points by
+    # level, hazard zones by kind): collection → code → records.
+    counted: dict[str, dict[str, int]] = field(default_factory=dict)
     owners: list[tuple[str, Tally]] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     changes: dict[str, dict[str, int]] = field(default_factory=dict)  # collection → action
@@ -334,8 +335,8 @@ def overview(session: Session, principal: Principal, division: str | None = None
     _tunnels(session, principal, code, out, fold_gaps)
     _shelters(session, principal, code, out, fold_gaps)
     _flood_points(session, principal, code, out, fold_gaps)
-    out.hazard_zones = _counted(session, "hazard-zones", "kind", principal, code)
-    out.risk_points = _counted(session, "risk-points", "level", principal, code)
+    out.counted = {spec.name: _counted(session, spec.name, spec.counted_by, principal, code)
+                   for spec in COLLECTIONS.values() if spec.counted_by is not None}
     _owners(session, principal, code, out)
     _changes(session, principal, code, out)
     for name, checks in CHECKS.items():
@@ -426,10 +427,7 @@ def _flood_points(session: Session, principal: Principal, code: str | None, out:
 
 def _counted(session: Session, name: str, column: str, principal: Principal,
              code: str | None) -> dict[str, int]:
-    """Records of a collection by one of its codes (the risk data, when the risk package
-    has registered it; the published maps are results, not records, and are not counted)."""
-    if name not in COLLECTIONS:
-        return {}
+    """Records of a collection by one of its codes."""
     t = COLLECTIONS[name].model.__table__
     stmt = select(t.c[column], func.count()).where(*_where(name, principal, code)) \
         .group_by(t.c[column])

@@ -85,7 +85,7 @@ DEPTH = {"min": 0, "max": 50}
 YEAR = {"min": 1850}  # the upper bound (this year) is checked in validation
 
 PIPELINES = register(CollectionSpec(
-    name="pipelines", zh="管线段", en="Pipeline segments", model=Pipeline,
+    name="pipelines", rank=10, searchable=True, zh="管线段", en="Pipeline segments", model=Pipeline,
     geometry_types=("LineString",),
     fields=(
         *COMMON_HEAD,
@@ -126,7 +126,7 @@ PIPELINES = register(CollectionSpec(
 
 
 NETWORK_POINTS = register(CollectionSpec(
-    name="network-points", zh="管线点", en="Network points", model=NetworkPoint,
+    name="network-points", rank=20, searchable=True, zh="管线点", en="Network points", model=NetworkPoint,
     geometry_types=("Point",),
     fields=(
         *COMMON_HEAD,

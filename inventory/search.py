@@ -14,15 +14,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from inventory.assets import COLLECTIONS
+from inventory.assets import COLLECTIONS, searchable_collections
 from inventory.repository import pk_of, table_of, text_match, visibility
 from resilience.accounts import Principal
 from resilience.errors import InvalidInput, Problem
 
-# What the search box looks in: the assets and the risk data people enter (the published
-# maps are computed cells and units, found on the risk map instead).
-ASSETS = ("pipelines", "network-points", "tunnels", "shelters", "flood-points", "hazard-zones",
-          "risk-points")
 TYPE_FIELDS = ("kind", "category", "tunnel_type", "cause")  # the first a collection has is shown
 MAX_LENGTH = 100
 
@@ -63,8 +59,14 @@ class Found:
 
 
 def search(session: Session, principal: Principal, text: str, *, per_collection: int = 10,
-           collections: tuple[str, ...] = ASSETS) -> Found:
-    """Records whose id or external id is the text, or whose name/ids/address hold it."""
+           collections: tuple[str, ...] | None = None) -> Found:
+    """Records whose id or external id is the text, or whose name/ids/address hold it.
+
+    By default it looks in every searchable collection: the assets and the risk data people
+    enter (the published maps are computed cells and units, found on the risk map instead).
+    """
+    if collections is None:
+        collections = searchable_collections()
     text = " ".join(text.split())
     if len(text) > MAX_LENGTH:
         raise InvalidInput("query too long", [Problem("q", "too_long", {"max": MAX_LENGTH})])

@@ -58,7 +58,7 @@ def _shelter_checks(v: dict[str, Any]) -> list[Problem]:
 
 
 SHELTERS = register(CollectionSpec(
-    name="shelters", zh="避难场所", en="Shelters", model=Shelter,
+    name="shelters", rank=40, searchable=True, zh="避难场所", en="Shelters", model=Shelter,
     geometry_types=("Point", "Polygon", "MultiPolygon"),
     fields=(
         *COMMON_HEAD,

@@ -33,8 +33,6 @@ FORMAT = "1"
 # as the GeoJSON layer of the map draws them (safety-critical lines stay visible).
 PIPELINE_DRAW_ORDER = ("telecom", "power", "other", "industrial", "heat", "drainage",
                        "water_supply", "gas")
-FOUR_LEVEL_ORDER = ("low", "general", "considerable", "major")  # DOMAIN.md §3, lowest first
-RESULT_PROPERTIES = ("unit", "ref", "name", "level", "colour", "score", "division_code")
 
 
 @dataclass(frozen=True)
@@ -66,17 +64,13 @@ TILE_LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (
     TileLayer("shelters", ("name", "kind", "shelter_class")),
     TileLayer("flood-points", ("name", "cause", "status")),
     TileLayer("divisions", ("code", "name", "level"), public=True),
-    # Risk data: the gravest drawn last, so it stays on top where zones or points overlap.
-    TileLayer("hazard-zones", ("name", "kind", "hazard_class", "return_period_years"),
-              order_column="hazard_class"),
-    TileLayer("risk-points", ("name", "category", "method", "score", "level"),
-              draw_order=("level", FOUR_LEVEL_ORDER)),
-    # The published maps: every unit (cells, assets, tunnels, divisions) in one layer, with
-    # what a map needs to colour and label it without a request per feature. Not tracked by
-    # ``updated_at``: a tile's ETag is its content's digest, as for divisions.
-    TileLayer("risk-five-colour", RESULT_PROPERTIES, order_column="ordinal"),
-    TileLayer("risk-four-colour", RESULT_PROPERTIES, order_column="ordinal"),
 )}
+
+
+def register_layer(layer: TileLayer) -> TileLayer:
+    """Serve a collection of another package as a tile layer too (risk registers its own)."""
+    TILE_LAYERS[layer.name] = layer
+    return layer
 
 
 def layer(name: str) -> TileLayer:

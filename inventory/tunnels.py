@@ -110,7 +110,7 @@ NODES = ChildSpec("nodes", "节点", "Nodes", (
 ), has_position=True)
 
 TUNNELS = register(CollectionSpec(
-    name="tunnels", zh="综合管廊", en="Utility tunnels", model=Tunnel,
+    name="tunnels", rank=30, searchable=True, zh="综合管廊", en="Utility tunnels", model=Tunnel,
     geometry_types=("LineString",),
     fields=(
         *COMMON_HEAD,

@@ -43,7 +43,8 @@ def _zone_checks(v: dict[str, Any]) -> list[Problem]:
 
 
 HAZARD_ZONES = register(CollectionSpec(
-    name="hazard-zones", zh="灾害风险区", en="Hazard zones", model=HazardZone,
+    name="hazard-zones", rank=70, searchable=True, counted_by="kind", zh="灾害风险区",
+    en="Hazard zones", model=HazardZone,
     geometry_types=("Polygon", "MultiPolygon"),
     fields=(
         *COMMON_HEAD,

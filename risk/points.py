@@ -125,7 +125,7 @@ def derive(values: dict[str, Any]) -> dict[str, Any]:
 
 
 RISK_POINTS = register(CollectionSpec(
-    name="risk-points", zh="风险点", en="Risk points", model=RiskPoint,
+    name="risk-points", rank=80, searchable=True, counted_by="level", zh="风险点", en="Risk points", model=RiskPoint,
     geometry_types=("Point",),
     fields=(
         *COMMON_HEAD,

@@ -129,7 +129,7 @@ _RESULT_TAIL = (
 )
 
 FIVE_COLOUR = register(CollectionSpec(
-    name="risk-five-colour", zh="自然灾害综合风险(五色图)", en="Composite risk (five-colour)",
+    name="risk-five-colour", rank=100, zh="自然灾害综合风险(五色图)", en="Composite risk (five-colour)",
     model=FiveColourResult, geometry_types=("Polygon", "LineString", "Point", "MultiPolygon"),
     fields=(
         *_RESULT_FIELDS,
@@ -145,7 +145,7 @@ FIVE_COLOUR = register(CollectionSpec(
 ))
 
 FOUR_COLOUR = register(CollectionSpec(
-    name="risk-four-colour", zh="安全风险(四色图)", en="Work-safety risk (four-colour)",
+    name="risk-four-colour", rank=110, zh="安全风险(四色图)", en="Work-safety risk (four-colour)",
     model=FourColourResult, geometry_types=("Polygon", "LineString", "Point", "MultiPolygon"),
     fields=(
         *_RESULT_FIELDS,

@@ -82,7 +82,6 @@ def test_the_scheduler_queues_risk_runs_only_when_needed(request: Any, dialect: 
     """Nightly: always (unless one is under way); incremental: only after an edit."""
     import os
 
-    import risk  # noqa: F401
     from console.scheduler import request_risk_run
     from resilience.db import make_engine, make_sessions
     from resilience.migrate import upgrade

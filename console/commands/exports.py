@@ -34,7 +34,6 @@ def export_(ctx: Context, collection: str, fmt: str | None, output: str, crs: st
             division: str | None, bbox: str | None, where: tuple[str, ...],
             username: str | None) -> None:
     """Export COLLECTION to a GeoJSON, CSV, GeoPackage, XLSX or zipped Shapefile file."""
-    import risk  # noqa: F401  (its collections are exportable too)
     from inventory import exporting
     from resilience import accounts
     from resilience.db import unit_of_work

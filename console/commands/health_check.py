@@ -30,7 +30,6 @@ def health_check_run(ctx: Context, year: int | None, division_code: str | None) 
 
     from sqlalchemy import func, select
 
-    import risk.healthcheck  # noqa: F401  (registers the health-check tables)
     from resilience.db import unit_of_work
     from resilience.divisions import Division
     from risk.healthcheck import checks
@@ -69,7 +68,6 @@ def health_check_export(ctx: Context, year: int, division_code: str, output: str
     """Write a division's check of the year as XLSX (indicators and problem list)."""
     from pathlib import Path
 
-    import risk.healthcheck  # noqa: F401  (registers the health-check tables)
     from risk.healthcheck import checks, export
 
     ctx.require_schema()

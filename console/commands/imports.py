@@ -41,7 +41,6 @@ def import_(ctx: Context, args: tuple[str, ...], collection: str | None, crs: st
             layer: str | None, sheet: str | None, dry_run: bool, skip_invalid: bool,
             username: str | None) -> None:
     """Import PATH --into COLLECTION (all or nothing), or `import undo ID`."""
-    import risk  # noqa: F401  (its collections are importable too)
     from inventory import importing, survey
     from inventory.formats import open_source
     from inventory.mapping import load_mapping_file

@@ -27,7 +27,6 @@ def risk() -> None:
 @clean_errors
 def risk_run(ctx: Context, incremental: bool) -> None:
     """Compute both colour maps now and print the run's summary."""
-    import risk as _risk  # noqa: F401  (registers the risk tables)
     from risk import runs
 
     ctx.require_schema()

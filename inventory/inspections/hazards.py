@@ -168,7 +168,7 @@ def _asset_check(values: dict[str, Any]) -> list[Problem]:
 
 
 HAZARDS = register(CollectionSpec(
-    name="hazards", zh="隐患", en="Hidden hazards", model=Hazard, geometry_types=("Point",),
+    name="hazards", rank=90, zh="隐患", en="Hidden hazards", model=Hazard, geometry_types=("Point",),
     fields=(
         *COMMON_HEAD,
         F("category", "code", "隐患类别", "Category", required=True, codes=HAZARD_CATEGORIES),
