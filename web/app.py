@@ -7,9 +7,15 @@ from typing import Any
 
 from flask import Flask
 
+import inventory
+import risk
 from resilience.db import make_engine, make_sessions
 from resilience.settings import Settings
 from web.extensions import babel, csrf, select_locale
+
+# The registry the app serves: every collection of these packages, which define their tables
+# and register their collections when imported (the console composes the same two).
+PACKAGES = (inventory, risk)
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -36,7 +42,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
 
-    import risk  # noqa: F401  (registers hazard zones, risk points and the colour maps)
     from inventory.assets import importable_collections
     from web import api, basemap, errors, pages
     from web.pages import notifications as notifications_pages
