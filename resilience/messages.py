@@ -172,10 +172,10 @@ def describe(problem: Problem, locale: str = "en") -> str:
     en, zh = MESSAGES.get(problem.code, (problem.code.replace("_", " "),) * 2)
     template = zh if locale.lower().startswith("zh") else en
     params = {k: _fmt(v) for k, v in problem.params.items()}
-    zh = locale.lower().startswith("zh")
+    chinese = locale.lower().startswith("zh")
     # A scheme's own problems name the factor by the field and leave the method unsaid.
     params.setdefault("factor", problem.field)
-    params.setdefault("method", "该方法" if zh else "method's")
+    params.setdefault("method", "该方法" if chinese else "method's")
     try:
         text = template.format(**params)
     except (KeyError, IndexError):

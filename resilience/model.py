@@ -67,4 +67,4 @@ class Tracked:
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, object]:  # noqa: N805
-        return {"version_id_col": cls.version}  # type: ignore[attr-defined]
+        return {"version_id_col": cls.version}

@@ -153,13 +153,14 @@ def _contains_postgresql(element: Contains, compiler: SQLCompiler, **kw: Any) ->
 
 def _index_frame(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
     """SpatiaLite's R*Tree lookup for (geom, minx, miny, maxx, maxy, srid): rowid IN (…)."""
+    geom: Any
     geom, *box = list(element.clauses)
-    table = geom.table  # type: ignore[attr-defined]
+    table = geom.table
     rowid = f"{compiler.preparer.quote(table.name)}.rowid"
     frame = f"BuildMbr({', '.join(compiler.process(b, **kw) for b in box)})"
     real = getattr(table, "original", table).name  # an alias searches its table's index
     lookup = (f"{rowid} IN (SELECT rowid FROM SpatialIndex WHERE f_table_name = "
-              f"'{real}' AND f_geometry_column = '{geom.name}' "  # type: ignore[attr-defined]
+              f"'{real}' AND f_geometry_column = '{geom.name}' "
               f"AND search_frame = {frame})")
     return lookup, frame
 

@@ -126,7 +126,7 @@ class PostGIS(Backend):
             return
         conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for table in tables:
-            expr = searchable(table).compile(dialect=postgresql.dialect(),
+            expr = searchable(table).compile(dialect=conn.dialect,
                                              compile_kwargs={"literal_binds": True})
             conn.exec_driver_sql(f'CREATE INDEX IF NOT EXISTS "{index_name(table)}" '
                                  f'ON "{table.name}" USING gin (({expr}) gin_trgm_ops)')
