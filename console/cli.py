@@ -10,6 +10,7 @@ import click
 
 from console.commands.accounts import tokens, users
 from console.commands.database import demo, init
+from console.commands.divisions import divisions
 from console.commands.exports import export_
 from console.commands.health_check import health_check
 from console.commands.imports import import_
@@ -32,5 +33,6 @@ def main(ctx: click.Context, database_url: str) -> None:
     ctx.obj = Context(settings)
 
 
-for command in (init, demo, serve, scheduler, import_, export_, risk, users, tokens, health_check):
+for command in (init, demo, serve, scheduler, import_, export_, risk, users, tokens, health_check,
+                divisions):
     main.add_command(command)

@@ -7,6 +7,7 @@ division or below" becomes a range scan on an indexed text column on both databa
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -14,11 +15,25 @@ import shapely
 from geoalchemy2 import WKBElement
 from shapely import STRtree, wkb
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import ColumnElement, ForeignKey, Integer, String, and_, false, func, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from resilience.errors import Problem
-from resilience.model import Base
+from resilience.model import Base, UTCDateTime, now
 from resilience.spatial import as_wkb, contains, from_wkb, geometry, point_on_surface
 
 LEVELS = ("province", "city", "county", "township")
@@ -38,6 +53,37 @@ class Division(Base):
     )
     population: Mapped[int | None] = mapped_column(Integer)
     boundary: Mapped[WKBElement | None] = mapped_column(geometry("MULTIPOLYGON"))
+    # Where the boundary came from: the offline GB/T 2260 data (``resilience init``) or an
+    # official file (``resilience divisions import``), which a later init never overwrites.
+    boundary_source: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DivisionProfile(Base):
+    """One division's figures for one year: 建成区面积, 常住人口, 建成区常住人口.
+
+    Densities, per-person figures and coverage in the health check (城市体检) and the risk maps
+    divide by these, so they are data an administrator enters per year (statistical yearbook,
+    国土变更调查), not constants in code. The demo fills example figures, marked ``example``.
+    """
+
+    __tablename__ = "division_profiles"
+    __table_args__ = (UniqueConstraint("division_code", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), ForeignKey("divisions.code"),
+                                               nullable=False, index=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    built_up_area_km2: Mapped[float | None] = mapped_column(Float)
+    population: Mapped[int | None] = mapped_column(Integer)
+    built_up_population: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(Text)
+    example: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 def division_prefix(code: str) -> str:

@@ -94,6 +94,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "required_when": ("is required when {other} is '{value}'", "当 {other} 为“{value}”时必填"),
     "only_when": ("may be set only when {other} is '{value}'", "仅当 {other} 为“{value}”时可填"),
     "invalid_position": ("must be [longitude, latitude]", "应为 [经度, 纬度]"),
+    "unknown_city_code": ("'{value}' is not a province or city code (GB/T 2260, 6 digits such as "
+                          "330100); find yours with `resilience divisions codes NAME`, e.g. "
+                          "`resilience divisions codes 宁波`",
+                          "“{value}”不是省或设区市的行政区划代码（GB/T 2260，6 位，如 330100）；"
+                          "用 `resilience divisions codes 名称` 查找，如 `resilience divisions codes 宁波`"),
     "unknown_division": ("'{value}' is not a known division code", "“{value}”不是已知的区划代码"),
     "division_mismatch": ("'{value}' does not contain the geometry (it lies in {found})",
                           "“{value}”不包含该几何（几何位于 {found}）"),

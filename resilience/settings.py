@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_INSTANCE = Path("instance")
 
@@ -23,12 +24,18 @@ class Settings:
     database_url: str = ""
     instance_path: Path = DEFAULT_INSTANCE
     secret_key: str = ""
-    # GB/T 2260 code of the city this registry serves (杭州市 by default).
+    # GB/T 2260 code of the city (or province) this registry serves (杭州市 by default).
     city_code: str = "330100"
-    # Lon/lat extent used to check coordinates before the divisions are loaded.
-    city_extent: tuple[float, float, float, float] = (118.3, 29.1, 120.8, 30.6)
-    # The city's 3-degree Gauss-Krüger zone (CGCS2000, no zone prefix), DOMAIN.md §9.
-    local_crs: int = 4549
+    # Lon/lat extent used to check coordinates (None: the city's own, from the offline data).
+    city_extent: tuple[float, float, float, float] | None = None
+    # The city's 3-degree Gauss-Krüger zone (CGCS2000, no zone prefix), DOMAIN.md §9 (None: the
+    # zone of the city's centre).
+    local_crs: int | None = None
+    # The city's time zone: times are stored in UTC and shown, exported and e-mailed in it.
+    timezone: str = "Asia/Shanghai"
+    # The address people reach the registry at (QR labels, e-mails, notifications); empty:
+    # the address of the request.
+    public_url: str = ""
     max_body_bytes: int = 16 * 1024 * 1024
     # Uploaded survey files (imports): larger than an API body, still bounded; a zip may
     # unpack to at most ``max_unpacked_bytes``.
@@ -59,6 +66,32 @@ class Settings:
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def extent(self) -> tuple[float, float, float, float]:
+        """The lon/lat box coordinates are checked against: the set one, or the city's own
+        (from the offline GB/T 2260 data, widened by ~5 km)."""
+        if self.city_extent is not None:
+            return self.city_extent
+        from resilience.gb2260 import city_bounds
+
+        minx, miny, maxx, maxy = city_bounds(self.city_code)
+        return (minx - 0.05, miny - 0.05, maxx + 0.05, maxy + 0.05)
+
+    @property
+    def local_epsg(self) -> int:
+        """The EPSG code of the city's CGCS2000 3° Gauss-Krüger zone without prefix
+        (EPSG:4534 is CM 75°E … 4554 CM 135°E), the set one or the zone of the city's centre."""
+        if self.local_crs is not None:
+            return self.local_crs
+        minx, _, maxx, _ = self.extent
+        meridian = 3 * round((minx + maxx) / 2 / 3)
+        return 4534 + (min(max(meridian, 75), 135) - 75) // 3
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The city's time zone."""
+        return ZoneInfo(self.timezone)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read ``RESILIENCE_*`` variables; anything unset keeps its default."""
@@ -69,7 +102,10 @@ class Settings:
             "database_url": env.get("RESILIENCE_DATABASE_URL", ""),
             "secret_key": env.get("RESILIENCE_SECRET_KEY", ""),
             "city_code": env.get("RESILIENCE_CITY_CODE", cls.city_code),
-            "local_crs": int(env.get("RESILIENCE_LOCAL_CRS", cls.local_crs)),
+            "local_crs": int(env["RESILIENCE_LOCAL_CRS"]) if env.get("RESILIENCE_LOCAL_CRS")
+            else None,
+            "timezone": env.get("RESILIENCE_TIMEZONE", cls.timezone),
+            "public_url": env.get("RESILIENCE_PUBLIC_URL", "").rstrip("/"),
             "max_body_bytes": int(env.get("RESILIENCE_MAX_BODY_BYTES", cls.max_body_bytes)),
             "max_upload_bytes": int(env.get("RESILIENCE_MAX_UPLOAD_BYTES", cls.max_upload_bytes)),
             "max_unpacked_bytes": int(env.get("RESILIENCE_MAX_UNPACKED_BYTES",
@@ -104,7 +140,16 @@ class Settings:
         return cls(**values).resolved()
 
     def resolved(self) -> Settings:
-        """Fill the defaults that depend on other settings (database file, secret key)."""
+        """Fill the defaults that depend on other settings (database file, secret key) and
+        refuse settings that cannot work, naming them."""
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"RESILIENCE_TIMEZONE: {self.timezone!r} is not a time zone name "
+                             "(IANA, such as Asia/Shanghai)") from error
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ValueError(f"RESILIENCE_PUBLIC_URL: {self.public_url!r} must start with "
+                             "http:// or https://")
         url = self.database_url or f"sqlite:///{self.instance_path / 'resilience.db'}"
         key = self.secret_key or self._instance_secret()
         return replace(self, database_url=url, secret_key=key)

@@ -14,9 +14,10 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # one database per worke
 BIN = str(Path(sys.executable).parent / "resilience")
 
 
-def run(args: list[str], url: str, tmp: Path, input_: str | None = None
-        ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RESILIENCE_DATABASE_URL": url, "RESILIENCE_INSTANCE_PATH": str(tmp)}
+def run(args: list[str], url: str, tmp: Path, input_: str | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RESILIENCE_DATABASE_URL": url, "RESILIENCE_INSTANCE_PATH": str(tmp),
+           **(env or {})}
     return subprocess.run([BIN, *args], capture_output=True, text=True, env=env, input=input_,
                           timeout=300)
 

@@ -19,11 +19,23 @@ from console.context import Context, clean_errors, pass_ctx
 @pass_ctx
 @clean_errors
 def init(ctx: Context) -> None:
-    """Create or migrate the schema (Alembic upgrade head)."""
+    """Create or migrate the schema, and load the city's divisions (RESILIENCE_CITY_CODE)."""
+    from resilience import division_sync, gb2260
+    from resilience.db import unit_of_work
     from resilience.migrate import current, upgrade
 
+    code = ctx.settings.city_code
+    gb2260.offline_divisions(code)  # an unknown city code stops here, before anything is written
     upgrade(ctx.engine)
     click.echo(f"schema at revision {current(ctx.engine)} ({ctx.engine.url.render_as_string()})")
+    with unit_of_work(ctx.sessions()) as session:
+        report = division_sync.load_offline(session, code)
+    total = len(report.added) + len(report.updated) + len(report.unchanged) + len(
+        report.kept_official)
+    click.echo(f"divisions of {gb2260.name_of(code)} ({code}): {total} — {len(report.added)} added, "
+               f"{len(report.updated)} updated, {len(report.kept_official)} official kept "
+               "(offline GB/T 2260 data; `resilience divisions import FILE` loads official "
+               "boundaries)")
 
 
 @click.command()
@@ -66,7 +78,7 @@ def demo(ctx: Context, segments: int, seed: int) -> None:
         from resilience.db import unit_of_work
 
         with unit_of_work(ctx.sessions()) as session:  # a week later: edits, and a diff
-            for line in demo_changes.apply(session, ctx.settings.city_extent):
+            for line in demo_changes.apply(session, ctx.settings.extent):
                 click.echo(f"  demo edit: {line}")
         click.echo(run_line(runs.run_now(ctx.sessions(), mode="incremental", by="demo")))
     click.echo("demo logins:")

@@ -17,7 +17,7 @@ from console.context import Context, clean_errors, pass_ctx
 from resilience.messages import describe
 
 if TYPE_CHECKING:
-    from inventory.importing import ImportReport
+    from inventory.import_report import ImportReport
 
 
 @click.command("import")
@@ -52,7 +52,7 @@ def import_(ctx: Context, args: tuple[str, ...], collection: str | None, crs: st
     with unit_of_work(ctx.sessions()) as session:
         principal = (accounts.principal_of(accounts.get_user(session, username)) if username
                      else accounts.Principal(0, "cli", "admin", ()))
-        wctx = WriteContext(by=principal, extent=ctx.settings.city_extent)
+        wctx = WriteContext(by=principal, extent=ctx.settings.extent)
         if args[0] == "undo":
             if len(args) != 2 or not args[1].isdigit():
                 raise click.UsageError("usage: resilience import undo ID")

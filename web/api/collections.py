@@ -55,7 +55,7 @@ def conformance() -> Response:
 
 
 def _collection_doc(spec: CollectionSpec, base: str, lang: str) -> dict[str, Any]:
-    ex = settings().city_extent
+    ex = settings().extent
     return {
         "id": spec.name,
         "title": spec.title(lang),

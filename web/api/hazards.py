@@ -1,7 +1,7 @@
 """Hidden hazards over HTTP: a thin adapter over ``inventory.inspections.hazards``.
 
 The collection is served by the generic features API; creating one goes through
-:func:`hazards.report` here (a retried POST with the same ``client_id`` answers with the
+:func:`hazard_steps.report` here (a retried POST with the same ``client_id`` answers with the
 first record), and a PATCH or PUT may not change the state, which moves only by
 ``POST /api/hazards/{id}/transitions``. ``GET /api/hazards`` lists with the derived
 ``overdue`` flag and filter, ``/trail`` gives the append-only steps, ``/photos`` takes
@@ -17,7 +17,7 @@ from flask import Blueprint, Response, request, url_for
 
 from inventory import service
 from inventory.inspections import hazard_flow as flow
-from inventory.inspections import hazards
+from inventory.inspections import hazard_steps, hazards
 from resilience.accounts import Principal
 from resilience.errors import Conflict, InvalidInput, Problem
 from web.api.features import written
@@ -73,8 +73,8 @@ def create() -> Response:
         raise InvalidInput("not a feature", [Problem(k, "unknown_member", {}) for k in extra])
     cid = values.get("client_id")
     with unit() as s:
-        known = hazards.by_client_id(s, hazards._client_id(cid)) if cid else None
-        hazard = hazards.report(s, values, write_context(principal))
+        known = hazards.by_client_id(s, hazard_steps._client_id(cid)) if cid else None
+        hazard = hazard_steps.report(s, values, write_context(principal))
     resp = written(hazards.HAZARDS, hazard, 200 if known is not None else 201)
     resp.headers["Location"] = url_for("features.item", name=NAME, key=hazard.id, _external=True)
     return resp
@@ -178,7 +178,7 @@ def transitions(hazard_id: int) -> Response:
     if not action:
         raise InvalidInput("no action", [Problem("action", "required", {})])
     with unit() as s:
-        hazard = hazards.transition(s, hazard_id, str(action), write_context(principal), **fields)
+        hazard = hazard_steps.transition(s, hazard_id, str(action), write_context(principal), **fields)
         out = as_json(hazard, principal, date.today())
     return json_response(out)
 
@@ -210,9 +210,9 @@ def photo(hazard_id: int) -> Response:
     if upload is None or not upload.filename:
         raise InvalidInput("no file", [Problem("file", "required", {})])
     with unit() as s:
-        item = hazards.attach_photo(s, attachment_store(), hazard_id, upload.filename, upload.stream,
-                                    principal, side=request.form.get("side", "before"),
-                                    max_bytes=settings().max_attachment_bytes)
+        item = hazard_steps.attach_photo(s, attachment_store(), hazard_id, upload.filename, upload.stream,
+                                         principal, side=request.form.get("side", "before"),
+                                         max_bytes=settings().max_attachment_bytes)
         out = {"id": item.id, "side": item.note, "filename": item.filename,
                "content_type": item.content_type, "size": item.size}
     return json_response(out, 201)

@@ -119,7 +119,7 @@ def create() -> Response:
         size = sum(p.stat().st_size for p in folder.iterdir())
         with unit() as s:
             job = import_jobs.submit(s, folder, file or "", spec.name, by=principal.username,
-                                     extent=cfg.city_extent, options=options, points=points,
+                                     extent=cfg.extent, options=options, points=points,
                                      mapping=mapping)
             job_id = job.id
             if size <= import_jobs.INLINE_BYTES:

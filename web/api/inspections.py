@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, request, url_for
 
 from inventory import COLLECTIONS
-from inventory.inspections import checklists, plans, presets, tasks
+from inventory.inspections import checklists, plans, presets, task_submission, tasks
 from inventory.service import WriteContext
 from resilience.errors import Forbidden, InvalidInput, Problem
 from web.api.protocol import check_csrf, json_response
@@ -266,10 +266,10 @@ def task_submit(task_id: int) -> Response:
     unknown = sorted(set(body) - {"client_id", "answers", "position"})
     if unknown:
         raise InvalidInput("unknown members", [Problem(k, "unknown_property") for k in unknown])
-    ctx = WriteContext(by=principal, extent=settings().city_extent, today=today())
+    ctx = WriteContext(by=principal, extent=settings().extent, today=today())
     with unit() as s:
-        sub, created = tasks.submit(s, task_id, body.get("answers"), body.get("position"), ctx,
-                                    client_id=body.get("client_id"))  # type: ignore[arg-type]
+        sub, created = task_submission.submit(s, task_id, body.get("answers"), body.get("position"), ctx,
+                                              client_id=body.get("client_id"))  # type: ignore[arg-type]
         saved = tasks.submission_dict(sub)
     return json_response(saved, 201 if created else 200)
 

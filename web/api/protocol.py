@@ -45,7 +45,7 @@ def link(href: str, rel: str, type_: str = JSON, title: str | None = None) -> di
 
 def supported_crs() -> list[str]:
     """CRS84 first, then the registry's storage CRS, WGS84, the local zone and Web Mercator."""
-    local = settings().local_crs
+    local = settings().local_epsg
     codes = [4490, 4326, local, local - 21 if 4534 <= local <= 4554 else None, 3857]
     return [CRS84] + [geo.EPSG_URI.format(c) for c in dict.fromkeys(codes) if c]
 
@@ -127,4 +127,4 @@ def check_csrf() -> None:
 
 def write_context(principal: Principal) -> service.WriteContext:
     """Who writes, and the city's extent that new geometries must fall in."""
-    return service.WriteContext(by=principal, extent=settings().city_extent)
+    return service.WriteContext(by=principal, extent=settings().extent)

@@ -136,7 +136,7 @@ def _render(spec: CollectionSpec, *, key: int | None, values: dict[str, Any],
 def _work_area() -> tuple[float, float, float, float]:
     """Where a new drawing starts: the extent of the user's own pipelines, else the city."""
     box = repository.extent(db(), service.collection("pipelines"), caller())
-    return tuple(box) if box else settings().city_extent  # type: ignore[return-value]
+    return tuple(box) if box else settings().extent  # type: ignore[return-value]
 
 
 def _spec(name: str) -> CollectionSpec:
@@ -162,7 +162,7 @@ def create(name: str) -> Any:
         body = form_body(spec, request.form)
         with unit() as s:
             obj = service.create(s, spec.name, body, service.WriteContext(
-                by=principal, extent=settings().city_extent))
+                by=principal, extent=settings().extent))
             key = obj.id
     except InvalidInput as error:
         return _render(spec, key=None, values=dict(request.form), geometry=_posted_geometry(),
@@ -190,7 +190,7 @@ def edit(name: str, key: int) -> Any:
         body = form_body(spec, request.form)
         with unit() as s:
             service.replace(s, spec.name, key, body, service.WriteContext(
-                by=principal, extent=settings().city_extent), expected_version=opened)
+                by=principal, extent=settings().extent), expected_version=opened)
     except StaleVersion:
         return _render(spec, key=key, values=dict(request.form), geometry=_posted_geometry(),
                        version=version, problems=[],

@@ -2,7 +2,7 @@
 
 Thin: the list reads :func:`hazards.find`, the detail page shows the trail, the photos
 before and after, and a form for each step the user's role may take now; posting a step
-goes to :func:`hazards.transition` (same checks, same messages as the API). Laid out for a
+goes to :func:`hazard_steps.transition` (same checks, same messages as the API). Laid out for a
 phone as much as for a desk.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from inventory.inspections import hazard_flow as flow
-from inventory.inspections import hazards
+from inventory.inspections import hazard_steps, hazards
 from inventory.service import WriteContext
 from resilience.accounts import Principal
 from resilience.errors import Conflict, Forbidden, InvalidInput, PayloadTooLarge, Problem
@@ -160,10 +160,10 @@ def step(hazard_id: int) -> Any:
     try:
         with unit() as s:
             if upload is not None and upload.filename:
-                hazards.attach_photo(s, attachment_store(), hazard_id, upload.filename, upload.stream,
-                                     principal, side="after",
-                                     max_bytes=settings().max_attachment_bytes)
-            hazards.transition(s, hazard_id, action, _ctx(principal), **fields)
+                hazard_steps.attach_photo(s, attachment_store(), hazard_id, upload.filename, upload.stream,
+                                          principal, side="after",
+                                          max_bytes=settings().max_attachment_bytes)
+            hazard_steps.transition(s, hazard_id, action, _ctx(principal), **fields)
     except (InvalidInput, Conflict, Forbidden, PayloadTooLarge) as error:
         return _back(hazard_id, error=_message(error))
     return _back(hazard_id, done=action)
@@ -181,9 +181,9 @@ def photo(hazard_id: int) -> Any:
         if upload is None or not upload.filename:
             raise InvalidInput("no file", [Problem("file", "required", {})])
         with unit() as s:
-            hazards.attach_photo(s, attachment_store(), hazard_id, upload.filename, upload.stream,
-                                 principal, side=request.form.get("side", "before"),
-                                 max_bytes=settings().max_attachment_bytes)
+            hazard_steps.attach_photo(s, attachment_store(), hazard_id, upload.filename, upload.stream,
+                                      principal, side=request.form.get("side", "before"),
+                                      max_bytes=settings().max_attachment_bytes)
     except (InvalidInput, Conflict, Forbidden, PayloadTooLarge) as error:
         return _back(hazard_id, error=_message(error))
     return _back(hazard_id, done="photo")
@@ -197,7 +197,7 @@ def retire(key: int) -> Any:
 
 
 def _ctx(principal: Principal) -> WriteContext:
-    return WriteContext(by=principal, extent=settings().city_extent)
+    return WriteContext(by=principal, extent=settings().extent)
 
 
 def _message(error: Exception) -> str:
