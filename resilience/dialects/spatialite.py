@@ -40,16 +40,34 @@ from resilience.model import SRID
 from resilience.tilegrid import MERCATOR, MVT_BUFFER, MVT_EXTENT, tile_bbox
 
 SPATIALITE_LIBRARY = "mod_spatialite"
+NO_EXTENSIONS = (
+    "this Python's sqlite3 cannot load extensions, so SpatiaLite cannot run: install the "
+    "SQLite wheel that can (`pip install pysqlite3-binary`, Linux), use a Python built with "
+    "loadable extensions (Debian's /usr/bin/python3, Homebrew's python), or set "
+    "RESILIENCE_DATABASE_URL to a PostGIS database")
 
 
-def _connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+def sqlite_module(stdlib: Any = sqlite3) -> Any:
+    """The DB-API module to open SQLite with: the standard library's when it can load
+    extensions, else the ``pysqlite3`` wheel (pyenv's and macOS's default builds cannot);
+    without either, ServiceUnavailable in one sentence naming the fix."""
+    if hasattr(stdlib.Connection, "enable_load_extension"):
+        return stdlib
+    try:
+        import pysqlite3.dbapi2 as wheel  # type: ignore[import-not-found]
+    except ImportError as error:
+        raise ServiceUnavailable(NO_EXTENSIONS) from error
+    return wheel
+
+
+def _connect(dbapi_conn: Any, _record: Any) -> None:
     """Load SpatiaLite into every new connection and set pragmas for a web workload."""
     # Take transactions away from pysqlite so SAVEPOINT works (SQLAlchemy's pysqlite recipe).
     dbapi_conn.isolation_level = None
     dbapi_conn.enable_load_extension(True)
     try:
         dbapi_conn.load_extension(SPATIALITE_LIBRARY)
-    except sqlite3.OperationalError as error:
+    except Exception as error:  # the driver's OperationalError, stdlib's or the wheel's
         raise ServiceUnavailable(
             "SpatiaLite is not installed: run `apt-get install libsqlite3-mod-spatialite`"
         ) from error
@@ -90,6 +108,9 @@ class SpatiaLite(Backend):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        module = sqlite_module()
+        if module is not sqlite3:
+            kwargs.setdefault("module", module)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _connect)
         event.listen(engine, "begin", _begin)
