@@ -25,6 +25,7 @@ from resilience.errors import Conflict, Forbidden, InvalidInput, NotFound, Probl
 from resilience.model import Base, UTCDateTime, now
 
 TOKEN_PREFIX = "rsl_"
+MIN_PASSWORD = 8
 _hasher = PasswordHasher()
 
 
@@ -141,8 +142,8 @@ def add_user(
         problems.append(Problem("username", "invalid_username", {"value": username}))
     if role not in ROLES:
         problems.append(Problem("role", "unknown_code", {"value": role, "allowed": ROLES.values()}))
-    if password is not None and len(password) < 8:
-        problems.append(Problem("password", "password_too_short", {"min": 8}))
+    if password is not None and len(password) < MIN_PASSWORD:
+        problems.append(Problem("password", "password_too_short", {"min": MIN_PASSWORD}))
     for code in divisions:
         if session.get(Division, code) is None:
             problems.append(Problem("division", "unknown_division", {"value": code}))

@@ -112,7 +112,7 @@ def load_offline(session: Session, city_code: str, *, actor: str = "init") -> Sy
             continue
         before = snapshot(division)
         division.name, division.level, division.parent_code = seed.name, seed.level, seed.parent_code
-        division.boundary = from_shape(geom, srid=SRID)  # type: ignore[assignment]
+        division.boundary = from_shape(geom, srid=SRID)
         division.boundary_source, division.updated_at = OFFLINE, now()
         session.flush()
         _audit(session, actor, "update", before, snapshot(division), OFFLINE)
@@ -154,7 +154,7 @@ def replace_boundaries(session: Session, rows: Iterable[OfficialBoundary], *, ac
             continue
         before = snapshot(division)
         division.name = row.name
-        division.boundary = from_shape(row.geom, srid=SRID)  # type: ignore[assignment]
+        division.boundary = from_shape(row.geom, srid=SRID)
         division.boundary_source, division.updated_at = label, now()
         session.flush()
         _audit(session, actor, "update", before, snapshot(division), label)

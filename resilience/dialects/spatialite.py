@@ -54,7 +54,7 @@ def sqlite_module(stdlib: Any = sqlite3) -> Any:
     if hasattr(stdlib.Connection, "enable_load_extension"):
         return stdlib
     try:
-        import pysqlite3.dbapi2 as wheel  # type: ignore[import-not-found]
+        import pysqlite3.dbapi2 as wheel
     except ImportError as error:
         raise ServiceUnavailable(NO_EXTENSIONS) from error
     return wheel

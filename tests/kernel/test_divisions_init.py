@@ -117,3 +117,42 @@ def test_unknown_codes_are_refused_before_reading_anything() -> None:
         with pytest.raises(InvalidInput) as caught:
             gb2260.offline_divisions(bad)
         assert caught.value.problems[0].field == "RESILIENCE_CITY_CODE"
+
+
+def test_users_for_a_real_office(fresh: str, tmp_path: Path) -> None:
+    """An office adds, lists, resets, grants, disables — each audited, each error one line."""
+    assert run(["init"], fresh, tmp_path).returncode == 0
+    added = run(["users", "add", "wang", "--role", "engineer", "--division", "330106",
+                 "--password", "first-pass-1"], fresh, tmp_path)
+    assert added.returncode == 0, added.stderr
+    listed = run(["users", "list"], fresh, tmp_path)
+    assert "wang  engineer  330106  active  password" in listed.stdout
+    assert run(["users", "passwd", "wang", "--password", "second-pass-2"], fresh,
+               tmp_path).returncode == 0
+    short = run(["users", "passwd", "wang", "--password", "short"], fresh, tmp_path)
+    assert short.returncode == 65 and "password" in short.stderr and "Traceback" not in short.stderr
+    granted = run(["users", "grant", "wang", "--division", "330102"], fresh, tmp_path)
+    assert granted.returncode == 0 and "330102,330106" in granted.stdout
+    bad = run(["users", "grant", "wang", "--division", "339999"], fresh, tmp_path)
+    assert bad.returncode == 65 and "339999" in bad.stderr
+    token = run(["tokens", "issue", "wang"], fresh, tmp_path).stdout.strip()
+    assert run(["users", "disable", "wang"], fresh, tmp_path).returncode == 0
+    assert "wang  engineer  330102,330106  disabled" in run(["users", "list"], fresh,
+                                                            tmp_path).stdout
+    assert run(["users", "disable", "nobody"], fresh, tmp_path).returncode == 66
+    from resilience.accounts import authenticate_password, authenticate_token
+    from resilience.db import make_engine, make_sessions
+
+    engine = make_engine(fresh)
+    try:
+        with make_sessions(engine)() as s:
+            assert authenticate_password(s, "wang", "second-pass-2") is None
+            assert authenticate_token(s, token) is None  # disabling revoked the token
+            trail = list(s.scalars(select(AuditEntry.reason).where(
+                AuditEntry.collection == "users").order_by(AuditEntry.id)))
+            assert trail == [None, "password reset", "divisions granted", "disabled"]
+            assert run(["users", "enable", "wang"], fresh, tmp_path).returncode == 0
+            s.rollback()  # a new snapshot, after the other process committed
+            assert authenticate_password(s, "wang", "second-pass-2") is not None
+    finally:
+        engine.dispose()

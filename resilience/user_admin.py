@@ -1,0 +1,132 @@
+"""Managing a real office's users: list, reset a password, disable, grant divisions, change role.
+
+The administrator's use cases behind ``resilience users …`` and the admin page. Each change is
+audited (collection ``users``, the user's id) with the actor and what changed — a password's
+change is recorded, never the password. Callers own the transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from resilience import audit
+from resilience.accounts import (
+    MIN_PASSWORD,
+    ApiToken,
+    User,
+    UserDivision,
+    add_user,
+    get_user,
+    hash_password,
+)
+from resilience.codes import ROLES
+from resilience.divisions import Division
+from resilience.errors import InvalidInput, Problem
+from resilience.model import now
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user with their granted divisions, by name."""
+    return list(session.scalars(select(User).options(selectinload(User.divisions))
+                                .order_by(User.username)))
+
+
+def snapshot(user: User) -> dict[str, Any]:
+    """A user's audited fields (never the password hash)."""
+    return {"username": user.username, "display_name": user.display_name, "role": user.role,
+            "active": user.active, "divisions": sorted(d.division_code for d in user.divisions),
+            "has_password": bool(user.password_hash)}
+
+
+def _record(session: Session, user: User, before: dict[str, Any], by: str, action: str,
+            reason: str | None = None) -> None:
+    session.flush()
+    audit.record(session, actor=by, action=action, collection="users", record_id=user.id,
+                 division_code=None, before=before, after=snapshot(user), reason=reason)
+
+
+def add(session: Session, username: str, *, role: str, password: str | None,
+        divisions: list[str], by: str, display_name: str | None = None) -> User:
+    """Create a user (every problem named at once) and audit it."""
+    user = add_user(session, username, role=role, password=password, divisions=divisions,
+                    display_name=display_name)
+    session.refresh(user, ["divisions"])
+    audit.record(session, actor=by, action="create", collection="users", record_id=user.id,
+                 division_code=None, before=None, after=snapshot(user))
+    return user
+
+
+def check_password(password: str) -> None:
+    """Refuse a password that is too short, naming the field."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput("invalid password",
+                           [Problem("password", "password_too_short", {"min": MIN_PASSWORD})])
+
+
+def set_password(session: Session, username: str, password: str, *, by: str) -> User:
+    """Give a user a new password (an office resetting a forgotten one)."""
+    check_password(password)
+    user = get_user(session, username)
+    before = snapshot(user)
+    user.password_hash = hash_password(password)
+    _record(session, user, before, by, "update", "password reset")
+    return user
+
+
+def set_active(session: Session, username: str, active: bool, *, by: str) -> User:
+    """Disable a user (sign-in and every token stop at once) or enable them again."""
+    user = get_user(session, username)
+    before = snapshot(user)
+    user.active = active
+    if not active:  # a departed colleague's scripts must stop too
+        session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
+                                               ApiToken.revoked_at.is_(None))
+                        .values(revoked_at=now()))
+    _record(session, user, before, by, "update", "enabled" if active else "disabled")
+    return user
+
+
+def _known(session: Session, codes: list[str]) -> None:
+    unknown = [c for c in codes if session.get(Division, c) is None]
+    if unknown:
+        raise InvalidInput("unknown division", [Problem("division", "unknown_division",
+                                                        {"value": c}) for c in unknown])
+
+
+def grant(session: Session, username: str, codes: list[str], *, by: str,
+          replace: bool = False) -> User:
+    """Grant divisions (with everything below them); ``replace`` sets exactly these."""
+    _known(session, codes)
+    user = get_user(session, username)
+    before = snapshot(user)
+    have = {d.division_code for d in user.divisions}
+    if replace:
+        user.divisions = [d for d in user.divisions if d.division_code in codes]
+        have = {d.division_code for d in user.divisions}
+    user.divisions.extend(UserDivision(division_code=c) for c in codes if c not in have)
+    _record(session, user, before, by, "update", "divisions granted")
+    return user
+
+
+def revoke(session: Session, username: str, codes: list[str], *, by: str) -> User:
+    """Take divisions away from a user."""
+    user = get_user(session, username)
+    before = snapshot(user)
+    user.divisions = [d for d in user.divisions if d.division_code not in codes]
+    _record(session, user, before, by, "update", "divisions revoked")
+    return user
+
+
+def set_role(session: Session, username: str, role: str, *, by: str) -> User:
+    """Change what a user may do."""
+    if role not in ROLES:
+        raise InvalidInput("invalid role", [Problem("role", "unknown_code",
+                                                    {"value": role, "allowed": list(ROLES)})])
+    user = get_user(session, username)
+    before = snapshot(user)
+    user.role = role
+    _record(session, user, before, by, "update", "role changed")
+    return user
