@@ -82,7 +82,7 @@ def _plan(session: Any, **values: Any) -> Any:
 
 def generation(url: str) -> dict[str, Any]:
     """Seconds to generate, regenerate and re-plan a plan over every pipeline (rolled back)."""
-    from inventory.inspections import tasks
+    from inventory.inspections import task_generation
     from resilience.db import make_engine, make_sessions
 
     engine = make_engine(url)
@@ -92,11 +92,11 @@ def generation(url: str) -> dict[str, Any]:
                      selection={"collection": "pipelines"})
         s.flush()
         start = time.perf_counter()
-        created = tasks.generate(s, plan, TODAY, 14, {})
+        created = task_generation.generate(s, plan, TODAY, 14, {})
         out["generate_s"] = round(time.perf_counter() - start, 2)
         out["generate_tasks"] = created
         start = time.perf_counter()
-        again = tasks.generate(s, plan, TODAY, 14, {})
+        again = task_generation.generate(s, plan, TODAY, 14, {})
         out["regenerate_s"] = round(time.perf_counter() - start, 2)
         assert again == 0, again
         s.rollback()
@@ -107,11 +107,11 @@ def generation(url: str) -> dict[str, Any]:
         ids = list(s.scalars(text("SELECT id FROM pipelines ORDER BY id")))
         levels = {("pipelines", i): "major" for i in ids[::2]}
         start = time.perf_counter()
-        out["risk_based_generate_tasks"] = tasks.generate(s, plan, TODAY, 14, levels)
+        out["risk_based_generate_tasks"] = task_generation.generate(s, plan, TODAY, 14, levels)
         out["risk_based_generate_s"] = round(time.perf_counter() - start, 2)
         swapped = {("pipelines", i): "major" for i in ids[1::2]}
         start = time.perf_counter()
-        done = tasks.replan(s, plan, TODAY, 14, swapped)
+        done = task_generation.replan(s, plan, TODAY, 14, swapped)
         out["replan_s"] = round(time.perf_counter() - start, 2)
         out["replan"] = done
         s.rollback()
@@ -123,7 +123,7 @@ def generation(url: str) -> dict[str, Any]:
 def seed_open_tasks(url: str) -> dict[str, Any]:
     """Commit ~10k open tasks for the demo inspector (once; reruns find them)."""
     from inventory import Pipeline
-    from inventory.inspections import tasks
+    from inventory.inspections import task_generation, tasks
     from inventory.inspections.plans import InspectionPlan
     from inventory.inspections.tasks import InspectionTask
     from resilience.db import make_engine, make_sessions, unit_of_work
@@ -139,7 +139,7 @@ def seed_open_tasks(url: str) -> dict[str, Any]:
             plan = _plan(s, name=name, recurrence="FREQ=DAILY", open_days=days,
                          selection={"collection": "pipelines", "division": "330106"})
             s.flush()
-            tasks.generate(s, plan, TODAY, days - 1, {})
+            task_generation.generate(s, plan, TODAY, days - 1, {})
             ids = list(s.scalars(select(InspectionTask.id)
                                  .where(InspectionTask.plan_id == plan.id)
                                  .order_by(InspectionTask.id.desc())))

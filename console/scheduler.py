@@ -96,7 +96,7 @@ def generate_inspection_tasks(database_url: str, horizon_days: int = 14,
     Each plan is its own transaction, so a scheduler killed mid-run leaves every plan either
     done or untouched; rerunning (or a second scheduler) adds nothing (the tasks' unique key).
     """
-    from inventory.inspections import plans, tasks
+    from inventory.inspections import plans, task_generation
 
     today = today or _today()
     with _sessions(database_url)() as session:
@@ -109,13 +109,13 @@ def generate_inspection_tasks(database_url: str, horizon_days: int = 14,
                 plan = plans.get(session, plan_id)
                 follows_risk = plan.risk_based or bool(plan.selection.get("risk_levels"))
                 if follows_risk and run_id is not None and plan.planned_run_id != run_id:
-                    done = tasks.replan(session, plan, today, horizon_days, levels, run_id=run_id)
+                    done = task_generation.replan(session, plan, today, horizon_days, levels, run_id=run_id)
                     totals["replanned"] += 1
                     totals["cancelled"] += done["cancelled"]
                     totals["created"] += done["created"]
                 else:
-                    totals["created"] += tasks.generate(session, plan, today, horizon_days,
-                                                        levels)
+                    totals["created"] += task_generation.generate(session, plan, today, horizon_days,
+                                                                  levels)
         except (ResilienceError, SQLAlchemyError) as error:
             # Rolled back whole: a second scheduler holding the lock, a lost database. The
             # next round (or the other scheduler) does this plan; the others go on.
@@ -132,14 +132,14 @@ def check_overdue_inspections(database_url: str, smtp_host: str = "", smtp_port:
     """Mark tasks past their close date overdue and tell each plan's owner once, and tell the
     emergency managers of each hidden hazard past its deadline once (in the app, and by
     e-mail when an SMTP host is configured)."""
-    from inventory.inspections import hazards, notifications, tasks
+    from inventory.inspections import hazard_escalation, notifications, task_escalation
 
     today = today or _today()
     with unit_of_work(_sessions(database_url)) as session:
-        overdue = tasks.mark_overdue(session, today)
-        escalated = tasks.escalate(session, today)
+        overdue = task_escalation.mark_overdue(session, today)
+        escalated = task_escalation.escalate(session, today)
     with unit_of_work(_sessions(database_url)) as session:
-        hazards_escalated = hazards.escalate_overdue(session, today)
+        hazards_escalated = hazard_escalation.escalate_overdue(session, today)
     smtp = notifications.Smtp(smtp_host, smtp_port, smtp_from) if smtp_host else None
     emailed = notifications.send_emails(_sessions(database_url), smtp)
     return {"overdue": overdue, "escalated": escalated, "hazards_escalated": hazards_escalated,

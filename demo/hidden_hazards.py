@@ -1,7 +1,7 @@
 """Demo hidden hazards: a handful in the demo city, at different steps of the loop.
 
-Filed and moved by the demo users through :func:`hazards.report` and
-:func:`hazards.transition` (so each has its trail and audit entries, and risk sees them):
+Filed and moved by the demo users through :func:`hazard_steps.report` and
+:func:`hazard_steps.transition` (so each has its trail and audit entries, and risk sees them):
 a broken cover just reported, a leaking drain registered, a third-party dig beside a gas
 main graded 重大 and 挂牌督办, a road collapse being rectified past its deadline (overdue),
 and waterlogging at a flood point being rectified. Deterministic client ids make a second
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory.flood_points import FloodPoint
-from inventory.inspections import hazards
+from inventory.inspections import hazard_steps, hazards
 from inventory.pipelines import Pipeline
 from inventory.service import WriteContext
 from resilience import accounts
@@ -92,10 +92,10 @@ def load(session: Session, today: date | None = None) -> int:
         if asset_id is None or ctx is None or hazards.by_client_id(session, cid) is not None:
             continue
         values = {**plan["values"], "asset_collection": collection, "asset_id": asset_id}
-        hazard = hazards.report(session, values, ctx, client_id=cid)
+        hazard = hazard_steps.report(session, values, ctx, client_id=cid)
         for username, action, fields in plan["steps"]:
             by = _ctx(session, username, today)
             if by is not None:
-                hazards.transition(session, hazard.id, action, by, **fields)
+                hazard_steps.transition(session, hazard.id, action, by, **fields)
         added += 1
     return added

@@ -18,7 +18,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from inventory.assets import COLLECTIONS
-from inventory.inspections import checklists, plans, presets, tasks
+from inventory.inspections import (
+    checklists,
+    plans,
+    presets,
+    task_escalation,
+    task_generation,
+    task_submission,
+    tasks,
+)
 from inventory.inspections.plans import InspectionPlan
 from inventory.inspections.tasks import InspectionTask
 from resilience import accounts
@@ -107,11 +115,11 @@ def load(session: Session, today: date | None = None) -> dict[str, int]:
         made.append(plan)
     created = 0
     for plan in made:
-        created += tasks.generate(session, plan, today - timedelta(days=7), 6, {})
+        created += task_generation.generate(session, plan, today - timedelta(days=7), 6, {})
     answered = _answer_last_week(session, made[0], today) if made else 0
     for plan in made:
-        created += tasks.generate(session, plan, today, HORIZON_DAYS, {})
-    overdue = tasks.mark_overdue(session, today)
+        created += task_generation.generate(session, plan, today, HORIZON_DAYS, {})
+    overdue = task_escalation.mark_overdue(session, today)
     session.flush()
     return {"plans": len(made), "tasks": created, "answered": answered, "overdue": overdue}
 
@@ -132,8 +140,8 @@ def _answer_last_week(session: Session, plan: InspectionPlan, today: date) -> in
         template = checklists.get(session, task.template_id)
         cid = str(uuid.uuid5(NAMESPACE, f"{task.plan_id}/{task.asset_id}/{task.due_on}"))
         position = [task.lon, task.lat] if task.lon is not None else None
-        sub, created = tasks.submit(session, task.id, good_answers(template.items), position, ctx,
-                                    client_id=cid)
+        sub, created = task_submission.submit(session, task.id, good_answers(template.items), position, ctx,
+                                              client_id=cid)
         if created:  # answered on the day it was due, mid-morning
             on_the_day = datetime.combine(task.due_on, time(10, 0), ZoneInfo("Asia/Shanghai"))
             sub.at = on_the_day

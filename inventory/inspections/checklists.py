@@ -24,7 +24,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -64,7 +64,7 @@ class ChecklistTemplate(Base):
 
 # -- pure: the shape of a template ------------------------------------------------------------
 
-def _num(value: Any) -> bool:
+def _num(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -276,7 +276,7 @@ def save_version(session: Session, values: dict[str, Any], *, by: str | None,
     top = session.scalar(select(func.max(ChecklistTemplate.version))
                          .where(ChecklistTemplate.code == code)) or 0
     row = ChecklistTemplate(code=code, version=top + 1, name_zh=values["name_zh"],
-                            name_en=values["name_en"], applies_to=list(applies),
+                            name_en=values["name_en"], applies_to=list(values["applies_to"]),
                             items=copy.deepcopy(values["items"]), note=values.get("note"),
                             created_by=by)
     session.add(row)

@@ -1,22 +1,20 @@
-"""Hidden hazards (隐患): the registry collection ``hazards``, its trail and its use cases.
+"""Hidden hazards (隐患): the registry collection ``hazards``, its trail table and their reads.
 
-A hazard is filed by hand or by a defect answer (:func:`report`, idempotent on the phone's
-``client_id``), then moved through the closed loop of :mod:`hazard_flow` only by
-:func:`transition` — its ``state`` is read-only everywhere else. Each step writes an
-append-only ``hazard_events`` row and an audit entry in the caller's transaction. Open
-hazards are read by risk (they raise what they touch until 销号), by the phone's status
-page and by the health check: keep the column names.
+A hazard is filed by hand or by a defect answer, then moved through the closed loop of
+:mod:`hazard_flow`; both are done in :mod:`hazard_steps` (``report``, ``transition``), the
+only writer of ``state``, and late hazards are escalated by :mod:`hazard_escalation`. Each
+step leaves an append-only ``hazard_events`` row. Importing this module registers the
+collection (``inventory/__init__.py`` does). Open hazards are read by risk (they raise what
+they touch until 销号), by the phone's status page and by the health check: keep the column
+names.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from geoalchemy2 import WKBElement
-from geoalchemy2.shape import to_shape
-from shapely.geometry import mapping
 from sqlalchemy import (
     Boolean,
     Date,
@@ -24,30 +22,24 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     event,
     func,
     insert,
     select,
-    update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from inventory import attachments, service
+from inventory import attachments
 from inventory.assets import COMMON_HEAD, COMMON_TAIL, AssetColumns, CollectionSpec, F, register
 from inventory.formats.shortnames import SHORT
 from inventory.inspections import hazard_flow as flow
-from inventory.inspections.notifications import Notification
-from inventory.service import WriteContext
-from inventory.validation import coerce
-from resilience import accounts, audit
 from resilience.accounts import Principal
 from resilience.codes import Code as C
 from resilience.codes import CodeList
-from resilience.dialects import insert_ignoring
 from resilience.divisions import division_prefix, within
-from resilience.errors import Conflict, InvalidInput, NotFound, Problem
+from resilience.errors import NotFound, Problem
 from resilience.model import Base, UTCDateTime, now
 from resilience.spatial import Json, geometry
 
@@ -75,7 +67,6 @@ HAZARD_ASSETS = CodeList("asset_collection", [
     C("flood-points", "易涝点", "Flood points"),
 ])
 EDITING_ROLES = flow.REPORTERS  # an inspector files them; handlers and reviewers too
-PHOTO_NOTES = ("before", "after")
 # Fixed dBase (shapefile) column names of the fields longer than ten characters.
 SHORT.update({
     "description": "descr", "responsibility_person": "resp_pers", "contingency_plan": "conting",
@@ -143,7 +134,7 @@ class HazardEvent(Base):
 @event.listens_for(Hazard, "after_insert")
 def _reported(mapper: Any, connection: Any, target: Hazard) -> None:
     """Every way in (API, form, import, defect answer) starts the trail with 发现."""
-    connection.execute(insert(HazardEvent.__table__).values(
+    connection.execute(insert(cast(Table, HazardEvent.__table__)).values(
         hazard_id=target.id, division_code=target.division_code, action="report",
         from_state=None, to_state=target.state or flow.REPORTED,
         by=target.created_by or "system", at=target.created_at or now()))
@@ -261,232 +252,6 @@ def trail(session: Session, hazard_id: int) -> list[HazardEvent]:
 def photos(session: Session, hazard_id: int) -> list[attachments.Attachment]:
     """The hazard's attachments (notes ``before`` / ``after`` say which side of the fix)."""
     return attachments.of_record(session, HAZARDS.name, hazard_id)
-
-
-# -- writing -----------------------------------------------------------------------------
-
-def _client_id(raw: Any) -> str:
-    try:
-        return str(uuid.UUID(str(raw)))
-    except ValueError as error:
-        raise InvalidInput("bad client id", [Problem("client_id", "invalid_value",
-                                                     {"value": str(raw)[:40]})]) from error
-
-
-def _asset_position(session: Session, props: dict[str, Any]) -> dict[str, Any] | None:
-    """A point on the named asset (its stored geometry's representative point), or None."""
-    spec = service.COLLECTIONS.get(str(props.get("asset_collection")))
-    if spec is None or props.get("asset_id") is None:
-        return None
-    obj = session.get(spec.model, props["asset_id"])
-    if obj is None or obj.geom is None:
-        return None
-    return dict(mapping(to_shape(obj.geom).representative_point()))
-
-
-def _asset_exists(session: Session, props: dict[str, Any]) -> list[Problem]:
-    name, ident = props.get("asset_collection"), props.get("asset_id")
-    if name is None or ident is None or name not in HAZARD_ASSETS:
-        return []
-    spec = service.COLLECTIONS.get(name)
-    found = spec is not None and isinstance(ident, int) and session.scalar(
-        select(spec.model.id).where(spec.model.id == ident, spec.model.retired_at.is_(None)))
-    if not found:
-        return [Problem("asset_id", "reference_not_found", {"collection": name, "value": ident})]
-    return []
-
-
-def report(session: Session, values: dict[str, Any], ctx: WriteContext, *,
-           client_id: str | None = None) -> Hazard:
-    """File a hazard (发现); a retried submission with the same ``client_id`` returns the first.
-
-    ``values`` holds the collection's properties and ``geometry`` (GeoJSON; when absent, a
-    point on the named asset), plus ``task_id`` / ``answer_ref`` when an inspection found it.
-    """
-    props = dict(values)
-    geom = props.pop("geometry", None)
-    given = props.pop("client_id", None)
-    provenance = {k: props.pop(k, None) for k in ("task_id", "answer_ref")}
-    cid = _client_id(client_id or given) if (client_id or given) else None
-    if cid is not None:
-        existing = by_client_id(session, cid)
-        if existing is not None:
-            ctx.by.require_read(existing.division_code)
-            return existing
-    HAZARDS.require_edit(ctx.by)
-    problems = _asset_exists(session, props)
-    if geom is None:
-        geom = _asset_position(session, props)
-    if problems:
-        raise InvalidInput("invalid hazard", problems)
-    body = {"type": "Feature", "geometry": geom, "properties": props}
-    try:
-        with session.begin_nested():
-            hazard = service.create(session, HAZARDS.name, body, ctx)
-            extra = {"client_id": cid, "task_id": _int_or_none(provenance["task_id"]),
-                     "answer_ref": None if provenance["answer_ref"] is None
-                     else str(provenance["answer_ref"])[:64]}
-            if any(v is not None for v in extra.values()):
-                # Set with the row it belongs to; no second version: it is one creation.
-                session.execute(update(Hazard.__table__).where(Hazard.id == hazard.id)
-                                .values(**extra))
-                session.refresh(hazard)
-    except IntegrityError:  # another submission of the same client id won the race
-        existing = by_client_id(session, cid) if cid is not None else None
-        if existing is None:
-            raise
-        return existing
-    return hazard
-
-
-def _int_or_none(raw: Any) -> int | None:
-    try:
-        return None if raw is None else int(raw)
-    except (TypeError, ValueError) as error:
-        raise InvalidInput("bad task id", [Problem("task_id", "not_an_integer",
-                                                   {"value": str(raw)[:40]})]) from error
-
-
-def _coerce(given: dict[str, Any], today: date) -> tuple[dict[str, Any], list[Problem]]:
-    values: dict[str, Any] = {}
-    problems: list[Problem] = []
-    for name, raw in given.items():
-        spec = HAZARDS.field(name)
-        if spec is None:
-            values[name] = raw.strip() if isinstance(raw, str) else raw
-            continue
-        value, problem = coerce(spec, raw, today)
-        if problem is not None:
-            problems.append(problem)
-        else:
-            values[name] = value
-    return values, problems
-
-
-def transition(session: Session, hazard_id: int, action: str, ctx: WriteContext,
-               **fields: Any) -> Hazard:
-    """Take one step of the loop: role and order checked, trail row and audit entry written.
-
-    ``fields`` are the step's own values (五落实 when rectifying, ``reason`` when a review
-    fails, ``supervising_unit`` and ``supervision_deadline`` for 挂牌督办), ``note``, and
-    ``attachments`` (ids of this hazard's photos the step shows; default: those not yet
-    shown by an earlier step). Nothing is written unless every check passes.
-    """
-    hazard = get(session, hazard_id, ctx.by)
-    today = ctx.today or date.today()
-    attachment_ids = fields.pop("attachments", None)
-    given = {k: v for k, v in fields.items() if v is not None and v != ""}
-    values, problems = _coerce(given, today)
-    linked = _photos_for_step(session, hazard, attachment_ids, problems)
-    current = {name: getattr(hazard, name) for name in flow.FIVE_FIXES}
-    current.update({k: v for k, v in values.items() if k in flow.FIVE_FIXES})
-    after_photos = sum(1 for a in photos(session, hazard.id) if a.note == "after")
-    facts = flow.Facts(hazard.state, hazard.grade, current, after_photos)
-    target = flow.check(action, ctx.by.role, facts, values)
-    if problems:
-        raise InvalidInput("invalid step", problems)
-    before = service.snapshot(HAZARDS, hazard)
-    step = flow.TRANSITIONS[action]
-    for name in step.fields:
-        if name in values:
-            setattr(hazard, name, values[name])
-    if action == "supervise":
-        hazard.supervised = True
-    if action == "fail_review":
-        hazard.review_failures = (hazard.review_failures or 0) + 1
-    hazard.state = target
-    hazard.closed_at = now() if target == flow.CLOSED else None
-    hazard.updated_at, hazard.updated_by = now(), ctx.by.username
-    service._flush(session, hazard)  # a concurrent step on the same hazard: StaleVersion
-    after = service.snapshot(HAZARDS, hazard)
-    changes = {k: v for k, v in audit.changed(before, after).items()
-               if k not in ("version", "updated_at", "updated_by")}
-    session.add(HazardEvent(hazard_id=hazard.id, division_code=hazard.division_code,
-                            action=action, from_state=before["state"], to_state=target,
-                            by=ctx.by.username, at=now(), note=values.get("note"),
-                            reason=values.get("reason"), attachment_ids=linked or None,
-                            changes=changes or None))
-    audit.record(session, actor=ctx.by.username, action=action[:16], collection=HAZARDS.name,
-                 record_id=hazard.id, division_code=hazard.division_code, before=before,
-                 after=after, reason=values.get("reason"), job_id=ctx.job_id)
-    session.flush()
-    return hazard
-
-
-def _photos_for_step(session: Session, hazard: Hazard, ids: Any, problems: list[Problem]
-                     ) -> list[int]:
-    """The photos a step shows: the ids given (this hazard's own), else those not yet shown."""
-    mine = {a.id for a in photos(session, hazard.id)}
-    if ids is not None:
-        if not isinstance(ids, list) or any(not isinstance(i, int) for i in ids):
-            problems.append(Problem("attachments", "not_integers", {}))
-            return []
-        problems += [Problem("attachments", "reference_not_found",
-                             {"collection": "attachments", "value": i}) for i in ids
-                     if i not in mine]
-        return [i for i in ids if i in mine]
-    shown: set[int] = set()
-    for ev in trail(session, hazard.id):
-        shown |= set(ev.attachment_ids or [])
-    return sorted(mine - shown)
-
-
-def attach_photo(session: Session, store: attachments.Store, hazard_id: int, filename: str,
-                 stream: Any, by: Principal, *, side: str, max_bytes: int = attachments.MAX_BYTES
-                 ) -> attachments.Attachment:
-    """A photo of the hazard, before or after the fix (type sniffed, size checked)."""
-    if side not in PHOTO_NOTES:
-        raise InvalidInput("bad side", [Problem("note", "unknown_code",
-                                                {"value": side, "allowed": list(PHOTO_NOTES)})])
-    hazard = get(session, hazard_id, by)
-    if hazard.state == flow.CLOSED:
-        raise Conflict("closed", [Problem("state", "hazard_closed", {"value": hazard_id})])
-    item = attachments.add(session, store, HAZARDS.name, hazard.id, filename, stream, by,
-                           note=side, max_bytes=max_bytes)
-    if not item.content_type.startswith("image/") or "dwg" in item.content_type \
-            or "dxf" in item.content_type:
-        raise InvalidInput("not a photo", [Problem("file", "attachment_type", {
-            "value": item.content_type, "allowed": [".jpg", ".png", ".webp", ".gif"]})])
-    return item
-
-
-def escalate_overdue(session: Session, today: date) -> int:
-    """Tell the emergency managers who see each overdue hazard (admins when none does), once
-    per hazard and person: a notification row (e-mailed by ``notifications.send_emails``)
-    and a 逾期督促 row in the trail. A rerun or a second scheduler adds nothing (the
-    notification's unique key). Returns how many notifications are new.
-    """
-    late = overdue(session, today)
-    if not late:
-        return 0
-    people = [accounts.principal_of(u) for u in session.scalars(
-        select(accounts.User).where(accounts.User.active.is_(True),
-                                    accounts.User.role.in_(("emergency_manager", "admin"))))]
-    table = Notification.__table__
-    new = 0
-    for hazard in late:
-        who = [p.username for p in people if p.role == "emergency_manager"
-               and p.sees(hazard.division_code)] or [p.username for p in people if p.is_admin]
-        rows = [{"username": name, "kind": "hazard_overdue", "subject_id": hazard.id,
-                 "division_code": hazard.division_code, "created_at": now(),
-                 "params": {"hazard_id": hazard.id, "hazard": hazard.name or
-                            hazard.description[:40], "deadline": hazard.deadline.isoformat()
-                            if hazard.deadline else "", "grade": hazard.grade,
-                            "state": hazard.state}} for name in sorted(who)]
-        if not rows:
-            continue
-        told = [r.username for r in session.execute(
-            insert_ignoring(session, table).returning(table.c.username), rows)]
-        if told:
-            new += len(told)
-            session.add(HazardEvent(hazard_id=hazard.id, division_code=hazard.division_code,
-                                    action="escalate", from_state=hazard.state,
-                                    to_state=hazard.state, by="scheduler", at=now(),
-                                    note=", ".join(sorted(told)),
-                                    changes={"deadline": hazard.deadline.isoformat()
-                                             if hazard.deadline else None}))
-    session.flush()
-    return new
 
 
 def counts(session: Session, by: Principal, today: date) -> dict[str, int]:

@@ -15,9 +15,9 @@ import smtplib
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Index, Integer, String, UniqueConstraint, func, select, update
+from sqlalchemy import CursorResult, Index, Integer, String, UniqueConstraint, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from resilience.db import unit_of_work
@@ -125,11 +125,13 @@ def set_contact(session: Session, username: str, email: str) -> NotificationCont
 
 def mark_read(session: Session, username: str, ids: list[int]) -> int:
     """Mark a user's notifications read; returns how many changed."""
-    result = session.execute(update(Notification)
-                             .where(Notification.username == username, Notification.id.in_(ids),
-                                    Notification.read_at.is_(None))
-                             .values(read_at=now()))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed wider.
+    result = cast(CursorResult[Any], session.execute(
+        update(Notification)
+        .where(Notification.username == username, Notification.id.in_(ids),
+               Notification.read_at.is_(None))
+        .values(read_at=now())))
+    return int(result.rowcount or 0)
 
 
 def send_emails(sessions: sessionmaker[Session], smtp: Smtp | None, *, base_url: str = "") -> int:
@@ -149,12 +151,12 @@ def send_emails(sessions: sessionmaker[Session], smtp: Smtp | None, *, base_url:
     sent = 0
     for note_id, address in rows:
         with unit_of_work(sessions) as session:
-            claimed = session.execute(update(Notification)
-                                      .where(Notification.id == note_id,
-                                             Notification.emailed_at.is_(None))
-                                      .values(emailed_at=now()))
+            claimed = cast(CursorResult[Any], session.execute(
+                update(Notification)
+                .where(Notification.id == note_id, Notification.emailed_at.is_(None))
+                .values(emailed_at=now())))
             row = session.get(Notification, note_id)
-            if not claimed.rowcount or row is None:  # type: ignore[attr-defined]
+            if not claimed.rowcount or row is None:
                 continue  # another scheduler took it
             subject, body = text_of(row, "zh"), f"{text_of(row, 'zh')}\n{text_of(row, 'en')}"
         message = EmailMessage()

@@ -1,12 +1,13 @@
-"""Inspection tasks and their submissions: generated from plans, walked on a phone, idempotent.
+"""Inspection tasks and their submissions: the tables, the lists a phone reads, their JSON.
 
 A task is one visit: (plan, asset, due date) is its unique key, so generating twice, after a
 restart or with two schedulers racing, leaves one task (``INSERT … ON CONFLICT DO NOTHING``).
 It is open from ``opens_on`` (= ``due_on``) to ``closes_on`` (``due_on + open_days − 1``),
-``overdue`` once that has passed undone, and ``done`` when answers are submitted. A
-submission carries the id the phone gave it (``client_id``), so a retry after a dropped
-connection finds the stored one instead of writing another. A defect answer files a hidden
-hazard through ``inventory.inspections.hazards.report``.
+``overdue`` once that has passed undone, and ``done`` when answers are submitted. The tables
+live here with what reads them; what writes them lives beside, by what it does: generation
+and re-planning in :mod:`task_generation`, submitting answers in :mod:`task_submission`
+(idempotent on the phone's ``client_id``; a defect answer files a hidden hazard), marking and
+escalating late tasks in :mod:`task_escalation`.
 
 A task as ``as_dict`` (and the API) shows it::
 
@@ -30,11 +31,10 @@ plus ``distance_m`` when the list was asked for ``near`` a position. A submissio
 from __future__ import annotations
 
 import math
-import uuid
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 
 from sqlalchemy import (
     Date,
@@ -42,34 +42,23 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Row,
     String,
+    Table,
     UniqueConstraint,
     and_,
     or_,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from inventory.assets import COLLECTIONS
-from inventory.attachments import Attachment
-from inventory.inspections import checklists, plans
 from inventory.inspections.checklists import ChecklistTemplate
-from inventory.inspections.notifications import Notification
-from inventory.inspections.plans import (
-    NO_LEVEL,
-    InspectionPlan,
-    last_before,
-    occurrences,
-    rule_for,
-    selected_assets,
-)
 from resilience import audit
 from resilience.accounts import Principal
-from resilience.dialects import insert_many, insert_rows_ignoring
+from resilience.dialects import insert_many
 from resilience.divisions import division_prefix
-from resilience.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from resilience.errors import NotFound, Problem
 from resilience.model import Base, UTCDateTime, now
 from resilience.spatial import Json
 
@@ -137,123 +126,14 @@ class InspectionSubmission(Base):
     template_version: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
-# -- generation ---------------------------------------------------------------------------------
+# -- writing in bulk (re-planning, marking overdue) --------------------------------------------
 
-def _names(session: Session, collection: str, ids: list[int]) -> dict[int, str | None]:
-    table = COLLECTIONS[collection].model.__table__
-    if len(ids) > 2000:  # a whole collection: one scan beats a long IN list
-        return dict(session.execute(select(table.c.id, table.c.name)).all())  # type: ignore[arg-type]
-    return dict(session.execute(select(table.c.id, table.c.name)  # type: ignore[arg-type]
-                                .where(table.c.id.in_(ids))).all())
+def set_status(session: Session, rows: Sequence[Row[Any]], status: str, *, reason: str | None,
+               action: str, actor: str = "scheduler") -> None:
+    """Change many tasks' status in bulk, with one audit entry each (inserted in bulk).
 
-
-def wanted_dates(plan: InspectionPlan, rule: str, today: date, horizon_days: int) -> list[date]:
-    """The due dates a plan's asset following ``rule`` should have now.
-
-    Every occurrence still open today or ahead within the horizon; of those that closed
-    while the scheduler was down (after ``generated_through``), only the latest — missed
-    visits are recorded once, not piled up.
+    ``rows`` carry each task's ``id``, ``status`` and ``division_code`` as read before.
     """
-    upper = today + timedelta(days=horizon_days)
-    still_open_from = max(plan.starts_on, today - timedelta(days=plan.open_days - 1))
-    dates = occurrences(rule, plan.starts_on, still_open_from, upper)
-    if plan.generated_through is not None and plan.generated_through < still_open_from:
-        missed = last_before(rule, plan.starts_on, still_open_from,
-                             max(plan.starts_on, plan.generated_through + timedelta(days=1)))
-        if missed is not None:
-            dates.insert(0, missed)
-    return dates
-
-
-def generate(session: Session, plan: InspectionPlan, today: date, horizon_days: int,
-             levels: Mapping[tuple[str, int], str], *, template: ChecklistTemplate | None = None
-             ) -> int:
-    """Create the plan's missing tasks up to ``today + horizon_days``; returns how many.
-
-    Idempotent by the unique key; fast for 100k assets (one selection query, one read of
-    the existing keys, batched inserts with no ORM objects per row).
-    """
-    if not plan.active:
-        return 0
-    template = template or checklists.latest(session, plan.template_code)
-    assets = selected_assets(session, plan, levels)
-    if not assets:
-        plan.generated_through = today + timedelta(days=horizon_days)
-        return 0
-    by_rule: dict[str, list[date]] = {}
-    lowest = today
-    for collection_id in {rule_for(plan, levels.get((plan.collection, a[0]), NO_LEVEL))
-                          for a in assets}:
-        by_rule[collection_id] = wanted_dates(plan, collection_id, today, horizon_days)
-        lowest = min([lowest, *by_rule[collection_id]])
-    t = InspectionTask.__table__.c
-    existing = set(session.execute(
-        select(t.asset_id, t.due_on).where(t.plan_id == plan.id,
-                                           t.asset_collection == plan.collection,
-                                           t.due_on >= lowest)).tuples())
-    names = _names(session, plan.collection, [a[0] for a in assets])
-    created = now()
-    fixed = {"plan_id": plan.id, "template_id": template.id, "asset_collection": plan.collection,
-             "assignee": plan.assignee, "team_role": plan.team_role, "created_at": created}
-    collection, span = plan.collection, timedelta(days=plan.open_days - 1)
-    rule_of = {level: rule_for(plan, level) for level in (*plans.FOUR_LEVELS, NO_LEVEL)}
-    rows: list[dict[str, Any]] = []
-    for asset_id, division, lon, lat in assets:
-        level = levels.get((collection, asset_id), NO_LEVEL)
-        rule = rule_of.get(level) or rule_for(plan, level)
-        for due in by_rule[rule]:
-            if (asset_id, due) in existing:
-                continue
-            closes = due + span
-            rows.append({
-                **fixed, "asset_id": asset_id, "asset_name": names.get(asset_id),
-                "division_code": division, "lon": lon, "lat": lat, "due_on": due,
-                "opens_on": due, "closes_on": closes, "rule": rule,
-                "status": "due" if closes >= today else "overdue",
-            })
-    count = insert_rows_ignoring(session, InspectionTask.__table__, rows)
-    through = today + timedelta(days=horizon_days)
-    if plan.generated_through is None or plan.generated_through < through:
-        plan.generated_through = through
-    session.flush()
-    return count
-
-
-def replan(session: Session, plan: InspectionPlan, today: date, horizon_days: int,
-           levels: Mapping[tuple[str, int], str], *, run_id: int | None = None) -> dict[str, int]:
-    """Follow changed risk levels: cancel future tasks the new frequency no longer has, add
-    the ones it has (idempotent: a second call changes nothing)."""
-    wanted: dict[int, set[date]] = {}
-    rules: dict[int, str] = {}
-    dates_by_rule: dict[str, set[date]] = {}
-    upper = today + timedelta(days=horizon_days)
-    for asset_id, *_ in selected_assets(session, plan, levels):
-        rule = rule_for(plan, levels.get((plan.collection, asset_id), NO_LEVEL))
-        if rule not in dates_by_rule:
-            dates_by_rule[rule] = set(occurrences(rule, plan.starts_on, today, upper))
-        wanted[asset_id], rules[asset_id] = dates_by_rule[rule], rule
-    t = InspectionTask.__table__.c
-    future = session.execute(
-        select(t.id, t.asset_id, t.due_on, t.status, t.cancelled_reason, t.division_code)
-        .where(t.plan_id == plan.id, t.due_on > today,
-               or_(t.status == "due", t.cancelled_reason == "replan"))).all()
-    cancel = [r for r in future if r.status == "due" and r.due_on not in wanted.get(r.asset_id, ())]
-    revive = [r for r in future if r.status == "cancelled" and r.due_on in wanted.get(r.asset_id, ())]
-    _set_status(session, cancel, "cancelled", reason="replan", action="cancel")
-    _set_status(session, revive, "due", reason=None, action="restore")
-    for r in revive:  # the rule they follow now
-        session.execute(update(InspectionTask).where(InspectionTask.id == r.id)
-                        .values(rule=rules[r.asset_id]))
-    created = generate(session, plan, today, horizon_days, levels)
-    if run_id is not None:
-        plan.planned_run_id = run_id
-    session.flush()
-    return {"cancelled": len(cancel), "restored": len(revive), "created": created}
-
-
-def _set_status(session: Session, rows: list[Any], status: str, *, reason: str | None,
-                action: str, actor: str = "scheduler") -> None:
-    """Change many tasks' status in bulk, with one audit entry each (inserted in bulk)."""
     if not rows:
         return
     ids = [r.id for r in rows]
@@ -261,56 +141,10 @@ def _set_status(session: Session, rows: list[Any], status: str, *, reason: str |
         session.execute(update(InspectionTask).where(InspectionTask.id.in_(ids[start:start + 1000]))
                         .values(status=status, cancelled_reason=reason))
     at = now()
-    insert_many(session, audit.AuditEntry.__table__, [
+    insert_many(session, cast(Table, audit.AuditEntry.__table__), [
         {"at": at, "actor": actor, "action": action, "collection": AUDIT_COLLECTION,
          "record_id": r.id, "division_code": r.division_code, "before": {"status": r.status},
          "after": {"status": status}, "reason": reason} for r in rows])
-
-
-def mark_overdue(session: Session, today: date) -> int:
-    """Tasks past their close date and not done become overdue (audited); returns how many."""
-    t = InspectionTask.__table__.c
-    rows = session.execute(select(t.id, t.status, t.division_code)
-                           .where(t.status == "due", t.closes_on < today)).all()
-    _set_status(session, rows, "overdue", reason="past closes_on", action="update")
-    return len(rows)
-
-
-def escalate(session: Session, today: date) -> int:
-    """Tell each overdue task's plan owner, once per task (a notification row); returns how many.
-
-    The notification's unique key makes a rerun or a second scheduler add nothing; e-mail is
-    sent afterwards by ``notifications.send_emails``.
-    """
-    t = InspectionTask.__table__.c
-    p = InspectionPlan.__table__.c
-    rows = session.execute(
-        select(t.id, t.division_code, t.asset_collection, t.asset_id, t.asset_name, t.due_on,
-               t.closes_on, t.status, p.owner, p.name)
-        .join(InspectionPlan.__table__, p.id == t.plan_id)
-        .where(t.status == "overdue", t.escalated_at.is_(None), t.closes_on < today)).all()
-    if not rows:
-        return 0
-    at = now()
-    notes = [{"username": r.owner, "kind": "task_overdue", "subject_id": r.id,
-              "division_code": r.division_code, "created_at": at,
-              "params": {"task_id": r.id, "plan": r.name,
-                         "asset": r.asset_name or f"{r.asset_collection}/{r.asset_id}",
-                         "collection": r.asset_collection, "asset_id": r.asset_id,
-                         "due_on": r.due_on.isoformat(), "closes_on": r.closes_on.isoformat()}}
-             for r in rows]
-    insert_rows_ignoring(session, Notification.__table__, notes)
-    ids = [r.id for r in rows]
-    for start in range(0, len(ids), 1000):
-        session.execute(update(InspectionTask)
-                        .where(InspectionTask.id.in_(ids[start:start + 1000]),
-                               InspectionTask.escalated_at.is_(None))
-                        .values(escalated_at=at))
-    insert_many(session, audit.AuditEntry.__table__, [
-        {"at": at, "actor": "scheduler", "action": "escalate", "collection": AUDIT_COLLECTION,
-         "record_id": r.id, "division_code": r.division_code, "before": None,
-         "after": {"escalated_to": r.owner}, "reason": "overdue"} for r in rows])
-    return len(rows)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -404,160 +238,6 @@ def last_answers(session: Session, collection: str, asset_id: int, *,
     return {**submission_dict(sub), "due_on": due_on.isoformat(),
             "template_code": template.code if template else None,
             "items": template.items if template else []}
-
-
-# -- submitting ---------------------------------------------------------------------------------
-
-def _check_position(position: Any, extent: tuple[float, float, float, float] | None
-                    ) -> tuple[list[Problem], tuple[float, float] | None]:
-    if position is None:
-        return [], None
-    if (not isinstance(position, list | tuple) or len(position) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool)
-                       and math.isfinite(v) for v in position)):
-        return [Problem("position", "not_a_position", {"value": position})], None
-    lon, lat = float(position[0]), float(position[1])
-    if extent is not None and not (extent[0] <= lon <= extent[2] and extent[1] <= lat <= extent[3]):
-        return [Problem("position", "outside_city", {"value": [lon, lat]})], None
-    return [], (lon, lat)
-
-
-def _stored(session: Session, client_id: str) -> InspectionSubmission | None:
-    return session.scalars(select(InspectionSubmission)
-                           .where(InspectionSubmission.client_id == client_id)).first()
-
-
-def submit(session: Session, task_id: int, answers: Any, position: Any, ctx: Any, *,
-           client_id: str) -> tuple[InspectionSubmission, bool]:
-    """Store a task's answers once; returns (submission, created).
-
-    A retry with the same ``client_id`` returns the stored submission (``created`` False).
-    Checks everything before writing: every answer against the task's template version
-    (``answers.<item>``), the position; the user must be the assignee or of the team; a
-    cancelled task is a Conflict, so is a task already done by another submission. Each
-    defect answer files a hidden hazard (``hazards.report``, client id ``<client_id>:<item>``).
-    """
-    principal: Principal = ctx.by
-    if not isinstance(client_id, str) or not 8 <= len(client_id) <= CLIENT_ID_MAX:
-        raise InvalidInput("invalid client id", [Problem("client_id", "invalid_client_id",
-                                                         {"min": 8, "max": CLIENT_ID_MAX})])
-    stored = _stored(session, client_id)
-    if stored is not None:
-        if stored.task_id != task_id:
-            raise Conflict("client id used for another task",
-                           [Problem("client_id", "client_id_reused", {"value": client_id})])
-        return stored, False
-    task = get(session, task_id)
-    principal.require_read(task.division_code)
-    if not may_submit(principal, task):
-        raise Forbidden("not this task's assignee or team", role=principal.role)
-    if task.status == "cancelled":
-        raise Conflict("task cancelled", [Problem("task", "task_cancelled", {"value": task_id})])
-    if task.status == "done":
-        stored = _stored(session, client_id)  # the same submission, committed meanwhile
-        if stored is not None and stored.task_id == task_id:
-            return stored, False
-        raise Conflict("task already done", [Problem("task", "task_done", {"value": task_id})])
-    template = checklists.get(session, task.template_id)
-    problems = checklists.check_answers(template.items, answers)
-    position_problems, point = _check_position(position, getattr(ctx, "extent", None))
-    problems += position_problems
-    if problems:
-        raise InvalidInput("invalid answers", problems)
-    found = checklists.defects(template.items, answers)
-    at = now()
-    try:
-        with session.begin_nested():
-            sub = InspectionSubmission(
-                task_id=task.id, client_id=client_id, answers=dict(answers),
-                defects=[d.item for d in found], hazard_ids=[], lon=point[0] if point else None,
-                lat=point[1] if point else None, submitted_by=principal.username, at=at,
-                template_id=template.id, template_version=template.version)
-            session.add(sub)
-            session.flush()
-    except IntegrityError:  # the same client id raced in from a second request
-        stored = _stored(session, client_id)
-        if stored is None:
-            raise
-        return stored, False
-    before = {"status": task.status}
-    closed = session.execute(  # conditional: a second phone's submission racing in loses
-        update(InspectionTask).where(InspectionTask.id == task.id, InspectionTask.status.in_(OPEN))
-        .values(status="done", done_at=at, done_by=principal.username, client_id=client_id,
-                done_lon=point[0] if point else None, done_lat=point[1] if point else None)
-        .execution_options(synchronize_session="fetch"))
-    if not closed.rowcount:  # type: ignore[attr-defined]
-        raise Conflict("task already done", [Problem("task", "task_done", {"value": task_id})])
-    hazard_ids = _report_defects(session, task, sub, found, point, ctx)
-    sub.hazard_ids = hazard_ids
-    audit.record(session, actor=principal.username, action="update",
-                 collection=AUDIT_COLLECTION, record_id=task.id,
-                 division_code=task.division_code, before=before,
-                 after={"status": "done", "submission_id": sub.id, "defects": sub.defects,
-                        "hazard_ids": hazard_ids})
-    session.flush()
-    return sub, True
-
-
-def _report_defects(session: Session, task: InspectionTask, sub: InspectionSubmission,
-                    found: list[checklists.Defect], point: tuple[float, float] | None,
-                    ctx: Any) -> list[int]:
-    """File one hidden hazard per defect answer, where the inspector stood (else on the asset).
-
-    The hazard's client id is derived from the submission's (a UUID5 of ``<client_id>:<item>``),
-    so a retried submission can never file a defect twice.
-    """
-    if not found:
-        return []
-    from inventory.inspections import hazards  # the hidden-hazard loop (DOMAIN.md §4)
-
-    ids = []
-    for d in found:
-        category = d.category if d.category and hazards.HAZARD_CATEGORIES.get(d.category) \
-            else "other"
-        values: dict[str, Any] = {
-            "category": category, "grade": d.grade,
-            "description": f"{d.label_zh}：{_answer_text(d.value)}（{d.label_en}）",
-            "asset_collection": task.asset_collection, "asset_id": task.asset_id,
-            "division_code": task.division_code, "task_id": task.id,
-            "answer_ref": f"{sub.id}:{d.item}",
-        }
-        if point is not None:
-            values["geometry"] = {"type": "Point", "coordinates": list(point)}
-        hazard = hazards.report(session, values, ctx,
-                                client_id=str(uuid.uuid5(uuid.NAMESPACE_URL,
-                                                         f"{sub.client_id}:{d.item}")))
-        ids.append(int(hazard.id))
-        _photos_to_hazard(session, task, sub, int(hazard.id), hazard.division_code)
-    return ids
-
-
-def _photos_to_hazard(session: Session, task: InspectionTask, sub: InspectionSubmission,
-                      hazard_id: int, division_code: str) -> None:
-    """The submission's photos (attachments of the asset, by id) also become the hazard's
-    'before' photos: new rows over the same stored bytes (the store is content-addressed)."""
-    template = checklists.get(session, sub.template_id)
-    refs = {r for i in template.items if i["kind"] == "photo"
-            for r in sub.answers.get(i["code"]) or [] if isinstance(r, int)}
-    if not refs:
-        return
-    found = session.scalars(select(Attachment).where(
-        Attachment.id.in_(refs), Attachment.collection == task.asset_collection,
-        Attachment.record_id == task.asset_id))
-    for photo in found:
-        session.add(Attachment(collection="hazards", record_id=hazard_id,
-                               division_code=division_code, filename=photo.filename,
-                               content_type=photo.content_type, size=photo.size,
-                               sha256=photo.sha256, note="before",
-                               uploaded_by=sub.submitted_by))
-
-
-def _answer_text(value: Any) -> str:
-    if value is True:
-        return "是"
-    if value is False:
-        return "否"
-    return str(value)
 
 
 def submission_dict(sub: InspectionSubmission) -> dict[str, Any]:

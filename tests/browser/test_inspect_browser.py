@@ -37,7 +37,7 @@ def phone_task(live: Any) -> dict[str, Any]:
     """A task due today for the demo inspector on one of the demo's gas mains in 西湖区."""
     from geoalchemy2.shape import to_shape
 
-    from inventory.inspections import plans, presets, tasks
+    from inventory.inspections import plans, presets, task_generation
     from inventory.inspections.tasks import InspectionTask
     from inventory.pipelines import Pipeline
     from resilience import accounts
@@ -61,7 +61,7 @@ def phone_task(live: Any) -> dict[str, Any]:
                               "bbox": [first[0] - 1e-6, first[1] - 1e-6, first[0] + 1e-6, first[1] + 1e-6]},
                 "recurrence": "FREQ=DAILY", "starts_on": (TODAY - timedelta(days=1)).isoformat(),
                 "assignee": "inspector", "open_days": 1, "owner": "engineer"}, engineer, today=TODAY)
-        tasks.generate(s, plan, TODAY, 0, {})
+        task_generation.generate(s, plan, TODAY, 0, {})
         task = s.scalars(select(InspectionTask).where(
             InspectionTask.plan_id == plan.id, InspectionTask.due_on == TODAY)
             .order_by(InspectionTask.id)).first()

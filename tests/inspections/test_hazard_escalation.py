@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.inspections import hazards
+from inventory.inspections import hazard_escalation, hazard_steps, hazards
 from inventory.inspections.notifications import Notification
 from inventory.service import WriteContext
 from resilience import accounts
@@ -19,16 +19,16 @@ def ctx(session: Session, username: str) -> WriteContext:
 
 
 def test_an_overdue_hazard_is_escalated_once_and_noted_in_the_trail(session: Session) -> None:
-    late = hazards.report(session, {"category": "leakage", "description": "渗漏",
-                                    "geometry": f.point()}, ctx(session, "inspector"))
-    hazards.transition(session, late.id, "register", ctx(session, "engineer"),
-                       deadline="2020-03-01")
-    on_time = hazards.report(session, {"category": "leakage", "description": "渗漏",
-                                       "geometry": f.point()}, ctx(session, "inspector"))
-    hazards.transition(session, on_time.id, "register", ctx(session, "engineer"),
-                       deadline="2099-03-01")
-    assert hazards.escalate_overdue(session, date.today()) == 1  # the city's manager
-    again = hazards.escalate_overdue(session, date.today())  # a rerun, a second scheduler
+    late = hazard_steps.report(session, {"category": "leakage", "description": "渗漏",
+                                         "geometry": f.point()}, ctx(session, "inspector"))
+    hazard_steps.transition(session, late.id, "register", ctx(session, "engineer"),
+                            deadline="2020-03-01")
+    on_time = hazard_steps.report(session, {"category": "leakage", "description": "渗漏",
+                                            "geometry": f.point()}, ctx(session, "inspector"))
+    hazard_steps.transition(session, on_time.id, "register", ctx(session, "engineer"),
+                            deadline="2099-03-01")
+    assert hazard_escalation.escalate_overdue(session, date.today()) == 1  # the city's manager
+    again = hazard_escalation.escalate_overdue(session, date.today())  # a rerun, a second scheduler
     assert again == 0
     notes = list(session.scalars(select(Notification).where(Notification.kind == "hazard_overdue")))
     assert [(n.username, n.subject_id) for n in notes] == [("manager", late.id)]

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory.attachments import FolderStore
-from inventory.inspections import hazards
+from inventory.inspections import hazard_steps
 from inventory.service import WriteContext
 from resilience import accounts
 from risk import runs
@@ -49,12 +49,12 @@ def scores(sessions: sessionmaker[Session]) -> dict[tuple[str, str], tuple[str, 
 def close_loop(sessions: sessionmaker[Session], hazard_id: int, store: FolderStore) -> None:
     with sessions() as s:
         c = ctx(s)
-        hazards.transition(s, hazard_id, "register", c)
-        hazards.transition(s, hazard_id, "grade", c, grade="major")
-        hazards.transition(s, hazard_id, "rectify", c, **FIXED)
-        hazards.attach_photo(s, store, hazard_id, "after.png", png(), c.by, side="after")
-        hazards.transition(s, hazard_id, "submit_review", c)
-        hazards.transition(s, hazard_id, "close", c, note="复查合格")
+        hazard_steps.transition(s, hazard_id, "register", c)
+        hazard_steps.transition(s, hazard_id, "grade", c, grade="major")
+        hazard_steps.transition(s, hazard_id, "rectify", c, **FIXED)
+        hazard_steps.attach_photo(s, store, hazard_id, "after.png", png(), c.by, side="after")
+        hazard_steps.transition(s, hazard_id, "submit_review", c)
+        hazard_steps.transition(s, hazard_id, "close", c, note="复查合格")
         s.commit()
 
 
@@ -73,10 +73,10 @@ def test_a_hazard_raises_its_asset_until_closed_and_incremental_equals_full(
     assert ("four", "asset", main) not in before
 
     with sessions() as s:
-        hazard = hazards.report(s, {"category": "leakage", "grade": "major",
-                                    "description": "阀门井内给水管渗漏", "asset_collection": "pipelines",
-                                    "asset_id": city["water_w"], "geometry": spot(W, dx=20)},
-                                ctx(s, "inspector"))
+        hazard = hazard_steps.report(s, {"category": "leakage", "grade": "major",
+                                         "description": "阀门井内给水管渗漏", "asset_collection": "pipelines",
+                                         "asset_id": city["water_w"], "geometry": spot(W, dx=20)},
+                                     ctx(s, "inspector"))
         hazard_id = hazard.id
         s.commit()
     run = runs.run_now(sessions, mode="incremental", by="test")
@@ -110,9 +110,9 @@ def test_a_hazard_raises_its_asset_until_closed_and_incremental_equals_full(
 def test_a_general_hazard_is_a_general_point(city: dict[str, int],
                                              sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
-        hazards.report(s, {"category": "cover_damaged", "description": "井盖破损",
-                           "asset_collection": "pipelines", "asset_id": city["water_w"]},
-                       ctx(s, "inspector"))
+        hazard_steps.report(s, {"category": "cover_damaged", "description": "井盖破损",
+                                "asset_collection": "pipelines", "asset_id": city["water_w"]},
+                            ctx(s, "inspector"))
         s.commit()
     assert runs.run_now(sessions, mode="incremental", by="test").status == "succeeded"
     got: dict[Any, Any] = scores(sessions)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console import scheduler
-from inventory.inspections import tasks
+from inventory.inspections import task_generation, task_submission
 from inventory.inspections.notifications import Notification, NotificationContact
 from inventory.inspections.tasks import InspectionTask
 from resilience.db import make_engine, make_sessions, unit_of_work
@@ -131,7 +131,7 @@ def test_a_kill_mid_run_leaves_each_plan_whole(url: str, sessions: sessionmaker[
 
         for plan in s.scalars(select(InspectionPlan)):
             plan.active = plan.id in (first, second)
-    real = tasks.insert_rows_ignoring
+    real = task_generation.insert_rows_ignoring
 
     def dies_after_writing(bind: Any, table: Any, rows: list[dict[str, Any]], **kw: Any) -> int:
         count = real(bind, table, rows, **kw)
@@ -139,11 +139,11 @@ def test_a_kill_mid_run_leaves_each_plan_whole(url: str, sessions: sessionmaker[
             raise KeyboardInterrupt("killed")  # the process dies inside the plan's transaction
         return count
 
-    monkeypatch.setattr(tasks, "insert_rows_ignoring", dies_after_writing)
+    monkeypatch.setattr(task_generation, "insert_rows_ignoring", dies_after_writing)
     with pytest.raises(KeyboardInterrupt):
         scheduler.generate_inspection_tasks(url, 7, today=MONDAY)
     assert len(_dates(sessions, first)) == 6 and _dates(sessions, second) == []
-    monkeypatch.setattr(tasks, "insert_rows_ignoring", real)
+    monkeypatch.setattr(task_generation, "insert_rows_ignoring", real)
     again = scheduler.generate_inspection_tasks(url, 7, today=MONDAY)
     assert again["created"] == 6
     assert len(_dates(sessions, first)) == len(_dates(sessions, second)) == 6
@@ -259,7 +259,7 @@ def test_without_smtp_the_owner_is_told_in_the_app_only(url: str,
 
 def test_the_overdue_job_escalates_late_hidden_hazards_once(
         url: str, sessions: sessionmaker[Session]) -> None:
-    from inventory.inspections import hazards
+    from inventory.inspections import hazard_steps
     from inventory.service import WriteContext
     from resilience import accounts
     from tests import factories as f
@@ -268,9 +268,9 @@ def test_the_overdue_job_escalates_late_hidden_hazards_once(
         def ctx(name: str) -> WriteContext:
             return WriteContext(by=accounts.principal_of(accounts.get_user(s, name)))
 
-        late = hazards.report(s, {"category": "leakage", "description": "阀井渗漏",
-                                  "geometry": f.point()}, ctx("inspector"))
-        hazards.transition(s, late.id, "register", ctx("engineer"), deadline="2020-03-01")
+        late = hazard_steps.report(s, {"category": "leakage", "description": "阀井渗漏",
+                                       "geometry": f.point()}, ctx("inspector"))
+        hazard_steps.transition(s, late.id, "register", ctx("engineer"), deadline="2020-03-01")
         late_id = late.id
     first = scheduler.check_overdue_inspections(url, today=MONDAY + timedelta(days=40))
     again = scheduler.check_overdue_inspections(url, today=MONDAY + timedelta(days=40))
@@ -320,8 +320,8 @@ def test_a_submission_sent_twice_at_once_is_stored_once(url: str,
         barrier.wait()
         try:
             with unit_of_work(sessions) as s:
-                sub, created = tasks.submit(s, task_id, answers, None,
-                                            support.ctx(s, "inspector"), client_id=client_id)
+                sub, created = task_submission.submit(s, task_id, answers, None,
+                                                      support.ctx(s, "inspector"), client_id=client_id)
                 outcomes.append((sub.id, created))
         except ResilienceError as error:  # SQLite: the loser may find the file locked (503)
             outcomes.append(error.code)

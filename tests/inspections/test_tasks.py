@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inventory.inspections import checklists, tasks
+from inventory.inspections import checklists, task_escalation, task_generation, task_submission, tasks
 from inventory.inspections.notifications import Notification
 from inventory.inspections.tasks import InspectionSubmission, InspectionTask
 from resilience import audit
@@ -30,7 +30,7 @@ def _tasks(session: Session, plan_id: int) -> list[InspectionTask]:
 def test_generation_creates_each_occurrence_once(session: Session) -> None:
     ids = support.pipelines(session, 3)
     plan = support.plan(session)
-    created = tasks.generate(session, plan, MONDAY, 14, {})
+    created = task_generation.generate(session, plan, MONDAY, 14, {})
     rows = _tasks(session, plan.id)
     assert created == len(rows) == 9  # 3 assets × Mondays 30 Nov, 7 Dec, 14 Dec
     assert {r.due_on for r in rows} == {MONDAY + timedelta(days=d) for d in (0, 7, 14)}
@@ -41,21 +41,21 @@ def test_generation_creates_each_occurrence_once(session: Session) -> None:
     template = checklists.latest(session, "gas_pipeline_patrol")
     assert first.template_id == template.id
     assert plan.generated_through == MONDAY + timedelta(days=14)
-    assert tasks.generate(session, plan, MONDAY, 14, {}) == 0
-    assert tasks.generate(session, plan, MONDAY + timedelta(days=1), 14, {}) == 0
+    assert task_generation.generate(session, plan, MONDAY, 14, {}) == 0
+    assert task_generation.generate(session, plan, MONDAY + timedelta(days=1), 14, {}) == 0
     assert len(_tasks(session, plan.id)) == 9
 
 
 def test_a_task_keeps_its_template_version(session: Session) -> None:
     support.pipelines(session, 1)
     plan = support.plan(session)
-    tasks.generate(session, plan, MONDAY, 0, {})
+    task_generation.generate(session, plan, MONDAY, 0, {})
     old = _tasks(session, plan.id)[0]
     values = {k: v for k, v in checklists.as_dict(checklists.latest(session, "gas_pipeline_patrol"))
               .items() if k in ("code", "name_zh", "name_en", "applies_to", "items")}
     values["items"] = values["items"][:3]
     v2 = checklists.save_version(session, values, by="engineer")
-    tasks.generate(session, plan, MONDAY + timedelta(days=7), 0, {})
+    task_generation.generate(session, plan, MONDAY + timedelta(days=7), 0, {})
     new = _tasks(session, plan.id)[-1]
     assert old.template_id != v2.id and new.template_id == v2.id
 
@@ -63,9 +63,9 @@ def test_a_task_keeps_its_template_version(session: Session) -> None:
 def test_after_a_long_downtime_the_missed_visit_is_recorded_once(session: Session) -> None:
     support.pipelines(session, 2)
     plan = support.plan(session, recurrence="FREQ=DAILY", open_days=1)
-    tasks.generate(session, plan, MONDAY, 1, {})  # up to Tuesday
+    task_generation.generate(session, plan, MONDAY, 1, {})  # up to Tuesday
     back = MONDAY + timedelta(days=9)  # nine days down
-    created = tasks.generate(session, plan, back, 1, {})
+    created = task_generation.generate(session, plan, back, 1, {})
     dates = sorted({r.due_on for r in _tasks(session, plan.id)})
     # Mon, Tue from before; the latest missed day (the day before we came back), today, tomorrow
     assert dates == [MONDAY, MONDAY + timedelta(days=1), back - timedelta(days=1), back,
@@ -73,18 +73,18 @@ def test_after_a_long_downtime_the_missed_visit_is_recorded_once(session: Sessio
     assert created == 2 * 3
     missed = [r for r in _tasks(session, plan.id) if r.due_on == back - timedelta(days=1)]
     assert {r.status for r in missed} == {"overdue"}
-    assert tasks.generate(session, plan, back, 1, {}) == 0
+    assert task_generation.generate(session, plan, back, 1, {}) == 0
 
 
 def test_overdue_tasks_are_marked_and_escalated_once(session: Session) -> None:
     support.pipelines(session, 2)
     plan = support.plan(session)
-    tasks.generate(session, plan, MONDAY, 0, {})
+    task_generation.generate(session, plan, MONDAY, 0, {})
     later = MONDAY + timedelta(days=3)  # closes_on was Wednesday
-    assert tasks.mark_overdue(session, later) == 2
-    assert tasks.mark_overdue(session, later) == 0
-    assert tasks.escalate(session, later) == 2
-    assert tasks.escalate(session, later + timedelta(days=1)) == 0
+    assert task_escalation.mark_overdue(session, later) == 2
+    assert task_escalation.mark_overdue(session, later) == 0
+    assert task_escalation.escalate(session, later) == 2
+    assert task_escalation.escalate(session, later + timedelta(days=1)) == 0
     notes = list(session.scalars(select(Notification).where(Notification.username == "engineer")))
     assert len(notes) == 2 and notes[0].kind == "task_overdue"
     row = _tasks(session, plan.id)[0]
@@ -94,14 +94,14 @@ def test_overdue_tasks_are_marked_and_escalated_once(session: Session) -> None:
 
 def _submit(session: Session, task_id: int, answers: dict, *, user: str = "inspector",
             client_id: str | None = None, position: list[float] | None = None):
-    return tasks.submit(session, task_id, answers, position or [120.0801, 30.2801],
-                        support.ctx(session, user), client_id=client_id or str(uuid.uuid4()))
+    return task_submission.submit(session, task_id, answers, position or [120.0801, 30.2801],
+                                  support.ctx(session, user), client_id=client_id or str(uuid.uuid4()))
 
 
 def test_submitting_answers_closes_the_task_once(session: Session) -> None:
     support.pipelines(session, 1)
     plan = support.plan(session)
-    tasks.generate(session, plan, MONDAY, 0, {})
+    task_generation.generate(session, plan, MONDAY, 0, {})
     task = _tasks(session, plan.id)[0]
     cid = str(uuid.uuid4())
     sub, created = _submit(session, task.id, GOOD, client_id=cid)
@@ -122,7 +122,7 @@ def test_submitting_answers_closes_the_task_once(session: Session) -> None:
 def test_bad_answers_wrong_people_and_cancelled_tasks_write_nothing(session: Session) -> None:
     support.pipelines(session, 1)
     plan = support.plan(session)
-    tasks.generate(session, plan, MONDAY, 7, {})
+    task_generation.generate(session, plan, MONDAY, 7, {})
     first, second = _tasks(session, plan.id)
     with pytest.raises(InvalidInput) as caught:
         _submit(session, first.id, {**GOOD, "lel": 250, "regulator": "purple"},
@@ -147,7 +147,7 @@ def test_a_defect_files_a_hidden_hazard_once_and_the_answers_show_next_time(
 
     (pipe,) = support.pipelines(session, 1)
     plan = support.plan(session)
-    tasks.generate(session, plan, MONDAY, 7, {})
+    task_generation.generate(session, plan, MONDAY, 7, {})
     first, second = _tasks(session, plan.id)
     cid = str(uuid.uuid4())
     sub, _ = _submit(session, first.id, {**GOOD, "occupation": True, "lel": 5}, client_id=cid)
@@ -169,7 +169,7 @@ def test_a_defect_files_a_hidden_hazard_once_and_the_answers_show_next_time(
 def test_team_tasks_go_to_any_inspector_of_the_division(session: Session) -> None:
     support.pipelines(session, 1)
     plan = support.plan(session, assignee=None, team_role="inspector")
-    tasks.generate(session, plan, MONDAY, 0, {})
+    task_generation.generate(session, plan, MONDAY, 0, {})
     task = _tasks(session, plan.id)[0]
     assert task.assignee is None and task.team_role == "inspector"
     sub, created = _submit(session, task.id, GOOD)
@@ -180,23 +180,23 @@ def test_replanning_follows_changed_levels_and_is_idempotent(session: Session) -
     a, b = support.pipelines(session, 2)
     plan = support.plan(session, recurrence=None, risk_based=True)
     low = {}
-    tasks.generate(session, plan, MONDAY, 28, low)
+    task_generation.generate(session, plan, MONDAY, 28, low)
     assert [r.due_on for r in _tasks(session, plan.id)] == [MONDAY, MONDAY]  # quarterly
     raised = {("pipelines", a): "major"}
     today = MONDAY + timedelta(days=1)
-    done = tasks.replan(session, plan, today, 28, raised, run_id=7)
+    done = task_generation.replan(session, plan, today, 28, raised, run_id=7)
     assert done == {"cancelled": 0, "restored": 0, "created": 4}
     weekly = [r.due_on for r in _tasks(session, plan.id) if r.asset_id == a]
     assert weekly == [MONDAY + timedelta(days=d) for d in (0, 7, 14, 21, 28)]
     assert plan.planned_run_id == 7
-    assert tasks.replan(session, plan, today, 28, raised) == {"cancelled": 0, "restored": 0,
-                                                              "created": 0}
-    lowered = tasks.replan(session, plan, today, 28, low)
+    assert task_generation.replan(session, plan, today, 28, raised) == {"cancelled": 0, "restored": 0,
+                                                                        "created": 0}
+    lowered = task_generation.replan(session, plan, today, 28, low)
     assert lowered["cancelled"] == 4
     statuses = {r.due_on: r.status for r in _tasks(session, plan.id) if r.asset_id == a}
     assert statuses[MONDAY] == "due"  # open today: kept
     assert {statuses[MONDAY + timedelta(days=d)] for d in (7, 14, 21, 28)} == {"cancelled"}
-    back = tasks.replan(session, plan, today, 28, raised)
+    back = task_generation.replan(session, plan, today, 28, raised)
     assert back == {"cancelled": 0, "restored": 4, "created": 0}
     assert [r.status for r in _tasks(session, plan.id) if r.asset_id == b] == ["due"]
 
@@ -204,7 +204,7 @@ def test_replanning_follows_changed_levels_and_is_idempotent(session: Session) -
 def test_the_list_is_nearest_first_and_filtered(session: Session) -> None:
     support.pipelines(session, 3)
     plan = support.plan(session)
-    tasks.generate(session, plan, MONDAY, 14, {})
+    task_generation.generate(session, plan, MONDAY, 14, {})
     inspector = support.ctx(session, "inspector").by
     q = tasks.TaskQuery(mine=True, today=MONDAY, near=(120.0841, 30.2801))
     rows, distances = tasks.listing(session, inspector, q)
@@ -222,7 +222,7 @@ def test_the_photos_of_a_defect_become_the_hazards_before_photos(session: Sessio
 
     (pipe,) = support.pipelines(session, 1)
     plan = support.plan(session)
-    tasks.generate(session, plan, MONDAY, 0, {})
+    task_generation.generate(session, plan, MONDAY, 0, {})
     (task,) = _tasks(session, plan.id)
     photo = Attachment(collection="pipelines", record_id=pipe, division_code="330106",
                        filename="occupation.jpg", content_type="image/jpeg", size=2048,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory import attachments
-from inventory.inspections import hazards, tasks
+from inventory.inspections import hazard_steps, task_generation
 from inventory.inspections.tasks import InspectionTask
 from resilience import audit
 from resilience.spatial import SRID
@@ -45,7 +45,7 @@ def asset_task(session: Session) -> tuple[int, int]:
     """One gas main in 西湖区 with an open task for the demo inspector: (pipeline id, task id)."""
     ids = support.pipelines(session, 1)
     plan = support.plan(session, starts_on=(TODAY - timedelta(days=1)).isoformat())
-    tasks.generate(session, plan, TODAY, 7, {})
+    task_generation.generate(session, plan, TODAY, 7, {})
     session.commit()
     task = session.scalars(select(InspectionTask).where(InspectionTask.asset_id == ids[0])
                            .order_by(InspectionTask.due_on)).first()
@@ -181,13 +181,13 @@ def test_the_status_page_colour_follows_risk_hazards_and_overdue_inspections(
     assert colour_of(page) == "yellow" and "四色图等级为一般风险" in page
     assert "较高风险" in page and "一般风险" in page
     ctx = support.ctx(session, "inspector")
-    filed = hazards.report(session, {"grade": "general", "category": "leakage", "description": "阀门井渗漏",
-                                     "asset_collection": "pipelines", "asset_id": pipe}, ctx)
+    filed = hazard_steps.report(session, {"grade": "general", "category": "leakage", "description": "阀门井渗漏",
+                                          "asset_collection": "pipelines", "asset_id": pipe}, ctx)
     session.commit()
     page = client.get(url).get_data(as_text=True)
     assert colour_of(page) == "orange" and "阀门井渗漏" in page and f"#{filed.id}" in page
-    hazards.report(session, {"grade": "major", "category": "leakage", "description": "燃气泄漏",
-                             "asset_collection": "pipelines", "asset_id": pipe}, ctx)
+    hazard_steps.report(session, {"grade": "major", "category": "leakage", "description": "燃气泄漏",
+                                  "asset_collection": "pipelines", "asset_id": pipe}, ctx)
     session.commit()
     page = client.get(url).get_data(as_text=True)
     assert colour_of(page) == "red" and "未销号重大隐患 ≥ 1" in page

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from inventory.inspections import presets, tasks
+from inventory.inspections import presets, task_escalation, task_generation
 from inventory.inspections.tasks import InspectionSubmission, InspectionTask
 from tests.inspections import support
 
@@ -24,7 +24,7 @@ def _setup(sessions: sessionmaker[Session], n: int = 2, **plan: Any) -> list[int
     with sessions() as s:
         support.pipelines(s, n)
         p = support.plan(s, **plan)
-        tasks.generate(s, p, support.MONDAY, 7, {})
+        task_generation.generate(s, p, support.MONDAY, 7, {})
         ids = list(s.scalars(select(InspectionTask.id).where(InspectionTask.plan_id == p.id)
                              .order_by(InspectionTask.id)))
         s.commit()
@@ -183,8 +183,8 @@ def test_the_owner_reads_escalations_in_the_app(client: Any, auth: Any,
     _setup(sessions, 1)
     with sessions() as s:
         later = support.MONDAY + timedelta(days=20)
-        tasks.mark_overdue(s, later)
-        assert tasks.escalate(s, later) >= 1
+        task_escalation.mark_overdue(s, later)
+        assert task_escalation.escalate(s, later) >= 1
         s.commit()
     body = client.get("/api/inspections/notifications",
                       headers=auth.headers("engineer", **{"Accept-Language": "zh-CN"})).get_json()
