@@ -124,7 +124,7 @@ def set_role(session: Session, username: str, role: str, *, by: str) -> User:
     """Change what a user may do."""
     if role not in ROLES:
         raise InvalidInput("invalid role", [Problem("role", "unknown_code",
-                                                    {"value": role, "allowed": list(ROLES)})])
+                                                    {"value": role, "allowed": ROLES.values()})])
     user = get_user(session, username)
     before = snapshot(user)
     user.role = role

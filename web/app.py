@@ -63,6 +63,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     def may_import(principal: Any) -> bool:
         return bool(importable_collections(principal))
 
+    from resilience.clock import format_local
+
+    zone = settings.zone
+    app.jinja_env.filters["localtime"] = lambda value, seconds=False: format_local(
+        value, zone, seconds=seconds)
     app.jinja_env.globals.update(
         page_locale=select_locale, current_principal=current_principal, role_label=role_label,
         may_import=may_import, unread_notifications=notifications_pages.unread_count,

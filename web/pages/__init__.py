@@ -23,9 +23,10 @@ def register(app: Flask) -> None:
         risk_runs,
         risk_schemes,
         status,
+        users,
         views,
     )
 
     for module in (views, assets, edit, dashboard, risk_map, risk_runs, risk_divisions, risk_print,
-                   risk_schemes, inspect, qr, status, hazards, healthcheck, notifications):
+                   risk_schemes, inspect, qr, status, hazards, healthcheck, notifications, users):
         app.register_blueprint(module.bp)
