@@ -14,6 +14,7 @@ from inventory.inspections import hazards
 from resilience.accounts import Principal
 from resilience.errors import Problem
 from web.errors import locale
+from web.session import local_time
 
 RETIRING_ROLES = ("admin",)  # the rest stay on the books (继续挂账)
 
@@ -23,7 +24,8 @@ def event_json(ev: hazards.HazardEvent, zh: bool | None = None) -> dict[str, Any
     zh = locale().startswith("zh") if zh is None else zh
     return {"id": ev.id, "action": ev.action,
             "label": flow.event_label(ev.action, zh), "from": ev.from_state,
-            "to": ev.to_state, "by": ev.by, "at": ev.at.isoformat(), "note": ev.note,
+            "to": ev.to_state, "by": ev.by, "at": ev.at.isoformat(),
+            "at_local": local_time(ev.at), "note": ev.note,
             "reason": ev.reason, "attachments": ev.attachment_ids or [],
             "changes": ev.changes or {}}
 

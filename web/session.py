@@ -25,6 +25,13 @@ def settings() -> Settings:
     return current_app.extensions["resilience"]["settings"]  # type: ignore[no-any-return]
 
 
+def local_time(value: Any, *, seconds: bool = False) -> str:
+    """A stored (UTC) moment as the city reads it, in its zone (RESILIENCE_TIMEZONE)."""
+    from resilience.clock import format_local
+
+    return format_local(value, settings().zone, seconds=seconds)
+
+
 def sessions() -> sessionmaker[Session]:
     """The app's session factory."""
     return current_app.extensions["resilience"]["sessions"]  # type: ignore[no-any-return]

@@ -23,7 +23,7 @@ from resilience.accounts import Principal
 from web.auth import caller, signed_in
 from web.extensions import select_locale
 from web.pages.assets import action_label
-from web.session import db
+from web.session import db, local_time
 
 bp = Blueprint("dashboard", __name__)
 
@@ -165,10 +165,10 @@ def tables(o: ov.Overview, locale: str) -> list[Table]:
                                (*(by.get(a, 0) for a in ACTIONS), sum(by.values())))
                            for name, by in sorted(o.changes.items()))))
     out.append(Table("latest", _("Latest changes"), _("Change"), (
-        Column("at", _("Time (UTC)"), "text"), Column("actor", _("By"), "text"),
+        Column("at", _("Time"), "text"), Column("actor", _("By"), "text"),
         Column("action", _("Action"), "text"), Column("collection", _("Collection"), "text"),
         Column("record", _("Record"), "int"),
-    ), tuple(Row(str(c.id), f"#{c.id}", (c.at.strftime("%Y-%m-%d %H:%M"), c.actor, action_label(c.action),
+    ), tuple(Row(str(c.id), f"#{c.id}", (local_time(c.at), c.actor, action_label(c.action),
                                          titles.get(c.collection, c.collection), c.record_id),
                  href=_record_href(c)) for c in o.latest)))
     return out
@@ -385,4 +385,4 @@ def _download(body: bytes, content_type: str, filename: str) -> Response:
 
 def as_of(moment: datetime) -> str:
     """When the figures were read, as the page states it."""
-    return moment.strftime("%Y-%m-%d %H:%M")
+    return local_time(moment)

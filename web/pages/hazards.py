@@ -8,7 +8,7 @@ phone as much as for a desk.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -24,7 +24,7 @@ from web.extensions import csrf, select_locale
 from web.hazard_views import RETIRING_ROLES, event_json, position, retire_refused
 from web.pages.assets import display
 from web.pages.assets import retire as retire_record
-from web.session import attachment_store, db, settings, unit
+from web.session import attachment_store, db, local_time, settings, unit
 
 bp = Blueprint("hazards", __name__)
 
@@ -80,7 +80,7 @@ def list_page() -> Any:
              "category": display(hazards.HAZARDS.field("category"), h.category, locale)["text"],
              "deadline": h.deadline.isoformat() if h.deadline else "",
              "overdue": h.is_overdue(today), "division": h.division_code,
-             "found_at": h.found_at.date().isoformat()} for h in found]
+             "found_at": local_time(h.found_at)[:10]} for h in found]
     return render_template(
         "hazards_list.html", rows=rows, counts=hazards.counts(session, principal, today),
         states=[(c.value, state_label(c.value)) for c in hazards.HAZARD_STATES],
@@ -140,8 +140,10 @@ def detail_page(hazard_id: int) -> Any:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return local_time(value)
     if hasattr(value, "isoformat"):
-        return value.isoformat()[:16].replace("T", " ")
+        return value.isoformat()
     return value
 
 

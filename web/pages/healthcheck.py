@@ -17,10 +17,11 @@ from resilience.accounts import Principal
 from resilience.divisions import Division
 from resilience.errors import Conflict, InvalidInput, Problem
 from resilience.messages import describe
+from resilience.model import now
 from risk.healthcheck import checks, export
 from web.auth import caller, roles, signed_in
 from web.extensions import csrf, select_locale
-from web.session import db, unit
+from web.session import db, local_time, unit
 
 bp = Blueprint("healthcheck", __name__)
 
@@ -185,4 +186,4 @@ def print_page(division: str, year: int) -> Any:
     report = checks.report(db(), check, select_locale())
     return render_template("healthcheck_print.html", report=report, check=check,
                            arrows=TREND_ARROW, fmt=checks.fmt,
-                           printed=date.today().isoformat(), title=_("City health check"))
+                           printed=local_time(now())[:10], title=_("City health check"))

@@ -11,7 +11,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from inventory.inspections import notifications
 from web.auth import caller, signed_in
 from web.extensions import csrf, select_locale
-from web.session import db, unit
+from web.session import db, local_time, unit
 
 bp = Blueprint("notifications", __name__)
 
@@ -39,7 +39,7 @@ def notifications_page() -> Any:
         return redirect(url_for("notifications.notifications_page"))
     locale = select_locale()
     rows = [{"text": notifications.text_of(n, locale), "link": _link(n), "unread": n.read_at is None,
-             "at": n.created_at.strftime("%Y-%m-%d %H:%M"), "kind": n.kind}
+             "at": local_time(n.created_at), "kind": n.kind}
             for n in notifications.recent(db(), principal.username)]
     return render_template("notifications.html", rows=rows)
 

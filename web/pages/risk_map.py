@@ -31,7 +31,7 @@ from web.extensions import select_locale
 from web.maps import HANGZHOU, VECTORGRID
 from web.offline_assets import make_offline
 from web.risk_views import MAPS, may_run
-from web.session import db
+from web.session import db, local_time
 
 bp = Blueprint("risk_map", __name__)
 
@@ -71,8 +71,8 @@ def levels_of(map_: str, locale: str) -> list[dict[str, Any]]:
 
 
 def when(value: datetime | None) -> str:
-    """A moment as the risk pages show it (minutes, no zone)."""
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+    """A moment as the risk pages show it (minutes, in the city's zone)."""
+    return local_time(value) if value else ""
 
 
 def published() -> dict[str, Any] | None:

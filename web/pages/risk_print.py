@@ -3,12 +3,12 @@ legend, scale bar and north arrow (the browser prints it; ``risk_print.css`` lay
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
 
 from resilience.accounts import Principal
+from resilience.model import now
 from risk import stats
 from web.auth import caller, signed_in
 from web.extensions import select_locale
@@ -25,7 +25,7 @@ from web.pages.risk_map import (
     tiles_available,
     unit_label,
 )
-from web.session import db
+from web.session import db, local_time
 
 bp = Blueprint("risk_print", __name__)
 
@@ -74,4 +74,4 @@ def print_page(map_: str) -> Any:
     return render_template("risk_print.html", map_=map_, title=map_title(map_), config=config,
                            levels=config["levels"], division=division, code=code, size=size,
                            width=width, height=height, published=published(),
-                           printed=datetime.now().strftime("%Y-%m-%d"), **parts)
+                           printed=local_time(now())[:10], **parts)
