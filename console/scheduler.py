@@ -65,9 +65,9 @@ def request_risk_run(database_url: str, mode: str = "full") -> int | None:
         return run.id
 
 
-def _today() -> date:
+def _today(zone: str = "Asia/Shanghai") -> date:
     """Today in the city's time zone (tasks are due on local dates)."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return datetime.now(ZoneInfo(zone)).date()
 
 
 def published_asset_levels(session: Session) -> tuple[int | None, dict[tuple[str, int], str]]:
@@ -89,6 +89,7 @@ def published_asset_levels(session: Session) -> tuple[int | None, dict[tuple[str
 
 
 def generate_inspection_tasks(database_url: str, horizon_days: int = 14,
+                              timezone: str = "Asia/Shanghai",
                               today: date | None = None) -> dict[str, int]:
     """Create every active plan's tasks for the horizon; re-plan those following risk levels
     when a newer risk run has been published since they last planned.
@@ -98,7 +99,7 @@ def generate_inspection_tasks(database_url: str, horizon_days: int = 14,
     """
     from inventory.inspections import plans, task_generation
 
-    today = today or _today()
+    today = today or _today(timezone)
     with _sessions(database_url)() as session:
         run_id, levels = published_asset_levels(session)
         plan_ids = [p.id for p in plans.listing(session, active_only=True)]
@@ -128,13 +129,14 @@ def generate_inspection_tasks(database_url: str, horizon_days: int = 14,
 
 def check_overdue_inspections(database_url: str, smtp_host: str = "", smtp_port: int = 25,
                               smtp_from: str = "resilience@localhost",
+                              timezone: str = "Asia/Shanghai",
                               today: date | None = None) -> dict[str, int]:
     """Mark tasks past their close date overdue and tell each plan's owner once, and tell the
     emergency managers of each hidden hazard past its deadline once (in the app, and by
     e-mail when an SMTP host is configured)."""
     from inventory.inspections import hazard_escalation, notifications, task_escalation
 
-    today = today or _today()
+    today = today or _today(timezone)
     with unit_of_work(_sessions(database_url)) as session:
         overdue = task_escalation.mark_overdue(session, today)
         escalated = task_escalation.escalate(session, today)
@@ -164,7 +166,7 @@ def build_scheduler(settings: Settings, *, blocking: bool = False) -> BaseSchedu
         jobstores={"default": SQLAlchemyJobStore(engine=engine)},
         executors={"default": ThreadPoolExecutor(2)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
-        timezone="Asia/Shanghai",
+        timezone=settings.timezone,
     )
     scheduler.add_job(
         "console.scheduler:run_queued_jobs", "interval",
@@ -183,12 +185,13 @@ def build_scheduler(settings: Settings, *, blocking: bool = False) -> BaseSchedu
     )
     scheduler.add_job(
         "console.scheduler:generate_inspection_tasks", "interval", hours=1,
-        args=[settings.database_url, settings.inspection_horizon_days],
+        args=[settings.database_url, settings.inspection_horizon_days, settings.timezone],
         id="inspection_tasks", replace_existing=True, next_run_time=datetime.now(UTC),
     )
     scheduler.add_job(
         "console.scheduler:check_overdue_inspections", "interval", minutes=15,
-        args=[settings.database_url, settings.smtp_host, settings.smtp_port, settings.smtp_from],
+        args=[settings.database_url, settings.smtp_host, settings.smtp_port, settings.smtp_from,
+              settings.timezone],
         id="inspection_overdue", replace_existing=True,
     )
     return scheduler

@@ -6,6 +6,7 @@ notifications, spreadsheets, the scheduler's log), so none shows a bare UTC cloc
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -32,3 +33,25 @@ def format_local(value: datetime | date | None, zone: ZoneInfo = DEFAULT_ZONE, *
 def today(zone: ZoneInfo = DEFAULT_ZONE) -> date:
     """Today's date in the city (tasks fall due on local dates)."""
     return datetime.now(zone).date()
+
+
+class ZoneFormatter(logging.Formatter):
+    """Log lines stamped in the city's zone with its offset (``2026-12-07 21:30:05+0800``)."""
+
+    def __init__(self, fmt: str, zone: ZoneInfo = DEFAULT_ZONE) -> None:
+        super().__init__(fmt)
+        self.zone = zone
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        """The record's moment in the zone (logging's default is the server's local clock)."""
+        moment = datetime.fromtimestamp(record.created, self.zone)
+        return moment.strftime(datefmt or "%Y-%m-%d %H:%M:%S%z")
+
+
+def log_to_stderr(zone: ZoneInfo = DEFAULT_ZONE, level: int = logging.INFO) -> None:
+    """Send the process's log (the scheduler's jobs, APScheduler's) to stderr in the zone."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(ZoneFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", zone))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -6,6 +6,8 @@ imports what it serves only when it runs, so no other command loads Flask or APS
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from console.context import Context, clean_errors, pass_ctx
@@ -32,8 +34,12 @@ def serve(ctx: Context, host: str, port: int) -> None:
 def scheduler(ctx: Context, once: bool) -> None:
     """Run the scheduler process: periodic jobs and the queued long work."""
     from console import scheduler as sched
+    from resilience.clock import log_to_stderr
 
     ctx.require_schema()
+    log_to_stderr(ctx.settings.zone)
+    # One line per job run every few seconds would bury what matters; failures still show.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     if once:
         ran = sched.drain(ctx.settings)
         click.echo(f"ran {ran} job(s)")

@@ -289,7 +289,7 @@ def test_the_scheduler_process_carries_the_inspection_jobs(tmp_path: Path) -> No
                         smtp_host="mail.example.org").resolved()
     jobs = {j.id: j for j in scheduler.build_scheduler(settings).get_jobs()}
     assert {"inspection_tasks", "inspection_overdue", "risk_nightly"} <= set(jobs)
-    assert jobs["inspection_tasks"].args == (settings.database_url, 21)
+    assert jobs["inspection_tasks"].args == (settings.database_url, 21, "Asia/Shanghai")
     assert jobs["inspection_overdue"].args[1] == "mail.example.org"
     env = Settings.from_env({"RESILIENCE_SMTP_HOST": "smtp.hz.gov.cn", "RESILIENCE_SMTP_PORT": "587",
                              "RESILIENCE_INSPECTION_HORIZON_DAYS": "7",
