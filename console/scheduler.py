@@ -129,7 +129,7 @@ def generate_inspection_tasks(database_url: str, horizon_days: int = 14,
 
 def check_overdue_inspections(database_url: str, smtp_host: str = "", smtp_port: int = 25,
                               smtp_from: str = "resilience@localhost",
-                              timezone: str = "Asia/Shanghai",
+                              timezone: str = "Asia/Shanghai", public_url: str = "",
                               today: date | None = None) -> dict[str, int]:
     """Mark tasks past their close date overdue and tell each plan's owner once, and tell the
     emergency managers of each hidden hazard past its deadline once (in the app, and by
@@ -143,7 +143,8 @@ def check_overdue_inspections(database_url: str, smtp_host: str = "", smtp_port:
     with unit_of_work(_sessions(database_url)) as session:
         hazards_escalated = hazard_escalation.escalate_overdue(session, today)
     smtp = notifications.Smtp(smtp_host, smtp_port, smtp_from) if smtp_host else None
-    emailed = notifications.send_emails(_sessions(database_url), smtp)
+    emailed = notifications.send_emails(_sessions(database_url), smtp,
+                                        base_url=f"{public_url}/notifications" if public_url else "")
     return {"overdue": overdue, "escalated": escalated, "hazards_escalated": hazards_escalated,
             "emailed": emailed}
 
@@ -191,7 +192,7 @@ def build_scheduler(settings: Settings, *, blocking: bool = False) -> BaseSchedu
     scheduler.add_job(
         "console.scheduler:check_overdue_inspections", "interval", minutes=15,
         args=[settings.database_url, settings.smtp_host, settings.smtp_port, settings.smtp_from,
-              settings.timezone],
+              settings.timezone, settings.public_url],
         id="inspection_overdue", replace_existing=True,
     )
     return scheduler

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import current_app, g, request, session
+from flask import current_app, g, request, session, url_for
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory import attachments
@@ -30,6 +30,26 @@ def local_time(value: Any, *, seconds: bool = False) -> str:
     from resilience.clock import format_local
 
     return format_local(value, settings().zone, seconds=seconds)
+
+
+def public_url_for(endpoint: str, **values: Any) -> str:
+    """An absolute link that phones and mail readers can open: under RESILIENCE_PUBLIC_URL when
+    it is set, else on the address this request came to."""
+    base = settings().public_url
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+LOOPBACK = ("localhost", "127.", "::1", "[::1]", "0.0.0.0")
+
+
+def is_loopback(url: str) -> bool:
+    """Whether a link points at this machine only (a printed label with it opens nothing)."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "localhost" or host.endswith(".localhost") or host.startswith(LOOPBACK)
 
 
 def sessions() -> sessionmaker[Session]:

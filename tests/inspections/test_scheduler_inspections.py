@@ -223,7 +223,9 @@ def test_overdue_tasks_are_escalated_once_in_the_app_and_by_mail(
     try:
         later = MONDAY + timedelta(days=5)
         port = server.server_address[1]
-        first = scheduler.check_overdue_inspections(url, "127.0.0.1", port, today=later)
+        first = scheduler.check_overdue_inspections(url, "127.0.0.1", port,
+                                                    public_url="https://gx.hz.gov.cn",
+                                                    today=later)
         second = scheduler.check_overdue_inspections(url, "127.0.0.1", port, today=later)
     finally:
         server.shutdown()
@@ -231,6 +233,7 @@ def test_overdue_tasks_are_escalated_once_in_the_app_and_by_mail(
     assert first["overdue"] >= 2 and first["escalated"] >= 2 and first["emailed"] >= 2
     assert second == {"overdue": 0, "escalated": 0, "hazards_escalated": 0, "emailed": 0}
     assert any("巡检任务逾期" in m or "=E5=B7=A1" in m or "Subject" in m for m in _Smtp.received)
+    assert all("https://gx.hz.gov.cn/notifications" in m for m in _Smtp.received)
     with sessions() as s:
         ids = [t for t, in s.execute(select(InspectionTask.id)
                                      .where(InspectionTask.plan_id == plan_id))]

@@ -90,3 +90,25 @@ def test_a_large_division_comes_in_parts(client: Any, auth: Any, monkeypatch: An
         second.headers["Content-Disposition"]
     assert client.get("/qr/labels?division=330106&collection=pipelines&format=pdf&part=3").status_code == 422
     assert len(keys) == 3
+
+
+def test_a_public_url_goes_on_the_labels_and_a_loopback_one_is_warned_about(
+        client: Any, auth: Any, app: Any) -> None:
+    key = create(client, auth, f.pipeline())
+    sign_in(client, "inspector", "inspector-demo-2026")
+    me = auth.headers("inspector")  # the cookie belongs to localhost; these hosts differ
+    form = client.get("/qr/labels", base_url="http://127.0.0.1:5000",
+                      headers=me).get_data(as_text=True)
+    assert 'id="labels-loopback"' in form and "RESILIENCE_PUBLIC_URL" in form
+    fine = client.get("/qr/labels", base_url="http://10.20.30.40:8000",
+                      headers=me).get_data(as_text=True)
+    assert 'id="labels-loopback"' not in fine
+    from dataclasses import replace
+
+    cfg = app.extensions["resilience"]
+    cfg["settings"] = replace(cfg["settings"], public_url="https://gx.hz.gov.cn/registry")
+    png = client.get(f"/qr/pipelines/{key}.png?box=6").get_data()
+    assert modules(png, 6) == labels.qr_matrix(f"https://gx.hz.gov.cn/registry/s/pipelines/{key}")
+    public = client.get("/qr/labels", base_url="http://127.0.0.1:5000",
+                        headers=me).get_data(as_text=True)
+    assert 'id="labels-loopback"' not in public

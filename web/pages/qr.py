@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request
 
 from inventory import repository, service
 from inventory.assets import COLLECTIONS, CollectionSpec
@@ -18,7 +18,7 @@ from inventory.inspections import labels
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem
 from web.auth import caller, signed_in
 from web.extensions import select_locale
-from web.session import db
+from web.session import db, is_loopback, public_url_for
 
 bp = Blueprint("qr", __name__)
 
@@ -32,8 +32,8 @@ def labelled_collections() -> list[CollectionSpec]:
 
 
 def status_url(collection: str, key: int) -> str:
-    """The absolute URL a label's code opens."""
-    return url_for("status.status_page", collection=collection, key=key, _external=True)
+    """The absolute URL a label's code opens (under RESILIENCE_PUBLIC_URL when set)."""
+    return public_url_for("status.status_page", collection=collection, key=key)
 
 
 def _spec(name: str) -> CollectionSpec:
@@ -96,7 +96,8 @@ def label_sheet() -> Any:
         return render_template(
             "inspect_labels.html", collections=collections, locale=select_locale(),
             divisions=repository.visible_divisions(db(), principal), per_page=labels.PER_PAGE,
-            max_labels=MAX_LABELS, chosen=request.args)
+            max_labels=MAX_LABELS, chosen=request.args, sample=(sample := status_url("pipelines", 1)),
+            loopback=is_loopback(sample))
     spec = _spec(request.args.get("collection", "pipelines"))
     if not principal.sees(division):
         raise Forbidden("outside your divisions",
