@@ -14,6 +14,7 @@ from console.commands.divisions import divisions
 from console.commands.exports import export_
 from console.commands.health_check import health_check
 from console.commands.imports import import_
+from console.commands.profile import profile
 from console.commands.risk_runs import risk
 from console.commands.serving import scheduler, serve
 from console.context import Context
@@ -34,5 +35,5 @@ def main(ctx: click.Context, database_url: str) -> None:
 
 
 for command in (init, demo, serve, scheduler, import_, export_, risk, users, tokens, health_check,
-                divisions):
+                divisions, profile):
     main.add_command(command)

@@ -51,6 +51,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "分界值 {value} 应大于 0 且从左到右递增"),
     "negative_weight": ("the weight {value} is negative; weights are 0 or more",
                         "权重 {value} 为负数，权重应大于或等于 0"),
+    "exceeds": ("{value} is more than {other} ({max})", "{value} 大于{other}（{max}）"),
     "out_of_range": ("{value} is outside the allowed range {min} to {max}",
                      "{value} 超出允许范围（{min} 至 {max}）"),
     "preset_read_only": ("'{value}' is a published preset and cannot be changed; save the scheme "
