@@ -18,10 +18,11 @@ def register(app: Flask) -> None:
         imports,
         inspections,
         openapi,
+        profiles,
         risk,
         tiles,
     )
 
     for module in (collections, features, feature_writes, exports, imports, openapi, tiles, risk,
-                   inspections, hazards, health_checks):
+                   inspections, hazards, health_checks, profiles):
         app.register_blueprint(module.bp)

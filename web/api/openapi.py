@@ -103,6 +103,7 @@ def document(base: str) -> dict[str, Any]:
     paths.update(openapi_paths.risk_paths())
     paths.update(openapi_paths.inspection_paths())
     paths.update(openapi_paths.health_check_paths())
+    paths.update(openapi_paths.profile_paths())
     paths.update(openapi_paths.tile_paths())
     return {
         "openapi": "3.0.3",

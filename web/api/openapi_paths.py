@@ -215,6 +215,34 @@ def health_check_paths() -> dict[str, Any]:
     }
 
 
+def profile_paths() -> dict[str, Any]:
+    """The city profile: built-up area and population per division and year."""
+    figures = {"type": "object", "properties": {
+        "built_up_area_km2": {"type": "number", "minimum": 0, "nullable": True},
+        "population": {"type": "integer", "minimum": 0, "nullable": True},
+        "built_up_population": {"type": "integer", "minimum": 0, "nullable": True},
+        "source": {"type": "string", "nullable": True}}, "additionalProperties": False}
+    where = [param("code", "division code", {"type": "string"}, "path"),
+             param("year", "year", {"type": "integer", "minimum": 1949, "maximum": 2100}, "path")]
+    return {
+        "/api/profiles": {"get": {
+            "summary": "Every entered row of the city profile (one year with ``year``)",
+            "parameters": [param("year", "year", {"type": "integer"})],
+            "responses": {"200": {"description": "ok"}, "400": PROBLEM}}},
+        "/api/profiles/{code}/{year}": {
+            "get": {"summary": "The figures in force for a division in a year (that year's "
+                               "or the latest before)", "parameters": where,
+                    "responses": {"200": {"description": "ok"}, "403": PROBLEM}},
+            "put": {"summary": "Set a division's figures for a year (admins); fields left out "
+                               "keep their value", "parameters": where,
+                    "requestBody": {"content": {"application/json": {"schema": figures}}},
+                    "responses": {"200": {"description": "ok"}, "403": PROBLEM,
+                                  "422": PROBLEM}},
+            "delete": {"summary": "Remove a year's figures (admins)", "parameters": where,
+                       "responses": {"204": {"description": "removed"}, "404": PROBLEM}}},
+    }
+
+
 def tile_paths() -> dict[str, Any]:
     """Mapbox Vector Tiles of the collections, for maps at city scale."""
     from inventory.tiles import MAX_ZOOM, TILE_LAYERS

@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
         healthcheck,
         inspect,
         notifications,
+        profile,
         qr,
         risk_divisions,
         risk_map,
@@ -28,5 +29,6 @@ def register(app: Flask) -> None:
     )
 
     for module in (views, assets, edit, dashboard, risk_map, risk_runs, risk_divisions, risk_print,
-                   risk_schemes, inspect, qr, status, hazards, healthcheck, notifications, users):
+                   risk_schemes, inspect, qr, status, hazards, healthcheck, notifications, users,
+                   profile):
         app.register_blueprint(module.bp)
