@@ -24,7 +24,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from demo import hazard_zones, hidden_hazards, inspection_plans
+from demo import hazard_zones, hidden_hazards, inspection_plans, profile
 from demo.columns import DATA_SOURCE, Columns, cjj, common, numbered, wkt
 from demo.districts import hangzhou_divisions
 from demo.flood_points import flood_points
@@ -110,6 +110,7 @@ def load(session: Session, *, segments: int = 6000, seed: int = 2026,
             _add_hazards(session, _flood_sites_stored(session), seed)
         hidden_hazards.load(session)  # hidden hazards at several steps of their loop
         inspection_plans.load(session)  # plans and a few days of the inspector's tasks
+        profile.load(session)  # example built-up areas and populations
         return summary(session, created=False, seconds=time.perf_counter() - started)
     report(0.0, "divisions and users")
     ensure_divisions(session)
@@ -137,6 +138,7 @@ def load(session: Session, *, segments: int = 6000, seed: int = 2026,
                            for r in city.flood_points], seed)
     hidden_hazards.load(session)
     inspection_plans.load(session)
+    profile.load(session)
     session.flush()
     report(1.0, "done")
     return summary(session, created=True, seconds=time.perf_counter() - started)

@@ -283,6 +283,12 @@ def test_loaded_records_belong_to_hangzhou_counties(session: Session) -> None:
         assert user.role == expected.role
         assert tuple(d.division_code for d in user.divisions) == expected.divisions
     assert authenticate_password(session, "engineer", "engineer-demo-2026") is not None
+    from resilience import profiles
+
+    figures = profiles.all_figures(session, 2025)
+    assert set(figures) == {"330100"} | counties  # the city and each county, for 2023 and 2025
+    assert all(f.example and f.year == 2025 and f.built_up_area_km2 for f in figures.values())
+    assert profiles.figures(session, "330106", 2024).year == 2023  # type: ignore[union-attr]
 
 
 def test_every_pipeline_joins_existing_points(session: Session) -> None:
