@@ -10,11 +10,11 @@ recording the point that set it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import Table, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from resilience.dialects import insert_many
@@ -108,7 +108,7 @@ def sync_generated(session: Session, inputs: Inputs, density: dict[str, float],
                    scope: set[tuple[str, int]] | None = None) -> dict[str, int]:
     """Bring generated points in line with the registry (only assets in ``scope`` if given)."""
     wanted = wanted_points(inputs, density)
-    table = RiskPoint.__table__
+    table = cast(Table, RiskPoint.__table__)
     c = table.c
     stmt = select(c.id, c.rule, c.asset_collection, c.asset_id, c.level, c.score,
                   c.factor_l, c.factor_e, c.factor_c, c.factor_s).where(
@@ -177,7 +177,8 @@ def sync_hazard_points(session: Session, inputs: Inputs,
     """Keep one generated point per open hazard (``external_id`` = ``hazards/<id>``): added
     when filed, moved or re-graded with it, retired at 销号."""
     wanted = wanted_hazard_points(inputs)
-    c = RiskPoint.__table__.c
+    table = cast(Table, RiskPoint.__table__)
+    c = table.c
     stmt = select(c.id, c.external_id, c.factor_l, c.factor_e, c.factor_c, c.asset_collection,
                   c.asset_id, c.division_code, as_wkb(c.geom)).where(
         c.source == "generated", c.rule == HAZARD_RULE, c.retired_at.is_(None))
@@ -212,15 +213,15 @@ def sync_hazard_points(session: Session, inputs: Inputs,
                 or (old.asset_collection, old.asset_id, old.division_code) != (
                     link["asset_collection"], link["asset_id"], link["division_code"]) \
                 or not same_place:
-            session.execute(update(RiskPoint.__table__).where(c.id == old.id).values(
+            session.execute(update(table).where(c.id == old.id).values(
                 **values, **link, geom=from_wkb(shapely.to_wkb(want["geom"])),
                 updated_at=stamp, updated_by="risk-run", version=c.version + 1))
     gone = [r.id for hid, r in have.items() if hid not in wanted]
     if gone:
-        session.execute(update(RiskPoint.__table__).where(c.id.in_(gone)).values(
+        session.execute(update(table).where(c.id.in_(gone)).values(
             retired_at=stamp, retired_by="risk-run", retired_reason="hidden hazard closed (销号)",
             updated_at=stamp, updated_by="risk-run", version=c.version + 1))
-    insert_many(session, RiskPoint.__table__, added, geom_column="geom")
+    insert_many(session, table, added, geom_column="geom")
     return {"added": len(added), "retired": len(gone), "checked": checked}
 
 
@@ -269,8 +270,11 @@ def zones(points: Layer, grid: Grid, division_codes: list[str]) -> list[Zone]:
 def decide(points: Layer, zone: Zone) -> dict[str, Any]:
     """A zone's level: the highest of its points (就高), the point that set it and the counts."""
     order = {lv.code: lv.ordinal for lv in FOUR_COLOUR}
-    best = max(zone.members, key=lambda k: (order[points.attrs["level"][k]],
-                                            float(points.attrs["score"][k]), -int(points.ids[k])))
+
+    def rank(k: int) -> tuple[int, float, int]:
+        return order[points.attrs["level"][k]], float(points.attrs["score"][k]), -int(points.ids[k])
+
+    best = max(zone.members, key=rank)
     level = next(lv for lv in FOUR_COLOUR if lv.code == points.attrs["level"][best])
     counts: dict[str, int] = {}
     for k in zone.members:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 import shapely
@@ -27,13 +28,15 @@ def _transformer(forward: bool) -> Transformer:
 def to_plane(geoms: np.ndarray) -> np.ndarray:
     """Lon/lat geometries to metres (vectorised over a shapely array)."""
     t = _transformer(True)
-    return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return cast(np.ndarray, shapely.transform(
+        geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))))
 
 
 def to_lonlat(geoms: np.ndarray) -> np.ndarray:
     """Plane geometries back to lon/lat for storage."""
     t = _transformer(False)
-    return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return cast(np.ndarray, shapely.transform(
+        geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))))
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class Grid:
         """The cells' squares in the plane."""
         x0 = ij[:, 0] * self.size
         y0 = ij[:, 1] * self.size
-        return shapely.box(x0, y0, x0 + self.size, y0 + self.size)
+        return cast(np.ndarray, shapely.box(x0, y0, x0 + self.size, y0 + self.size))
 
     def covering(self, bounds: np.ndarray) -> np.ndarray:
         """Every cell touched by any of the plane bounding boxes (rows minx, miny, maxx, maxy)."""

@@ -74,12 +74,12 @@ class Scheme:
     factors: dict[str, tuple[float, ...]] = field(default_factory=dict)  # allowed values per factor
 
 
-LEC_VALUES = {
+LEC_VALUES: dict[str, tuple[float, ...]] = {
     "L": (10, 6, 3, 1, 0.5, 0.2, 0.1),
     "E": (10, 6, 3, 2, 1, 0.5),
     "C": (100, 40, 15, 7, 3, 1),
 }
-LS_VALUES = {"L": (1, 2, 3, 4, 5), "S": (1, 2, 3, 4, 5)}
+LS_VALUES: dict[str, tuple[float, ...]] = {"L": (1, 2, 3, 4, 5), "S": (1, 2, 3, 4, 5)}
 
 PRESETS: dict[str, Scheme] = {
     # D = L × E × C; the published table leaves its bounds open, so they are made explicit:

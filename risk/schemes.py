@@ -153,7 +153,8 @@ Scorer = Callable[[Composite, float, float, float, float], float]
 
 def _power_product(scheme: Composite, h: float, e: float, v: float, c: float) -> float:
     w = scheme.params["weights"]
-    return (h ** w["H"]) * (e ** w["E"]) * (v ** w["V"]) * ((1.0 - c) ** w["C"])
+    r: float = (h ** w["H"]) * (e ** w["E"]) * (v ** w["V"]) * ((1.0 - c) ** w["C"])
+    return r
 
 
 def _matrix_hv(scheme: Composite, h: float, e: float, v: float, c: float) -> float:
@@ -162,7 +163,8 @@ def _matrix_hv(scheme: Composite, h: float, e: float, v: float, c: float) -> flo
         return 0.0
     row = min(4, max(0, math.ceil(h * 5) - 1))
     col = min(4, max(0, math.ceil(v * 5) - 1))
-    return scheme.params["matrix"][row][col] / 5 * e * (1.0 - c)
+    r: float = scheme.params["matrix"][row][col] / 5 * e * (1.0 - c)
+    return r
 
 
 SCORERS: dict[str, Scorer] = {"power_product": _power_product, "matrix_hv": _matrix_hv}

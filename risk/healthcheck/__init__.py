@@ -5,5 +5,6 @@ itself, ``checks`` a division's yearly check (values, targets, trends, problem l
 ``export`` its workbook. Importing the package registers the tables.
 """
 
-from risk.healthcheck import catalogue as _catalogue  # noqa: F401  isort: skip
-from risk.healthcheck import checks as _checks  # noqa: F401  isort: skip
+from risk.healthcheck import catalogue, checks
+
+__all__ = ["catalogue", "checks"]

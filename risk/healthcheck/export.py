@@ -6,6 +6,7 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
 
 from risk.healthcheck.checks import Report
 
@@ -29,6 +30,7 @@ def workbook(report: Report, locale: str = "zh") -> bytes:
     zh = locale.lower().startswith("zh")
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook starts with one worksheet, never None
     ws.title = "指标" if zh else "Indicators"
     check = report.check
     ws.append([f"{report.division_name} {check.year} 年城市体检" if zh

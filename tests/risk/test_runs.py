@@ -47,6 +47,7 @@ from resilience.errors import Conflict
 from risk import runs
 from risk.grid import to_lonlat, to_plane
 from risk.points import RiskPoint
+from risk.publishing import four_colour
 from risk.results import FiveColourResult, FourColourResult, RiskChange
 from tests import factories as f
 
@@ -337,7 +338,7 @@ def test_a_failed_run_keeps_the_maps_and_frees_the_key(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("four-colour publishing broke")
 
-    monkeypatch.setattr(runs, "_publish_four", broken)
+    monkeypatch.setattr(four_colour, "publish", broken)
     try:
         failed = runs.run_now(sessions, by="test")
     except RuntimeError:
