@@ -95,6 +95,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "required_when": ("is required when {other} is '{value}'", "当 {other} 为“{value}”时必填"),
     "only_when": ("may be set only when {other} is '{value}'", "仅当 {other} 为“{value}”时可填"),
     "invalid_position": ("must be [longitude, latitude]", "应为 [经度, 纬度]"),
+    "bad_encoding": ("is neither UTF-8 nor GB18030 text", "既不是 UTF-8 也不是 GB18030 编码的文本"),
+    "empty": ("holds no rows", "没有数据行"),
     "unknown_city_code": ("'{value}' is not a province or city code (GB/T 2260, 6 digits such as "
                           "330100); find yours with `resilience divisions codes NAME`, e.g. "
                           "`resilience divisions codes 宁波`",
@@ -188,12 +190,12 @@ def describe(problem: Problem, locale: str = "en") -> str:
         text = template
     hint = HINTS.get(str(problem.params.get("hint")))
     if hint is not None:
-        advice = hint[1] if zh else hint[0]
+        advice = hint[1] if chinese else hint[0]
         try:
             advice = advice.format(**params)
         except (KeyError, IndexError):
             pass
-        text += (" —— " if zh else " — ") + advice
+        text += (" —— " if chinese else " — ") + advice
     return text
 
 

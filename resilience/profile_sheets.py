@@ -87,8 +87,8 @@ def read(session: Session, path: Path, *, by: str) -> int:
     fields = [_BY_HEADER.get(str(h or "").strip().lower()) for h in records[0]]
     missing = [f for f in ("division_code", "year") if f not in fields]
     if missing:
-        raise InvalidInput("missing columns", [Problem(header(f, "zh"), "required", {})
-                                               for f in missing])
+        heads = [header(f, "zh") for f in missing]
+        raise InvalidInput("missing columns", [Problem(h, "required", {}) for h in heads])
     problems: list[Problem] = []
     stored = 0
     for number, record in enumerate(records[1:], start=2):  # row 1 holds the headers
