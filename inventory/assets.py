@@ -94,12 +94,15 @@ class CollectionSpec:
     # A coded field the overview counts its records by (a risk point's level), if any.
     counted_by: str | None = None
 
+    # The fields by name, filled in once at construction (``field`` is called per value).
+    _by_name: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
 
     def field(self, name: str) -> FieldSpec | None:
         """A field by name (None if the collection has no such property)."""
-        return self._by_name.get(name)  # type: ignore[attr-defined]
+        return self._by_name.get(name)
 
     def child(self, name: str) -> ChildSpec | None:
         """A nested list by name."""

@@ -122,7 +122,7 @@ class BucketStore:
         self.scratch = Path(scratch) / FOLDER
         if client is None:
             try:
-                import boto3
+                import boto3  # type: ignore[import-untyped]  # boto3 ships no type hints
             except ImportError as error:
                 raise ServiceUnavailable("boto3 is needed for s3:// attachments: pip install "
                                          "'resilience[s3]'") from error
@@ -181,7 +181,7 @@ def add(session: Session, store: Store, collection: str, record_id: int, filenam
     record = service.get_record(session, spec, record_id)
     spec.require_edit(by, record.division_code)
     count = session.scalar(select(func.count()).select_from(Attachment).where(
-        Attachment.collection == spec.name, Attachment.record_id == record_id))
+        Attachment.collection == spec.name, Attachment.record_id == record_id)) or 0
     if count >= PER_ASSET:
         raise InvalidInput("too many attachments", [Problem("file", "too_many_attachments",
                                                             {"max": PER_ASSET})])

@@ -1,48 +1,33 @@
 """Exports of a collection to GeoJSON, CSV, GeoPackage, XLSX or zipped Shapefile, streamed.
 
-Records are read in keyset pages through ``repository.page`` (the API's own filters and
-division rules), transformed a page at a time with ``resilience.geo`` and written as they
-come, so memory stays flat whatever the size of the collection.
-
-Column conventions, shared by every flat format (CSV, XLSX, GeoPackage, Shapefile):
-
-- the key (``id``, ``code`` for divisions), then every field of the collection's spec in
-  order, read-only ones included (``version``, ``created_at``…), so the file is a faithful
-  copy; then the nested lists (``cabins``, ``nodes``, ``events``);
-- code values are the registry's words (``water_supply``), dates ISO text, booleans
-  true/false, empty values null (an empty cell in CSV);
-- list fields (``facilities``, ``segment_ids``) and nested lists are compact JSON text;
-  a tunnel node's ``position`` stays lon/lat EPSG:4490 whatever the export CRS, as in the API;
-- CSV and XLSX carry the geometry as WKT in a last column ``wkt``; Shapefile columns are
-  shortened to ten characters through ``inventory.formats.shortnames``.
-
-GeoJSON is the API's representation: ``id`` on the Feature, nested lists as real JSON.
+The use case: a request is checked whole (``plan``), then records are read in keyset pages
+through ``repository.page`` (the API's own filters and division rules) and handed to the
+format's writer in ``inventory.formats``, which transforms a page at a time with
+``resilience.geo`` and writes it as it comes, so memory stays flat whatever the size of the
+collection. A file is made in a scratch folder and moved into place only when whole.
+The columns every flat format shares are described in ``inventory.formats.pages``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import shutil
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
-import shapely
-from sqlalchemy import JSON, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inventory import repository
-from inventory.assets import CollectionSpec
-from inventory.formats.shortnames import short
+from inventory.formats.csv_writer import csv_chunks
+from inventory.formats.geojson_writer import geojson_chunks
+from inventory.formats.ogr_writer import write_gpkg, write_shp
+from inventory.formats.pages import Page, Pages, Progress, Tally, Target
+from inventory.formats.xlsx_writer import write_xlsx
 from inventory.repository import Query
 from inventory.service import collection as collection_spec
 from resilience import geo
@@ -53,11 +38,6 @@ from resilience.spatial import BBox
 
 BATCH = 5000
 DEFAULT_CRS = "EPSG:4490"
-XLSX_MAX_ROWS = 1_048_576  # Excel's sheet limit, header included
-XLSX_MAX_CELL = 32_767  # characters in one Excel cell
-DBF_MAX_BYTES = 254  # bytes in one dBase text field
-
-Progress = Callable[[int, int], None]  # (records written, records in the export)
 
 
 @dataclass(frozen=True)
@@ -81,6 +61,12 @@ FORMATS: dict[str, Format] = {
     "shp": Format("shp", ".shp.zip", "application/zip", "Shapefile (zip)", False),
 }
 
+# The writers, by format: the streamable ones give chunks, the others write a file.
+Chunks = Callable[[Target, Pages, Tally], Iterator[bytes]]
+FileWriter = Callable[[Target, Pages, Path, Tally], None]
+_CHUNKS: dict[str, Chunks] = {"geojson": geojson_chunks, "csv": csv_chunks}
+_FILES: dict[str, FileWriter] = {"xlsx": write_xlsx, "gpkg": write_gpkg, "shp": write_shp}
+
 # Besides EPSG:4490 (storage): WGS84, Web Mercator and the CGCS2000 Gauss-Krüger zones.
 _PLAIN_EPSG = {4490, 4326, 3857}
 _GAUSS_KRUGER = range(4491, 4555)
@@ -100,24 +86,12 @@ class ExportReport:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(Target):
     """A checked export request: what to read, as whom, and how to write it."""
 
-    spec: CollectionSpec
     format: Format
-    crs: CrsRef
     query: Query
     viewer: Principal
-
-    @property
-    def crs_label(self) -> str:
-        """The CRS as the import command takes it back."""
-        return self.crs.offset or f"EPSG:{self.crs.epsg}"
-
-    @property
-    def layer(self) -> str:
-        """Layer and file base name (``network_points``)."""
-        return self.spec.name.replace("-", "_")
 
 
 def export_crs(value: str | int | None) -> CrsRef:
@@ -163,8 +137,9 @@ def plan(collection: str, fmt: str, *, crs: str | int | None = DEFAULT_CRS,
     spec = collection_spec(collection)
     problems: list[Problem] = []
     checked: dict[str, Any] = {}
-    for name, check, raw in (("format", export_format, fmt), ("crs", export_crs, crs),
-                             ("bbox", parse_bbox, bbox)):
+    checks: tuple[tuple[str, Callable[[Any], Any], Any], ...] = (
+        ("format", export_format, fmt), ("crs", export_crs, crs), ("bbox", parse_bbox, bbox))
+    for name, check, raw in checks:
         try:
             checked[name] = check(raw)
         except InvalidInput as error:
@@ -182,12 +157,12 @@ def plan(collection: str, fmt: str, *, crs: str | int | None = DEFAULT_CRS,
         raise Forbidden("division not granted",
                         [Problem("division", "division_not_granted", {"value": division})])
     query = Query(bbox=checked["bbox"], division=division, filters=checked["filters"])
-    return Plan(spec, checked["format"], checked["crs"], query, viewer)
+    return Plan(spec=spec, crs=checked["crs"], format=checked["format"], query=query, viewer=viewer)
 
 
 def count(session: Session, p: Plan) -> int:
     """How many records the export holds (for progress bars and the XLSX row limit)."""
-    keys, _ = repository._base(session, p.spec, p.viewer, p.query)  # the API's own filters
+    keys, _ = repository.matching_keys(session, p.spec, p.viewer, p.query)  # the API's own filters
     return int(session.scalar(select(func.count()).select_from(keys.subquery())) or 0)
 
 
@@ -240,170 +215,32 @@ def format_for(path: str | os.PathLike[str]) -> str | None:
 
 def stream(session: Session, p: Plan, *, batch: int = BATCH) -> Iterator[bytes]:
     """The file as chunks, front to back, for the formats that allow it (GeoJSON, CSV)."""
-    if p.format.name == "geojson":
-        return _geojson_chunks(session, p, batch, _Tally())
-    if p.format.name == "csv":
-        return _csv_chunks(session, p, batch, _Tally())
-    raise InvalidInput("not streamable", [Problem("format", "unsupported_format", {
-        "value": p.format.name, "allowed": [f for f, v in FORMATS.items() if v.streamable]})])
+    chunks = _CHUNKS.get(p.format.name)
+    if chunks is None:
+        raise InvalidInput("not streamable", [Problem("format", "unsupported_format", {
+            "value": p.format.name, "allowed": [f for f, v in FORMATS.items() if v.streamable]})])
+    return chunks(p, _pages(session, p, batch), Tally())
 
 
-# --- reading ---------------------------------------------------------------------------------
-
-
-@dataclass
-class _Tally:
-    """Records written so far, and the shapefiles made (filled in by the writers)."""
-
-    records: int = 0
-    total: int = 0
-    names: tuple[str, ...] = ()
-    progress: Progress | None = None
-
-    def add(self, n: int) -> None:
-        self.records += n
-        if self.progress is not None:
-            self.progress(self.records, max(self.total, self.records))
-
-
-@dataclass(frozen=True)
-class _Batch:
-    """One keyset page: keys, geometry (GeoJSON text or WKB), property JSON, nested lists."""
-
-    keys: list[Any]
-    geometry: list[Any]
-    properties: list[str]
-    extra: dict[Any, dict[str, Any]]
-
-
-def _batches(session: Session, p: Plan, geometry: str, size: int) -> Iterator[_Batch]:
+def _pages(session: Session, p: Plan, size: int) -> Pages:
     """The export's records in key order, one page at a time (never OFFSET, never all)."""
     pk = repository.pk_of(p.spec).name
-    after = None
-    while True:
-        rows = repository.page(session, p.spec, p.viewer, replace(p.query, after=after, limit=size),
-                               geometry)
-        if not rows:
-            return
-        keys = [r._mapping[pk] for r in rows]
-        extra = repository.derived(session, p.spec, keys) if p.spec.children else {}
-        yield _Batch(keys, [r.geometry for r in rows], [r.properties for r in rows], extra)
-        if len(rows) < size:
-            return
-        after = keys[-1]
 
+    def read(geometry: str) -> Iterator[Page]:
+        after = None
+        while True:
+            rows = repository.page(session, p.spec, p.viewer,
+                                   replace(p.query, after=after, limit=size), geometry)
+            if not rows:
+                return
+            keys = [r._mapping[pk] for r in rows]
+            extra = repository.derived(session, p.spec, keys) if p.spec.children else {}
+            yield Page(keys, [r.geometry for r in rows], [r.properties for r in rows], extra)
+            if len(rows) < size:
+                return
+            after = keys[-1]
 
-def _geometries(p: Plan, raw: list[Any]) -> np.ndarray:
-    """Stored WKB of a page as shapely geometries in the export's CRS (one transform call)."""
-    geoms = shapely.from_wkb(np.array([bytes(g) for g in raw], dtype=object))
-    return geo.from_storage(geoms, p.crs) if p.crs.epsg != geo.STORAGE_EPSG else geoms
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-@dataclass(frozen=True)
-class _Column:
-    name: str
-    kind: str  # a FieldSpec kind, or "json" for nested lists
-
-
-def columns(spec: CollectionSpec) -> list[str]:
-    """The flat formats' columns, in order (without the geometry)."""
-    return [c.name for c in _columns(spec)]
-
-
-def _columns(spec: CollectionSpec) -> list[_Column]:
-    pk = repository.pk_of(spec).name
-    out = [_Column(pk, "int" if pk == "id" else "str")]
-    out += [_Column(f.name, f.kind) for f in spec.fields if f.name != pk]
-    out += [_Column(c.name, "json") for c in spec.children]
-    return out
-
-
-def _rows(p: Plan, b: _Batch) -> Iterator[list[Any]]:
-    """A page's records as Python values in column order (lists still lists)."""
-    cols = _columns(p.spec)
-    for key, props_text in zip(b.keys, b.properties, strict=True):
-        props = json.loads(props_text)
-        props.update(_plain(b.extra.get(key, {})))
-        props[cols[0].name] = key
-        yield [props.get(c.name) for c in cols]
-
-
-def _text(value: Any) -> Any:
-    """Lists and nested lists as compact JSON text, other values as they are."""
-    return _dumps(value) if isinstance(value, list | dict) else value
-
-
-# --- GeoJSON and CSV: streamed ---------------------------------------------------------------
-
-
-def _geojson_crs(crs: CrsRef) -> str:
-    """The legacy ``crs`` member GDAL and QGIS honour; none for plain WGS84 (RFC 7946)."""
-    if crs.offset:
-        name = crs.offset  # GDAL falls back to WGS84, which is how GCJ-02 data is drawn
-    elif crs.epsg == 4326:
-        return ""
-    else:
-        name = f"urn:ogc:def:crs:EPSG::{crs.epsg}"
-    return ',"crs":{"type":"name","properties":{"name":' + _dumps(name) + "}}"
-
-
-def _geojson_chunks(session: Session, p: Plan, size: int, tally: _Tally) -> Iterator[bytes]:
-    """A FeatureCollection, one page of features per chunk."""
-    yield ('{"type":"FeatureCollection","name":' + _dumps(p.layer) + _geojson_crs(p.crs)
-           + ',"features":[\n').encode()
-    in_db = p.crs.epsg == geo.STORAGE_EPSG  # the database writes the GeoJSON geometry itself
-    first = True
-    for b in _batches(session, p, "geojson" if in_db else "wkb", size):
-        geometry = b.geometry if in_db else shapely.to_geojson(_geometries(p, b.geometry))
-        parts = []
-        for key, geom, props in zip(b.keys, geometry, b.properties, strict=True):
-            extra = b.extra.get(key)
-            if extra:
-                tail = ",".join(_dumps(k) + ":" + _dumps(_plain(v)) for k, v in extra.items())
-                props = props[:-1] + ("," if len(props) > 2 else "") + tail + "}"
-            parts.append('{"type":"Feature","id":' + _dumps(key) + ',"geometry":' + geom
-                         + ',"properties":' + props + "}")
-        yield (("" if first else ",\n") + ",\n".join(parts)).encode()
-        first = False
-        tally.add(len(b.keys))
-    yield b"\n]}\n"
-
-
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return _text(value)
-
-
-def _csv_chunks(session: Session, p: Plan, size: int, tally: _Tally) -> Iterator[bytes]:
-    """UTF-8 with a byte-order mark (Excel then reads Chinese right), geometry as WKT."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([*columns(p.spec), "wkt"])
-    yield b"\xef\xbb\xbf" + buffer.getvalue().encode()
-    for b in _batches(session, p, "wkb", size):
-        buffer.seek(0)
-        buffer.truncate()
-        wkt = shapely.to_wkt(_geometries(p, b.geometry), rounding_precision=-1)
-        for row, text in zip(_rows(p, b), wkt, strict=True):
-            writer.writerow([*(_csv_value(v) for v in row), text])
-        yield buffer.getvalue().encode()
-        tally.add(len(b.keys))
+    return read
 
 
 def _write_chunks(chunks: Iterator[bytes], path: Path) -> None:
@@ -412,242 +249,18 @@ def _write_chunks(chunks: Iterator[bytes], path: Path) -> None:
             f.write(chunk)
 
 
-# --- XLSX ------------------------------------------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _xlsx_cell(ws: Any, value: Any, problems: list[Problem], row: int, column: str) -> Any:
-    """A cell value; text that Excel could take for a formula is stored as marked text."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    value = _text(value)
-    if not isinstance(value, str):
-        return value
-    if len(value) > XLSX_MAX_CELL:
-        problems.append(Problem(column, "too_long_for_format", {
-            "format": "XLSX", "max": XLSX_MAX_CELL, "value": len(value)}, row))
-        return None
-    # XML 1.0 cannot hold these control characters: shown as U+FFFD rather than dropped.
-    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    if value.startswith(_FORMULA_START):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"  # a string cell, never evaluated
-        cell.quotePrefix = True  # and it stays text when someone edits it in Excel
-        return cell
-    return value
-
-
-def _write_xlsx(session: Session, p: Plan, path: Path, size: int, tally: _Tally) -> None:
-    """openpyxl's write-only workbook: rows go to disk as they come."""
-    from openpyxl import Workbook
-
-    if tally.total >= XLSX_MAX_ROWS:
-        raise InvalidInput("too many rows for XLSX", [Problem("format", "too_many_rows", {
-            "format": "XLSX", "max": XLSX_MAX_ROWS - 1, "value": tally.total})])
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=p.spec.name[:31])
-    ws.freeze_panes = "A2"
-    names = [*columns(p.spec), "wkt"]
-    ws.append(names)
-    problems: list[Problem] = []
-    row_number = 1
-    for b in _batches(session, p, "wkb", size):
-        wkt = shapely.to_wkt(_geometries(p, b.geometry), rounding_precision=-1)
-        for row, text in zip(_rows(p, b), wkt, strict=True):
-            row_number += 1
-            ws.append([_xlsx_cell(ws, v, problems, row_number, n)
-                       for v, n in zip([*row, text], names, strict=True)])
-        tally.add(len(b.keys))
-    if problems:
-        raise InvalidInput("values too long for XLSX", problems[:100])
-    wb.save(path)
-
-
-# --- GeoPackage and Shapefile through pyogrio ------------------------------------------------
-
-
-def _arrays(p: Plan, rows: list[list[Any]], cols: list[_Column] | None = None
-            ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
-    """Column arrays with null masks, typed from the spec so every page has the same schema."""
-    data: list[np.ndarray] = []
-    masks: list[np.ndarray | None] = []
-    for i, col in enumerate(_columns(p.spec) if cols is None else cols):
-        values = [r[i] for r in rows]
-        if col.kind in ("int", "float", "bool"):
-            nulls = np.array([v is None for v in values], dtype=bool)
-            if col.kind == "float":
-                data.append(np.array([np.nan if v is None else v for v in values], dtype=np.float64))
-                masks.append(None)  # NaN is null
-                continue
-            dtype = np.int64 if col.kind == "int" else np.bool_
-            data.append(np.array([0 if v is None else v for v in values], dtype=dtype))
-            masks.append(nulls if nulls.any() else None)
-        else:
-            data.append(np.array([None if v is None else _text(v) for v in values], dtype=object))
-            masks.append(None)
-    return data, masks
-
-
-def _layer_crs(crs: CrsRef) -> str:
-    """GCJ-02 has no EPSG code: its files say WGS84, over which the offset is defined."""
-    return "EPSG:4326" if crs.offset else f"EPSG:{crs.epsg}"
-
-
-def _ogr_write(path: Path, layer: str, driver: str, p: Plan, geometry: np.ndarray,
-               rows: list[list[Any]], names: list[str], geometry_type: str, append: bool,
-               cols: list[_Column] | None = None, **options: Any) -> None:
-    from pyogrio import raw
-
-    data, masks = _arrays(p, rows, cols)
-    raw.write(str(path), geometry, data, names, field_mask=masks, layer=layer, driver=driver,
-              geometry_type=geometry_type, crs=_layer_crs(p.crs), append=append,
-              promote_to_multi=False, **options)
-
-
-def _wkb(p: Plan, raw: list[Any]) -> np.ndarray:
-    """A page's geometry as WKB in the export's CRS (stored bytes as they are for 4490)."""
-    if p.crs.epsg == geo.STORAGE_EPSG:
-        return np.array([bytes(g) for g in raw], dtype=object)
-    return shapely.to_wkb(_geometries(p, raw))
-
-
-def _write_gpkg(session: Session, p: Plan, path: Path, size: int, tally: _Tally) -> None:
-    """One layer; a generic geometry type when the collection mixes points and polygons."""
-    types = p.spec.geometry_types
-    geometry_type = types[0] if len(types) == 1 else "Unknown"
-    names = columns(p.spec)
-    description = f"{p.spec.zh} / {p.spec.en}; coordinates {p.crs_label}"
-    first = True
-    for b in _batches(session, p, "wkb", size):
-        _ogr_write(path, p.layer, "GPKG", p, _wkb(p, b.geometry), list(_rows(p, b)), names,
-                   geometry_type, append=not first,
-                   **({"dataset_options": {"VERSION": "1.2"},  # readable by GDAL ≥ 2 (QGIS 3 LTR)
-                       "layer_options": {"DESCRIPTION": description}} if first else {}))
-        first = False
-        tally.add(len(b.keys))
-    if first:  # nothing matched: still a valid file with the layer and its columns
-        _ogr_write(path, p.layer, "GPKG", p, np.array([], dtype=object), [], names,
-                   geometry_type, append=False, dataset_options={"VERSION": "1.2"},
-                   layer_options={"DESCRIPTION": description})
-
-
-# A shapefile holds one geometry type: a collection that mixes them gets one file per family.
-_FAMILIES = {0: "point", 1: "line", 3: "polygon", 4: "multipoint", 5: "line", 6: "polygon"}
-_FAMILY_TYPES = {"point": "Point", "line": "LineString", "polygon": "Polygon",
-                 "multipoint": "MultiPoint"}
-_SPEC_FAMILY = {"Point": "point", "LineString": "line", "MultiLineString": "line",
-                "Polygon": "polygon", "MultiPolygon": "polygon", "MultiPoint": "multipoint"}
-
-
-def shapefile_names(spec: CollectionSpec) -> dict[str, str]:
-    """Family → file base name: ``pipelines``, or ``shelters_point`` and ``shelters_polygon``."""
-    base = spec.name.replace("-", "_")
-    families = list(dict.fromkeys(_SPEC_FAMILY[t] for t in spec.geometry_types))
-    if len(families) == 1:
-        return {families[0]: base}
-    return {f: f"{base}_{f}" for f in families}
-
-
-def _shapefile_columns(spec: CollectionSpec) -> list[int]:
-    """The columns a shapefile gets: all but JSON documents shown as text (a published map's
-    explanation runs to hundreds of characters; dBase holds 254, the GeoPackage keeps it)."""
-    table = repository.table_of(spec)
-    return [i for i, c in enumerate(_columns(spec))
-            if not (c.kind == "text" and c.name in table.c
-                    and isinstance(table.c[c.name].type, JSON))]
-
-
-def _compact_children(value: Any) -> Any:
-    """A nested list (a flood point's events, a tunnel's cabins) as short as it can be for
-    dBase's 254 bytes: no empty members and no child ids (an import assigns its own), so
-    two full events fit however large the ids have grown."""
-    items = json.loads(value) if isinstance(value, str) and value.startswith("[") else value
-    if not isinstance(items, list):
-        return value
-    return json.dumps([{k: v for k, v in item.items() if v is not None and k != "id"}
-                       if isinstance(item, dict) else item for item in items],
-                      ensure_ascii=False, separators=(",", ":"))
-
-
-def _dbf_problems(rows: list[list[Any]], keys: list[Any], names: list[str],
-                  problems: list[Problem]) -> None:
-    """dBase text holds 254 bytes: longer values are refused, never silently cut."""
-    for key, row in zip(keys, rows, strict=True):
-        for value, name in zip(row, names, strict=True):
-            text = _text(value)
-            if isinstance(text, str) and len(text) > DBF_MAX_BYTES // 4 \
-                    and len(text.encode()) > DBF_MAX_BYTES and len(problems) < 100:
-                problems.append(Problem(name, "too_long_for_format", {
-                    "format": "Shapefile", "max": DBF_MAX_BYTES, "value": len(text.encode()),
-                    "id": key}))
-
-
-def _write_shp(session: Session, p: Plan, path: Path, size: int, tally: _Tally) -> None:
-    """Shapefiles written page by page (UTF-8 with a .cpg), zipped at the end."""
-    folder = path.parent / "shp"
-    folder.mkdir()
-    files = shapefile_names(p.spec)
-    keep = _shapefile_columns(p.spec)
-    cols = [_columns(p.spec)[i] for i in keep]
-    names = [short(c.name) for c in cols]
-    made: list[str] = []
-    problems: list[Problem] = []
-
-    def write(family: str, geometry: np.ndarray, rows: list[list[Any]]) -> None:
-        base = files.get(family) or f"{p.layer}_{family}"
-        _ogr_write(folder / f"{base}.shp", base, "ESRI Shapefile", p, geometry, rows, names,
-                   _FAMILY_TYPES[family], append=base in made, cols=cols, encoding="UTF-8")
-        if base not in made:
-            made.append(base)
-
-    nested = [k for k, c in enumerate(cols) if p.spec.child(c.name) is not None]
-    for b in _batches(session, p, "wkb", size):
-        wkb = _wkb(p, b.geometry)
-        rows = [[row[i] for i in keep] for row in _rows(p, b)]
-        for row in rows:
-            for k in nested:
-                row[k] = _compact_children(row[k])
-        _dbf_problems(rows, b.keys, names, problems)
-        if problems:  # the export will fail: keep reading only to name every record
-            tally.add(len(b.keys))
-            continue
-        kinds = shapely.get_type_id(shapely.from_wkb(wkb))
-        for family in dict.fromkeys(_FAMILIES.get(int(k), "polygon") for k in kinds):
-            chosen = [i for i, k in enumerate(kinds) if _FAMILIES.get(int(k), "polygon") == family]
-            write(family, wkb[chosen], [rows[i] for i in chosen])
-        tally.add(len(b.keys))
-    if problems:
-        raise InvalidInput("values too long for a shapefile", problems)
-    if not made:  # nothing matched: an empty shapefile of the collection's first type
-        write(next(iter(files)), np.array([], dtype=object), [])
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for base in made:
-            for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
-                member = folder / f"{base}{ext}"
-                if member.exists():
-                    z.write(member, member.name)
-    tally.names = tuple(f"{base}.shp" for base in made)
-
-
 def _write(session: Session, p: Plan, path: Path, progress: Progress | None,
-           size: int) -> tuple[Path, _Tally]:
+           size: int) -> tuple[Path, Tally]:
     """Write the whole export to ``path`` (a fresh name in a scratch folder)."""
-    tally = _Tally(progress=progress)
+    tally = Tally(progress=progress)
     if progress is not None or p.format.name == "xlsx":
         tally.total = count(session, p)
+    pages = _pages(session, p, size)
     name = p.format.name
-    if name == "geojson":
-        _write_chunks(_geojson_chunks(session, p, size, tally), path)
-    elif name == "csv":
-        _write_chunks(_csv_chunks(session, p, size, tally), path)
-    elif name == "xlsx":
-        _write_xlsx(session, p, path, size, tally)
-    elif name == "gpkg":
-        _write_gpkg(session, p, path, size, tally)
+    if name in _CHUNKS:
+        _write_chunks(_CHUNKS[name](p, pages, tally), path)
     else:
-        _write_shp(session, p, path, size, tally)
+        _FILES[name](p, pages, path, tally)
     if progress is not None and tally.records == 0:
         progress(0, 0)
     return path, tally

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from inventory import importing, survey
 from inventory.formats import open_source
+from inventory.import_report import IMPORT_KIND
 from inventory.mapping import load_mapping_file
 from inventory.service import WriteContext
 from resilience import accounts
@@ -58,7 +59,7 @@ def submit(session: Session, folder: Path, file: str, collection: str, *, by: st
     params = {"folder": str(folder), "file": file, "collection": collection, "points": points,
               "mapping": mapping, "extent": list(extent) if extent else None,
               **{k: options[k] for k in OPTIONS if options.get(k) not in (None, "")}}
-    job = Job(kind=importing.IMPORT_KIND, status=QUEUED, created_by=by, params=params)
+    job = Job(kind=IMPORT_KIND, status=QUEUED, created_by=by, params=params)
     session.add(job)
     session.flush()
     return job
@@ -117,14 +118,14 @@ def read_progress(job: Job) -> dict[str, Any] | None:
 def get(session: Session, import_id: int) -> Job:
     """An import job by id, or NotFound."""
     job = session.get(Job, import_id)
-    if job is None or job.kind != importing.IMPORT_KIND:
+    if job is None or job.kind != IMPORT_KIND:
         raise NotFound("no such import", [Problem("import_id", "not_found", {"value": import_id})])
     return job
 
 
 def recent(session: Session, limit: int = 50, by: str | None = None) -> list[Job]:
     """The latest imports, newest first (one user's when ``by`` is given)."""
-    q = select(Job).where(Job.kind == importing.IMPORT_KIND)
+    q = select(Job).where(Job.kind == IMPORT_KIND)
     if by is not None:
         q = q.where(Job.created_by == by)
     return list(session.scalars(q.order_by(Job.id.desc()).limit(limit)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from geoalchemy2 import WKBElement
 from sqlalchemy import Float, ForeignKey, Index, Integer, SmallInteger, String
@@ -81,8 +81,15 @@ def _pipeline_checks(v: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-DEPTH = {"min": 0, "max": 50}
-YEAR = {"min": 1850}  # the upper bound (this year) is checked in validation
+class _Bounds(TypedDict, total=False):
+    """Bounds shared by several fields, passed as ``FieldSpec(..., **bounds)``."""
+
+    min: float
+    max: float
+
+
+DEPTH: _Bounds = {"min": 0, "max": 50}
+YEAR: _Bounds = {"min": 1850}  # the upper bound (this year) is checked in validation
 
 PIPELINES = register(CollectionSpec(
     name="pipelines", rank=10, searchable=True, zh="管线段", en="Pipeline segments", model=Pipeline,

@@ -86,7 +86,7 @@ def search(session: Session, principal: Principal, text: str, *, per_collection:
 def _exact(spec_name: str, text: str) -> ColumnElement[bool]:
     table = table_of(COLLECTIONS[spec_name])
     pk = pk_of(COLLECTIONS[spec_name])
-    tests = [table.c.external_id.in_(sorted({text, text.upper()}))]
+    tests: list[ColumnElement[bool]] = [table.c.external_id.in_(sorted({text, text.upper()}))]
     if text.isdigit() and int(text) < 2**31:
         tests.append(pk == int(text))
     return or_(*tests)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from geoalchemy2.shape import from_shape, to_shape
 from pyproj import Geod
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -210,7 +210,7 @@ def retire_many(session: Session, spec_name: str, record_ids: list[int], ctx: Wr
                                             table.c.retired_at.is_(None))
                         .values(retired_at=stamp, retired_by=by, retired_reason=reason,
                                 updated_at=stamp, updated_by=by, version=table.c.version + 1))
-        insert_many(session, audit.AuditEntry.__table__, entries)
+        insert_many(session, cast(Table, audit.AuditEntry.__table__), entries)
         done += len(objs)
     return done
 

@@ -20,17 +20,17 @@ from shapely import wkb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory import importing, service
+from inventory import service
+from inventory.batch_import import import_batches
 from inventory.formats import Record, Source, open_source
-from inventory.importing import ImportReport, Tick
+from inventory.import_report import ImportReport, Tick, finish_job, settle, start_job, ticking
 from inventory.mapping import ALIASES, build, normalise
 from inventory.service import WriteContext
 from inventory.validation import coerce
 from resilience import geo
 from resilience.codes import PIPELINE_CATEGORIES
 from resilience.errors import Forbidden, InvalidInput, Problem
-from resilience.jobs import DONE, Job
-from resilience.model import now
+from resilience.jobs import Job
 from resilience.spatial import as_wkb
 
 POINT_NO = ("物探点号", "点号", "图上点号", "外业点号", "管线点号", "测点号", "pointno", "pointnumber",
@@ -108,6 +108,11 @@ class _Point:
     x: float  # easting (the table's Y)
     y: float  # northing (the table's X)
     category: Any = None  # the point table's 管线类型, if it has one
+
+
+def _cell(props: dict[str, Any], column: str | None) -> Any:
+    """A row's value in a column, None when the table has no such column."""
+    return props.get(column) if column is not None else None
 
 
 def _number(value: Any) -> str | None:
@@ -195,7 +200,7 @@ def _point_rows(records: list[Record], points: Source, mapping: dict[str, Any] |
     kind_col = next((c for c, f in table.columns.items() if f == "kind"), None)
     for record in records:
         props = table.apply({k: v for k, v in record.properties.items() if k in table.columns})
-        props["external_id"] = _number(record.properties.get(number_col))
+        props["external_id"] = _number(_cell(record.properties, number_col))
         words = [record.properties.get(c) for c in (feature_col, kind_col) if c]
         kinds = [SURVEY_KINDS.get(str(w).strip()) for w in words if w not in (None, "")]
         kind = next((k for k in kinds if k), None)
@@ -242,7 +247,7 @@ def _line_rows(lines: Source, points: dict[str, _Point], known: _Registered,
     rows: list[tuple[Record, dict[str, Any]]] = []
     for record in lines.records():
         props = table.apply({k: v for k, v in record.properties.items() if k in table.columns})
-        start, end = _number(record.properties.get(start_col)), _number(record.properties.get(end_col))
+        start, end = _number(_cell(record.properties, start_col)), _number(_cell(record.properties, end_col))
         found: list[Problem] = []
         for field, number in (("start_point_no", start), ("end_point_no", end)):
             if number is None:
@@ -319,45 +324,33 @@ def import_pair(session: Session, lines: Source, points: Source, ctx: WriteConte
     crs_ref = geo.parse_crs(crs or points.crs or lines.crs, field="crs")
     params = {"file": lines.path.name, "points": points.path.name, "collection": "pipelines",
               "crs": crs_ref.uri, "dry_run": dry_run, "skip_invalid": skip_invalid}
-    if job is None:
-        job = Job(kind=importing.IMPORT_KIND, status="running", created_by=ctx.by.username,
-                  params=params, started_at=now())
-        session.add(job)
-    else:
-        job.params = {**(job.params or {}), **params}
-    session.flush()
+    job = start_job(session, job, params, ctx.by.username)
     report = ImportReport(job.id, "pipelines", lines.path.name, dry_run=dry_run)
     point_report = ImportReport(job.id, "network-points", points.path.name, dry_run=dry_run)
     row_ctx = WriteContext(by=ctx.by, extent=ctx.extent, job_id=job.id, today=ctx.today)
     outer = session.begin_nested()
     try:
         found, records = _read_points(points, point_report)
-        importing._batched(session, _point_rows(records, points, mapping, point_report),
-                           service.collection("network-points"), row_ctx, crs_ref, point_report,
-                           dry_run=dry_run or bool(point_report.rejected and not skip_invalid),
-                           skip_invalid=skip_invalid)
+        import_batches(session, _point_rows(records, points, mapping, point_report),
+                       service.collection("network-points"), row_ctx, crs_ref, point_report,
+                       dry_run=dry_run or bool(point_report.rejected and not skip_invalid),
+                       skip_invalid=skip_invalid)
         for p in point_report.rejected:
             p.params.setdefault("table", "points")
         report.rejected.extend(point_report.rejected)
         report.unmapped = point_report.unmapped
         ids = _point_ids(session, list(found))
-        rows = importing._ticking(
+        rows = ticking(
             _line_rows(lines, found, _Registered(session, crs_ref), ids, mapping, report,
                        row_ctx.today), lines.size_hint, tick)
-        importing._batched(session, rows, service.collection("pipelines"), row_ctx, crs_ref,
-                           report, dry_run=dry_run, skip_invalid=skip_invalid)
+        import_batches(session, rows, service.collection("pipelines"), row_ctx, crs_ref,
+                       report, dry_run=dry_run, skip_invalid=skip_invalid)
     except BaseException:
         outer.rollback()
         raise
-    report.stored = not dry_run and (skip_invalid or not report.rejected) and report.rows > 0
-    if report.stored:
-        outer.commit()
-    else:
-        outer.rollback()
-    job.status, job.finished_at, job.progress = DONE, now(), 1.0
-    job.result = {**report.as_dict(), "points_created": point_report.created,
-                  "points_updated": point_report.updated, "points": point_report.rows}
-    session.flush()
+    settle(outer, report, dry_run=dry_run, skip_invalid=skip_invalid)
+    finish_job(session, job, {**report.as_dict(), "points_created": point_report.created,
+                              "points_updated": point_report.updated, "points": point_report.rows})
     return report
 
 

@@ -1,4 +1,7 @@
-"""CSV: geometry in a WKT column or in longitude/latitude (x/y) columns; any encoding we meet."""
+"""CSV: geometry in a WKT column or in longitude/latitude (x/y) columns; any encoding we meet.
+
+Exports to CSV are written beside this, in ``csv_writer``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""GeoJSON FeatureCollections (streamed with ijson) and newline-delimited GeoJSONSeq."""
+"""GeoJSON FeatureCollections (streamed with ijson) and newline-delimited GeoJSONSeq.
+
+Exports to GeoJSON are written beside this, in ``geojson_writer``.
+"""
 
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ def _is_sequence(path: Path) -> bool:
         head = f.read(4096).lstrip(b"\xef\xbb\xbf\x1e \t\r\n")
     first_line = head.split(b"\n", 1)[0].strip().rstrip(b",")
     try:
-        return json.loads(first_line).get("type") == "Feature"
+        return bool(json.loads(first_line).get("type") == "Feature")
     except (ValueError, AttributeError):
         return False
 

@@ -3,12 +3,12 @@
 pyogrio reads a layer ``BATCH`` features at a time (``skip_features``/``max_features``; all
 three drivers seek by index cheaply), so a million-feature layer never sits in memory.
 Geometries stay as the WKB GDAL gives, in the file's own CRS, which ``Source.crs`` names.
+Exports to GeoPackage and Shapefile are written beside this, in ``ogr_writer``.
 """
 
 from __future__ import annotations
 
 import codecs
-import struct
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,12 +22,12 @@ import pyogrio.raw
 
 from inventory.formats import Record, Source, reader
 from inventory.formats.archive import MAX_SIZE, Unpacked, unpack
+from inventory.formats.dbf import text_encoding
 from resilience.errors import InvalidInput, Problem
 
 BATCH = 5000
 DRIVERS = {"gpkg": "GPKG", "shapefile": "ESRI Shapefile", "filegdb": "OpenFileGDB"}
 NAMES = {"gpkg": "GeoPackage", "shapefile": "ESRI Shapefile", "filegdb": "File Geodatabase"}
-DBF_SAMPLE = 16 * 1024**2  # bytes of DBF records looked at to guess an undeclared encoding
 _GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
                 pyogrio.errors.FieldError, pyogrio.errors.GeometryError, pyogrio.errors.CRSError,
                 pyogrio.errors.FeatureError, RuntimeError, ValueError, OSError)
@@ -189,49 +189,6 @@ def _sibling(shp: Path, suffix: str) -> Path | None:
                  if p.stem == shp.stem and p.suffix.lower() == suffix), None)
 
 
-def _dbf_texts(dbf: Path) -> Iterator[tuple[bytes, bool]]:
-    """The field names and character values of a DBF sample, each with "fills its width"."""
-    with dbf.open("rb") as f:
-        head = f.read(32)
-        if len(head) < 32:
-            return
-        count, header_length, record_length = struct.unpack("<IHH", head[4:12])
-        descriptors = f.read(max(header_length - 32, 0))
-        body = f.read(min(count * record_length, DBF_SAMPLE))
-    fields: list[tuple[int, int]] = []  # (offset in the record, width) of character fields
-    offset = 1  # the deletion flag
-    for start in range(0, len(descriptors) - 31, 32):
-        item = descriptors[start:start + 32]
-        if item[0] == 0x0D:
-            break
-        kind = chr(item[11])
-        width = item[16] if kind in "NF" else item[16] + item[17] * 256  # as shapelib reads it
-        yield item[:11].split(b"\0", 1)[0], False
-        if kind == "C":
-            fields.append((offset, width))
-        offset += width
-    for record in range(0, len(body) - record_length + 1, max(record_length, 1)):
-        for start, width in fields:
-            value = body[record + start:record + start + width]
-            text = value.rstrip(b" \0")
-            yield text, len(text) == width
-
-
-def _dbf_encoding(dbf: Path) -> str:
-    """UTF-8 if every text in the DBF sample decodes strictly as UTF-8, else GB18030.
-
-    A value cut by its field's width may end in half a UTF-8 character; that alone does not
-    count against UTF-8. GB18030 is a superset of GBK, which Chinese tools write.
-    """
-    for text, full in _dbf_texts(dbf):
-        try:
-            text.decode("utf-8")
-        except UnicodeDecodeError as error:
-            if not (full and error.reason == "unexpected end of data"):
-                return "GB18030"
-    return "UTF-8"
-
-
 def _shapefile_encoding(shp: Path, declared: str | None) -> str | None:
     """The encoding to pass pyogrio: the declared one, else GDAL's (.cpg / DBF LDID), else a guess."""
     if declared:
@@ -243,7 +200,7 @@ def _shapefile_encoding(shp: Path, declared: str | None) -> str | None:
     if str(info.get("encoding", "")).upper().replace("-", "") == "UTF8":
         return None  # GDAL recodes from the .cpg or the DBF header's code page
     dbf = _sibling(shp, ".dbf")
-    return _dbf_encoding(dbf) if dbf else None
+    return text_encoding(dbf) if dbf else None
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -251,7 +208,7 @@ def _shapefile_encoding(shp: Path, declared: str | None) -> str | None:
 
 def _column(values: np.ndarray, ogr_type: str, subtype: str) -> list[Any]:
     """Plain Python values: no numpy scalars, NaN and NaT as None, integers kept integers."""
-    items = values.tolist()
+    items: list[Any] = values.tolist()
     if values.dtype.kind == "f":  # an integer column with nulls comes as floats
         items = [None if v != v else v for v in items]
         if ogr_type in _INTEGER_TYPES:

@@ -2,6 +2,7 @@
 
 openpyxl's read-only mode parses the sheet as it goes, so a sheet of a million rows is never
 held in memory; ``data_only`` gives the values formulas last computed, not the formulas.
+Exports to XLSX are written beside this, in ``xlsx_writer``.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def _sheet(book: Workbook, name: str | None) -> ReadOnlyWorksheet:
 
 def _numbered(path: Path, sheet: ReadOnlyWorksheet) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """Each row with its number as Excel shows it (rows the file skips come back empty)."""
-    rows = sheet.iter_rows(values_only=True)
+    # types-openpyxl declares ReadOnlyWorksheet.iter_rows as Worksheet.iter_rows, whose self
+    # is a Worksheet; at run time the read-only sheet has the method as its own.
+    rows = sheet.iter_rows(values_only=True)  # type: ignore[misc]
     number = 0
     while True:
         try:

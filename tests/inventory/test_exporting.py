@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from inventory import COLLECTIONS, exporting, importing, service
 from inventory.formats import open_source
+from inventory.formats.pages import columns
 from inventory.formats.shortnames import LIMIT, SHORT, expand, short
 from inventory.service import WriteContext
 from resilience import accounts, geo
@@ -218,7 +219,7 @@ def test_a_file_holds_every_field_with_registry_words_iso_dates_and_json_lists(
     import csv
 
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines(keepends=True)))
-    assert list(rows[0]) == exporting.columns(COLLECTIONS["tunnels"]) + ["wkt"]
+    assert list(rows[0]) == columns(COLLECTIONS["tunnels"]) + ["wkt"]
     assert list(rows[0])[:3] == ["id", "name", "external_id"]
     full = next(r for r in rows if r["external_id"] == "EXP-T1")
     assert full["id"] == str(made[0].id) and full["version"] == "1"
@@ -444,7 +445,7 @@ def test_empty_exports_are_valid_files(session: Session, tmp_path: Path) -> None
         assert report.records == 0 and path.stat().st_size > 0
     assert json.loads((tmp_path / "empty.geojson").read_text())["features"] == []
     assert (tmp_path / "empty.csv").read_text(encoding="utf-8-sig").splitlines() == [
-        ",".join(exporting.columns(COLLECTIONS["shelters"]) + ["wkt"])]
+        ",".join(columns(COLLECTIONS["shelters"]) + ["wkt"])]
     assert pyogrio.read_info(tmp_path / "empty.gpkg")["features"] == 0
     assert pyogrio.read_info(f"/vsizip/{tmp_path}/empty.shp.zip/shelters_point.shp")[
         "features"] == 0
@@ -521,7 +522,7 @@ def test_published_maps_export_but_do_not_import(session: Session, tmp_path: Pat
 
 def test_short_names_fit_dbase_and_map_back() -> None:
     for spec in COLLECTIONS.values():
-        names = exporting.columns(spec)
+        names = columns(spec)
         shorts = [short(n) for n in names]
         assert all(len(s) <= LIMIT and s.isascii() for s in shorts), spec.name
         assert len(set(shorts)) == len(shorts), spec.name

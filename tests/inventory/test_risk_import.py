@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from inventory import COLLECTIONS, importing
 from inventory.formats import open_source
+from inventory.import_report import ImportReport
 from inventory.service import WriteContext
 from resilience import accounts
 from resilience.errors import Forbidden
@@ -149,7 +150,7 @@ def test_a_merged_update_that_leaves_a_stray_factor_is_refused(session: Session,
                                                                tmp_path: Path) -> None:
     path = tmp_path / "p.geojson"  # GeoJSON rows carry only the properties they name
 
-    def deliver(props: dict[str, Any]) -> importing.ImportReport:
+    def deliver(props: dict[str, Any]) -> ImportReport:
         path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
             "type": "Feature", "geometry": {"type": "Point", "coordinates": [120.081, 30.281]},
             "properties": {"external_id": "RP-9", "category": "construction", **props}}]}),

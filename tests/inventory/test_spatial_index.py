@@ -27,7 +27,7 @@ def test_bbox_query_uses_the_spatial_index(session: Session) -> None:
     spec = collection("pipelines")
     principal = accounts.principal_of(accounts.get_user(session, "engineer"))
     q = Query(bbox=(120.07, 30.27, 120.09, 30.29), limit=100)
-    stmt, _ = repository._base(session, spec, principal, q)
+    stmt, _ = repository.matching_keys(session, spec, principal, q)
     plan = _plan(session, stmt)
     if session.get_bind().dialect.name == "sqlite":
         assert "SpatialIndex" in plan or "VIRTUAL TABLE INDEX" in plan, plan
@@ -38,6 +38,6 @@ def test_bbox_query_uses_the_spatial_index(session: Session) -> None:
 def test_division_filter_is_an_index_range(session: Session) -> None:
     spec = collection("pipelines")
     principal = accounts.principal_of(accounts.get_user(session, "engineer"))
-    stmt, _ = repository._base(session, spec, principal, Query(limit=100))
+    stmt, _ = repository.matching_keys(session, spec, principal, Query(limit=100))
     plan = _plan(session, stmt)
     assert "division" in plan, plan

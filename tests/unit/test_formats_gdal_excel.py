@@ -20,6 +20,7 @@ import pytest
 import shapely
 
 from inventory.formats import Source, archive, ogr, open_source
+from inventory.formats.dbf import text_encoding
 from resilience.errors import InvalidInput
 
 CRS = "EPSG:4549"  # CGCS2000 3-degree Gauss-Krüger, central meridian 120°E
@@ -206,7 +207,7 @@ def test_utf8_shapefile_without_cpg_and_a_value_cut_mid_character(tmp_path: Path
     dbf = folder / "lines.dbf"
     whole = "污水管道甲乙".encode()  # fills the 18-byte field exactly
     dbf.write_bytes(dbf.read_bytes().replace(whole, "污水管道甲".encode() + b"x" + "乙".encode()[:2]))
-    assert ogr._dbf_encoding(dbf) == "UTF-8"  # half a character at a field's end is a cut
+    assert text_encoding(dbf) == "UTF-8"  # half a character at a field's end is a cut
     with pytest.raises(InvalidInput) as err:  # pyogrio decodes strictly: a clear error, no crash
         list(open_source(folder / "lines.shp").records())
     assert _problem(err) == ("file", "wrong_encoding")

@@ -1,0 +1,28 @@
+"""All asset SQL, as functions taking a Session: feature pages by keyset with bbox, division,
+range and text filters in any sort, counts and extents, and the rows writes look up.
+
+Callers use the names below (``repository.page``, ``repository.Query``…); the modules hold
+them by what they are about: ``tables`` (a collection's table, key, geometry and the JSON
+its features are read as), ``filters`` (what a query matches, a user's divisions),
+``paging`` (keyset pages, windows, counts, extents), ``related`` (nested lists, referenced
+ids, cabins).
+"""
+
+from inventory.repository.filters import (
+    Query,
+    matching_keys,
+    parse_filters,
+    text_match,
+    visibility,
+    visible_divisions,
+)
+from inventory.repository.paging import Window, count_matching, extent, one, page, sortable, window
+from inventory.repository.related import cabins_holding, derived, existing_ids
+from inventory.repository.tables import geom_of, pk_of, stored_fields, table_of
+
+__all__ = [
+    "Query", "Window", "cabins_holding", "count_matching", "derived", "existing_ids", "extent",
+    "geom_of", "matching_keys", "one", "page", "parse_filters", "pk_of",
+    "sortable", "stored_fields", "table_of", "text_match", "visibility", "visible_divisions",
+    "window",
+]
