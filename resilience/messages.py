@@ -97,6 +97,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_position": ("must be [longitude, latitude]", "应为 [经度, 纬度]"),
     "bad_encoding": ("is neither UTF-8 nor GB18030 text", "既不是 UTF-8 也不是 GB18030 编码的文本"),
     "empty": ("holds no rows", "没有数据行"),
+    "invalid_division_code": ("'{value}' is not a GB/T 2260 code (6 digits, or 9 for a street "
+                              "or township)", "“{value}”不是 GB/T 2260 区划代码（6 位，街道乡镇 9 位）"),
+    "division_outside_city": ("'{value}' is not a division of this registry's city {city}",
+                              "“{value}”不属于本系统的城市 {city}"),
+    "column_not_found": ("no column found (tried {tried}; the file has {allowed}): name it",
+                         "找不到该列（已尝试 {tried}；文件中有 {allowed}），请指定列名"),
+    "unknown_column": ("'{value}' is not a column of the file (columns: {allowed})",
+                       "“{value}”不是文件中的列（列：{allowed}）"),
+    "outside_parent": ("{share} of {value} lies outside {parent}, the division above it",
+                       "{value} 有 {share} 超出其上级区划 {parent}"),
+    "overlaps": ("{value} overlaps {other} by {share} of their parent's area",
+                 "{value} 与 {other} 重叠，占上级区划面积的 {share}"),
+    "leaves_hole": ("the divisions under {value} leave {share} of it uncovered",
+                    "{value} 的下级区划未覆盖其 {share} 的面积"),
     "unknown_city_code": ("'{value}' is not a province or city code (GB/T 2260, 6 digits such as "
                           "330100); find yours with `resilience divisions codes NAME`, e.g. "
                           "`resilience divisions codes 宁波`",

@@ -53,3 +53,41 @@ def divisions_list(ctx: Context, level: str | None) -> None:
     for d in rows:
         source = d.boundary_source or "-"
         click.echo(f"{d.code}  {d.name}  {d.level}  parent={d.parent_code or '-'}  {source}")
+
+
+@divisions.command("import")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--crs", default=None, help="CRS of the file (EPSG:4549, GCJ-02…) if it does not say.")
+@click.option("--code-column", default=None, help="The column holding the GB/T 2260 code.")
+@click.option("--name-column", default=None, help="The column holding the division's name.")
+@click.option("--layer", default=None, help="Layer of a GeoPackage.")
+@click.option("--encoding", default=None, help="Text encoding of a Shapefile's table.")
+@click.option("--dry-run", is_flag=True, help="Check the file and report; store nothing.")
+@pass_ctx
+@clean_errors
+def divisions_import(ctx: Context, path: str, crs: str | None, code_column: str | None,
+                     name_column: str | None, layer: str | None, encoding: str | None,
+                     dry_run: bool) -> None:
+    """Replace offline boundaries with official ones (Shapefile, GeoPackage, GeoJSON), all or
+    nothing; streets and townships are added under their county."""
+    from pathlib import Path
+
+    from inventory import division_import
+    from resilience.db import unit_of_work
+    from resilience.errors import InvalidInput
+
+    ctx.require_schema()
+    options = {"crs": crs, "code_column": code_column, "name_column": name_column,
+               "layer": layer, "encoding": encoding}
+    with unit_of_work(ctx.sessions()) as session:
+        if dry_run:
+            checked = division_import.plan(session, Path(path), city_code=ctx.settings.city_code,
+                                           **options)
+            if checked.problems:
+                raise InvalidInput("boundaries would not be stored", checked.problems)
+            click.echo(f"{len(checked.rows)} division(s) checked; nothing stored (--dry-run)")
+            return
+        report = division_import.load(session, Path(path), city_code=ctx.settings.city_code,
+                                      by="cli", **options)
+    click.echo(f"{len(report.added)} added, {len(report.updated)} updated, "
+               f"{len(report.unchanged)} unchanged (official boundaries from {Path(path).name})")

@@ -156,3 +156,20 @@ def test_users_for_a_real_office(fresh: str, tmp_path: Path) -> None:
             assert authenticate_password(s, "wang", "second-pass-2") is not None
     finally:
         engine.dispose()
+
+
+def test_official_boundaries_from_the_command_line(fresh: str, tmp_path: Path) -> None:
+    from tests.inventory.test_division_import import _geojson, _streets
+
+    assert run(["init"], fresh, tmp_path).returncode == 0
+    streets = [(f"330106{i:03d}", f"街道{i}", g) for i, g in enumerate(_streets("330106", 2), 1)]
+    good = _geojson(tmp_path / "streets.geojson", streets)
+    dry = run(["divisions", "import", str(good), "--dry-run"], fresh, tmp_path)
+    assert dry.returncode == 0 and "nothing stored" in dry.stdout
+    done = run(["divisions", "import", str(good)], fresh, tmp_path)
+    assert done.returncode == 0 and "2 added" in done.stdout, done.stderr
+    listed = run(["divisions", "list", "--level", "township"], fresh, tmp_path).stdout
+    assert "330106001  街道1  township  parent=330106  official: streets.geojson" in listed
+    bad = _geojson(tmp_path / "bad.geojson", [("330199001", "x", streets[0][2])])
+    out = run(["divisions", "import", str(bad)], fresh, tmp_path)
+    assert out.returncode == 65 and "row 1, code" in out.stderr and "Traceback" not in out.stderr
