@@ -15,8 +15,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-import inventory
-import risk
 from resilience.errors import (
     Conflict,
     Forbidden,
@@ -35,10 +33,6 @@ EXIT: dict[type[ResilienceError], int] = {
     Conflict: 75,  # EX_TEMPFAIL
     Forbidden: 77,  # EX_NOPERM
 }
-
-# The registry the commands work on: every collection of these packages, which define their
-# tables and register their collections when imported (the web app composes the same two).
-PACKAGES = (inventory, risk)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,6 +88,16 @@ class Context:
         from resilience.db import make_sessions
 
         return make_sessions(self.engine)
+
+    def compose(self) -> None:
+        """Bring in the registry the commands work on: every collection of inventory and risk,
+        which define their tables and register their collections when imported (the web app
+        composes the same two). Called by the commands that need it, so ``resilience --help``
+        and ``users list`` start in a fraction of the time."""
+        import inventory
+        import risk
+
+        self.packages = (inventory, risk)
 
     def require_schema(self) -> None:
         """Refuse to work on a database that ``resilience init`` has not prepared."""

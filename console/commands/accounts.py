@@ -6,13 +6,23 @@ create them, so the first admin, every later user and every token start here.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import click
 
 from console.context import Context, clean_errors, pass_ctx
-from resilience import user_admin
 from resilience.db import unit_of_work
 
 CLI = "cli"  # the audit trail's actor for changes made at the command line
+
+
+def _admin() -> ModuleType:
+    """The account use cases, imported when a command runs (``--help`` stays quick)."""
+    from resilience import user_admin
+
+    return user_admin
+
+
 ROLE_NAMES = ["admin", "engineer", "emergency_manager", "inspector", "viewer"]
 
 
@@ -38,7 +48,7 @@ def users_add(ctx: Context, name: str, role: str, divisions: tuple[str, ...],
     if password is None and not no_password:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     with unit_of_work(ctx.sessions()) as session:
-        user = user_admin.add(session, name, role=role, password=password,
+        user = _admin().add(session, name, role=role, password=password,
                               divisions=list(divisions), by=CLI)
         click.echo(f"user {user.username} ({user.role}) added with id {user.id}")
 
@@ -50,7 +60,7 @@ def users_list(ctx: Context) -> None:
     """List users: role, granted divisions, whether they may sign in."""
     ctx.require_schema()
     with ctx.sessions()() as session:
-        rows = user_admin.list_users(session)
+        rows = _admin().list_users(session)
         for user in rows:
             grants = ",".join(sorted(d.division_code for d in user.divisions)) or "-"
             state = "active" if user.active else "disabled"
@@ -72,7 +82,7 @@ def users_passwd(ctx: Context, name: str, password: str | None) -> None:
     if password is None:
         password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
     with unit_of_work(ctx.sessions()) as session:
-        user_admin.set_password(session, name, password, by=CLI)
+        _admin().set_password(session, name, password, by=CLI)
     click.echo(f"password of {name} changed")
 
 
@@ -84,7 +94,7 @@ def users_disable(ctx: Context, name: str) -> None:
     """Stop a user signing in; their API tokens are revoked too."""
     ctx.require_schema()
     with unit_of_work(ctx.sessions()) as session:
-        user_admin.set_active(session, name, False, by=CLI)
+        _admin().set_active(session, name, False, by=CLI)
     click.echo(f"{name} disabled (sign-in and tokens stopped)")
 
 
@@ -96,7 +106,7 @@ def users_enable(ctx: Context, name: str) -> None:
     """Let a disabled user sign in again (tokens stay revoked: issue new ones)."""
     ctx.require_schema()
     with unit_of_work(ctx.sessions()) as session:
-        user_admin.set_active(session, name, True, by=CLI)
+        _admin().set_active(session, name, True, by=CLI)
     click.echo(f"{name} enabled")
 
 
@@ -111,7 +121,7 @@ def users_grant(ctx: Context, name: str, divisions: tuple[str, ...], only: bool)
     """Grant a user divisions."""
     ctx.require_schema()
     with unit_of_work(ctx.sessions()) as session:
-        user = user_admin.grant(session, name, list(divisions), by=CLI, replace=only)
+        user = _admin().grant(session, name, list(divisions), by=CLI, replace=only)
         now_granted = ",".join(sorted(d.division_code for d in user.divisions))
     click.echo(f"{name} now sees {now_granted}")
 
@@ -126,7 +136,7 @@ def users_revoke(ctx: Context, name: str, divisions: tuple[str, ...]) -> None:
     """Take divisions away from a user."""
     ctx.require_schema()
     with unit_of_work(ctx.sessions()) as session:
-        user = user_admin.revoke(session, name, list(divisions), by=CLI)
+        user = _admin().revoke(session, name, list(divisions), by=CLI)
         left = ",".join(sorted(d.division_code for d in user.divisions)) or "nothing"
     click.echo(f"{name} now sees {left}")
 
@@ -140,7 +150,7 @@ def users_role(ctx: Context, name: str, role: str) -> None:
     """Change a user's role."""
     ctx.require_schema()
     with unit_of_work(ctx.sessions()) as session:
-        user_admin.set_role(session, name, role, by=CLI)
+        _admin().set_role(session, name, role, by=CLI)
     click.echo(f"{name} is now {role}")
 
 

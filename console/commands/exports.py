@@ -27,11 +27,15 @@ from console.context import Context, clean_errors, pass_ctx
 @click.option("--bbox", default=None, help="Only records meeting minx,miny,maxx,maxy (lon/lat).")
 @click.option("--where", "where", multiple=True, metavar="FIELD=VALUE",
               help="Property filter (a,b for any of several codes); repeatable.")
+@click.option("--lang", default="zh", show_default=True,
+              type=click.Choice(["zh", "en", "machine"], case_sensitive=False),
+              help="CSV and XLSX headings and coded values: Chinese or English labels, or "
+                   "machine (field names and codes); the GIS formats always use the latter.")
 @click.option("--as", "username", default=None, help="Export as this user (their divisions).")
 @pass_ctx
 @clean_errors
 def export_(ctx: Context, collection: str, fmt: str | None, output: str, crs: str,
-            division: str | None, bbox: str | None, where: tuple[str, ...],
+            division: str | None, bbox: str | None, where: tuple[str, ...], lang: str,
             username: str | None) -> None:
     """Export COLLECTION to a GeoJSON, CSV, GeoPackage, XLSX or zipped Shapefile file."""
     from inventory import exporting
@@ -49,16 +53,20 @@ def export_(ctx: Context, collection: str, fmt: str | None, output: str, crs: st
         raise click.UsageError("give --format (geojson, csv, gpkg, xlsx, shp) or an -o file "
                                "ending in one of .geojson .csv .gpkg .xlsx .zip")
     ctx.require_schema()
+    ctx.compose()  # risk's collections are exportable too
     with unit_of_work(ctx.sessions()) as session, contextlib.ExitStack() as bars:
         principal = (accounts.principal_of(accounts.get_user(session, username)) if username
                      else accounts.Principal(0, "cli", "admin", ()))
         plan = exporting.plan(collection, fmt, crs=crs, division=division, bbox=bbox,
-                              filters=filters, by=principal)
+                              filters=filters, by=principal, lang=lang.lower(),
+                              zone=ctx.settings.zone)
         progress = _export_progress(bars, plan.spec.name) if sys.stderr.isatty() else None
         report = exporting.write(session, plan, output, progress=progress)
     inside = f" ({', '.join(report.files)})" if report.files else ""
+    spoken = {"zh": ", Chinese headings", "en": ", English headings"}.get(report.lang, "")
     click.echo(f"exported {report.records} {report.collection} record(s) to {report.path}"
-               f"{inside}: {plan.format.title}, coordinates {report.crs}, {report.seconds:.1f} s")
+               f"{inside}: {plan.format.title}{spoken}, coordinates {report.crs}, "
+               f"{report.seconds:.1f} s")
 
 
 def _export_progress(bars: contextlib.ExitStack, label: str) -> Callable[[int, int], None]:

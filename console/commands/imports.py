@@ -49,6 +49,7 @@ def import_(ctx: Context, args: tuple[str, ...], collection: str | None, crs: st
     from resilience.db import unit_of_work
 
     ctx.require_schema()
+    ctx.compose()  # risk's collections are importable too
     with unit_of_work(ctx.sessions()) as session:
         principal = (accounts.principal_of(accounts.get_user(session, username)) if username
                      else accounts.Principal(0, "cli", "admin", ()))
