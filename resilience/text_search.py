@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, func, literal, literal_column
+from sqlalchemy import ColumnElement, Table, func, literal, literal_column
 
-from resilience.dialects import create_search_indexes, drop_search_indexes
 from resilience.dialects.expressions import TextContains
 
 # Columns joined into the searchable text, in this order (those a table has).
@@ -54,13 +53,3 @@ def contains(expr: ColumnElement[str], text: str) -> ColumnElement[bool]:
 def index_name(table: Table) -> str:
     """The name of a table's trigram index (migrations create and drop it by name)."""
     return f"ix_{table.name}_search_trgm"
-
-
-def create_indexes(conn: Connection, tables: list[Table]) -> None:
-    """The search indexes (trigram on PostgreSQL; nothing on SQLite)."""
-    create_search_indexes(conn, tables)
-
-
-def drop_indexes(conn: Connection, tables: list[Table]) -> None:
-    """Undo :func:`create_indexes`."""
-    drop_search_indexes(conn, tables)

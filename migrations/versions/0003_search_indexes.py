@@ -11,7 +11,8 @@ use, so the planner matches them; on SQLite there is nothing to create (LIKE sca
 from alembic import op
 
 from resilience.model import Base
-from resilience.text_search import INDEXED, create_indexes, drop_indexes
+from resilience.dialects import create_search_indexes, drop_search_indexes
+from resilience.text_search import INDEXED
 
 revision = '0003'
 down_revision = '0002'
@@ -26,8 +27,8 @@ def _tables() -> list:  # type: ignore[type-arg]
 
 
 def upgrade() -> None:
-    create_indexes(op.get_bind(), _tables())
+    create_search_indexes(op.get_bind(), _tables())
 
 
 def downgrade() -> None:
-    drop_indexes(op.get_bind(), _tables())
+    drop_search_indexes(op.get_bind(), _tables())
