@@ -79,6 +79,12 @@ class CollectionSpec:
     cross_checks: tuple[CrossCheck, ...] = ()
     references: dict[str, str] = field(default_factory=dict)  # field -> collection it points at
     readonly_collection: bool = False
+    # Raw values rewritten in place before they are coerced, on every write and import (a
+    # 小类 in the 大类 column names both levels); returns the problems it finds.
+    prepare: Callable[[dict[str, Any]], list[Problem]] | None = None
+    # Required fields another column stands in for (a 小类 names its 大类): a file with that
+    # column is not refused for lacking the field's own.
+    implied_by: dict[str, str] = field(default_factory=dict)
     # Values computed from the others on every write and import (a risk point's level).
     derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # Roles that may write this collection (None: the registry's EDITING_ROLES); risk data

@@ -15,6 +15,9 @@ from typing import Any
 
 from inventory.assets import CollectionSpec
 from inventory.formats.shortnames import expand
+from inventory.pipelines import check_mapped_types
+from inventory.references import number_label, numbers
+from resilience import codes
 from resilience.errors import InvalidInput, Problem
 
 # Built-in aliases: header (normalised) -> field. Field names themselves always match.
@@ -48,7 +51,9 @@ ALIASES: dict[str, str] = {
     "运维单位": "operator", "管理单位": "operator", "养护单位": "operator",
     "使用状态": "status", "状态": "status", "运行状态": "status",
     "状况等级": "condition_grade", "缺陷等级": "condition_grade",
-    "起点号": "start_point_id", "终点号": "end_point_id",
+    # A line table names its ends by point number (物探点号), resolved in inventory.references.
+    "起点号": "start_point_no", "终点号": "end_point_no", "起点点号": "start_point_no",
+    "终点点号": "end_point_no",
     # network points
     "特征": "kind", "附属物": "kind", "点类型": "kind", "特征点": "kind",
     "地面高程": "ground_elevation_m", "高程": "ground_elevation_m", "埋深": "depth_m",
@@ -137,13 +142,25 @@ def load_mapping_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def _labels(spec: CollectionSpec, fields: set[str]) -> dict[str, str]:
+    """The collection's own headings, normalised: its fields' labels (评价方法, "Hazard class"),
+    its nested lists' (舱室, "Waterlogging events") and its numbers' (起点点号), as the pages and
+    the exports write them, so a file exported in either language imports back."""
+    out = {normalise(label): f.name for f in spec.fields if f.name in fields
+           for label in (f.zh, f.en)}
+    out.update({normalise(label): c.name for c in spec.children for label in (c.zh, c.en)})
+    out.update({normalise(label): name for name in numbers(spec)
+                for lang in ("zh", "en") if (label := number_label(spec, name, lang))})
+    return out
+
+
 def build(spec: CollectionSpec, columns: list[str],
           overrides: dict[str, Any] | None = None) -> Mapping:
     """Match a file's columns to a collection's fields; a mapping file's words come first."""
     overrides = overrides or {}
     explicit = {normalise(k): v for k, v in (overrides.get("columns") or {}).items()}
     fields = {f.name for f in spec.fields if not f.readonly}
-    fields |= {c.name for c in spec.children}
+    fields |= {c.name for c in spec.children} | set(numbers(spec))
     problems = [Problem("mapping", "unknown_field", {"value": v, "collection": spec.name})
                 for v in explicit.values() if v not in fields]
     if problems:
@@ -151,10 +168,7 @@ def build(spec: CollectionSpec, columns: list[str],
     by_key = {normalise(f): f for f in fields}  # "diameter_mm", "Diameter MM" → diameter_mm
     mapped: dict[str, str] = {}
     taken: set[str] = set()
-    # The collection's own labels (评价方法, 灾种, "Hazard class"…), as the pages and the
-    # exports write them, so a file exported in either language imports back.
-    labels = {normalise(label): f.name for f in spec.fields if f.name in fields
-              for label in (f.zh, f.en)}
+    labels = _labels(spec, fields)
     # Stronger matches first: the mapping file, then field names, then shapefile short
     # names, then labels, then aliases, so an ``id`` column never takes ``external_id``
     # from a column that is called that.
@@ -171,8 +185,24 @@ def build(spec: CollectionSpec, columns: list[str],
                 taken.add(name)
     unmapped = [c for c in columns if c not in mapped]
     mapped = {c: mapped[c] for c in columns if c in mapped}
-    values = {k: {str(a): str(b) for a, b in v.items()}
-              for k, v in (overrides.get("values") or {}).items() if isinstance(v, dict)}
+    values = mapped_values(spec, overrides)
     lists = frozenset(f.name for f in spec.fields if f.kind in ("str_list", "int_list")) | {
         c.name for c in spec.children}
     return Mapping(mapped, unmapped, values, lists)
+
+
+def mapped_values(spec: CollectionSpec, overrides: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """A mapping file's ``values`` (field -> the file's word -> code), refused whole if wrong.
+
+    The CJJ 61 types are checked up front (``pipelines.check_mapped_types``): a word mapped
+    to an unknown type or to a 小类 of the wrong 大类 would fail every row that holds it.
+    """
+    values = {k: {str(a): str(b) for a, b in v.items()}
+              for k, v in (overrides.get("values") or {}).items() if isinstance(v, dict)}
+    typed = {k: v for k, v in values.items()
+             if (f := spec.field(k)) is not None
+             and f.codes in (codes.PIPELINE_CATEGORIES, codes.PIPELINE_SUBCATEGORIES)}
+    problems = check_mapped_types(typed)
+    if problems:
+        raise InvalidInput("bad mapping values", problems)
+    return values

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, TypedDict
 
 from geoalchemy2 import WKBElement
@@ -60,6 +61,107 @@ class NetworkPoint(AssetColumns, Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="in_service")
     condition_grade: Mapped[int | None] = mapped_column(SmallInteger)
     build_year: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+def _given(raw: Any) -> bool:
+    return raw is not None and not (isinstance(raw, str) and not raw.strip())
+
+
+def _quoted(raw: Any) -> str:
+    text = str(raw).strip()
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def prepare_pipeline(props: dict[str, Any]) -> list[Problem]:
+    """Either CJJ 61 level in either column: a 小类 as 管线类型 gives both, a 小类 alone its 大类.
+
+    Each level is read in any spelling (code, name, number; ``codes.pipeline_type``) and
+    becomes its enum word; what cannot be read is left for the field to refuse. A 小类 that
+    the row's 大类 (or the other 小类 it names) contradicts is the sub-category's problem,
+    quoting the row's own words.
+    """
+    cat_raw, sub_raw = props.get("category"), props.get("subcategory")
+    try:
+        updates, problem = _pipeline_types(cat_raw, sub_raw)  # a file repeats its pairs
+    except TypeError:  # unhashable (a list sent as the category): the field refuses it
+        return []
+    props.update(updates)
+    if problem is None:
+        return []
+    return [Problem("subcategory", problem, {"value": _quoted(sub_raw), "category": _quoted(cat_raw)})]
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _pipeline_types(cat_raw: Any, sub_raw: Any) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """What :func:`prepare_pipeline` sets for a pair of raw values, and its problem code."""
+    cat = codes.pipeline_type(cat_raw) if _given(cat_raw) else None
+    sub = codes.pipeline_type(sub_raw, cat[0] if cat else None) if _given(sub_raw) else None
+    updates: dict[str, str] = {}
+    if cat is not None:
+        updates["category"] = cat[0]
+        if cat[1] is not None and not _given(sub_raw):
+            updates["subcategory"] = cat[1]
+    if sub is None or sub[1] is None:
+        return tuple(updates.items()), None  # no 小类, or a 大类 in the 小类 column: the field says so
+    updates["subcategory"] = sub[1]
+    problem = None
+    if not _given(cat_raw):
+        updates["category"] = sub[0]
+    elif cat is not None and sub[0] != cat[0]:
+        problem = "subcategory_mismatch"
+    elif cat is not None and cat[1] not in (None, sub[1]):
+        problem = "subcategory_conflict"
+    return tuple(updates.items()), problem
+
+
+def prepare_point(props: dict[str, Any]) -> list[Problem]:
+    """A point's 管线类型 in any CJJ 61 spelling as its 大类 (a point keeps no 小类)."""
+    raw = props.get("category")
+    found = codes.pipeline_type(raw) if _given(raw) else None
+    if found is not None:
+        props["category"] = found[0]
+    return []
+
+
+def check_mapped_types(values: dict[str, dict[str, str]]) -> list[Problem]:
+    """A mapping file's words for 大类 and 小类 (``values.category``, ``values.subcategory``).
+
+    Each must map to a type the registry knows, and never to a 小类 of another 大类 than the
+    file's word names itself (管线类型 给水 → WS) or than the same word's 大类 (category
+    雨水管 → 给水 with subcategory 雨水管 → YS). A bare number in the file is the file's own
+    numbering, not read as CJJ 61's.
+    """
+    problems: list[Problem] = []
+    targets: dict[str, dict[str, tuple[str, str | None]]] = {}
+    for name in ("category", "subcategory"):
+        for word, code in values.get(name, {}).items():
+            target = codes.pipeline_type(code)
+            where = f"mapping.values.{name}"
+            if target is None or (name == "subcategory" and target[1] is None):
+                allowed = (codes.PIPELINE_SUBCATEGORIES if name == "subcategory"
+                           else codes.PIPELINE_CATEGORIES).values()
+                problems.append(Problem(where, "unknown_code", {"value": code, "allowed": allowed}))
+                continue
+            targets.setdefault(name, {})[word] = target
+            own = None if word.strip().isdigit() else codes.pipeline_type(word)
+            if own is not None and own[0] != target[0]:
+                problems.append(_mapped_mismatch(where, word, code, own[0], target[0]))
+    for word, sub in targets.get("subcategory", {}).items():
+        main = targets.get("category", {}).get(word)
+        if main is not None and main[0] != sub[0]:
+            problems.append(_mapped_mismatch("mapping.values.subcategory", word,
+                                             values["subcategory"][word], main[0], sub[0]))
+    return problems
+
+
+def _mapped_mismatch(where: str, word: str, code: str, names: str, lies_in: str) -> Problem:
+    def label(value: str) -> str:
+        found = codes.PIPELINE_CATEGORIES.get(value)
+        return f"{found.zh} ({value})" if found else value
+
+    return Problem(where, "mapping_wrong_category", {"value": word, "code": code,
+                                                     "category": label(names),
+                                                     "parent": label(lies_in)})
 
 
 def _pipeline_checks(v: dict[str, Any]) -> list[Problem]:
@@ -128,6 +230,8 @@ PIPELINES = register(CollectionSpec(
         *COMMON_TAIL,
     ),
     cross_checks=(_pipeline_checks,),
+    prepare=prepare_pipeline,
+    implied_by={"category": "subcategory"},
     references={"start_point_id": "network-points", "end_point_id": "network-points"},
 ))
 
@@ -152,4 +256,5 @@ NETWORK_POINTS = register(CollectionSpec(
           filterable=False),
         *COMMON_TAIL,
     ),
+    prepare=prepare_point,
 ))

@@ -28,7 +28,7 @@ from inventory.mapping import ALIASES, build, normalise
 from inventory.service import WriteContext
 from inventory.validation import coerce
 from resilience import geo
-from resilience.codes import PIPELINE_CATEGORIES
+from resilience.codes import pipeline_type
 from resilience.errors import Forbidden, InvalidInput, Problem
 from resilience.jobs import Job
 from resilience.spatial import as_wkb
@@ -136,13 +136,21 @@ _PREFIX = re.compile(r"^([A-Za-z]{2})\d")
 
 
 def _category(props: dict[str, Any], column: str | None, number: str) -> Any:
-    """A point's pipeline category: its 管线类型, else the CJJ 61 code its number starts with."""
+    """A point's pipeline type: its 管线类型, else the CJJ 61 code its number starts with (JS12, YS12)."""
     if column is not None and props.get(column) not in (None, ""):
         return props[column]
     match = _PREFIX.match(number)
-    if match and PIPELINE_CATEGORIES.normalise(match.group(1)) is not None:
+    if match and pipeline_type(match.group(1)) is not None:
         return match.group(1).upper()
     return None
+
+
+def _line_category(line: dict[str, Any], point: Any) -> Any:
+    """The type a segment takes from its start point: the 小类 too, unless the line names one."""
+    if line.get("subcategory") in (None, ""):
+        return point
+    found = pipeline_type(point)
+    return found[0] if found is not None else point
 
 
 def _read_points(points: Source, report: ImportReport) -> tuple[dict[str, _Point], list[Record]]:
@@ -286,7 +294,7 @@ def _line_rows(lines: Source, points: dict[str, _Point], known: _Registered,
                 ends.append(stored)
         props["start_point_id"], props["end_point_id"] = ends[0][0], ends[1][0]
         if props.get("category") in (None, ""):
-            props["category"] = ends[0][1].category or ends[1][1].category
+            props["category"] = _line_category(props, ends[0][1].category or ends[1][1].category)
         geometry = {"type": "LineString",
                     "coordinates": [[ends[0][1].x, ends[0][1].y], [ends[1][1].x, ends[1][1].y]]}
         rows.append((Record(record.row, record.properties, geometry), props))

@@ -1,14 +1,16 @@
 """Code lists from DOMAIN.md (CJJ 61-2017 appendices B/C, shelters, flood points, roles).
 
 Values are English enum words (the API's words); each code also carries its Chinese and
-English labels and, where the standard gives one, its CJJ 61 letter code and colour, so
-importers can accept any of the three spellings and the pages can show the right label.
+English labels and, where the standard gives them, its CJJ 61 letter code, numeric code and
+colour, so importers can accept any of those spellings and the pages can show the right label.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Code:
     colour: str | None = None
     parent: str | None = None
     also: tuple[str, ...] = ()  # other words survey tables use for it (钢筋混凝土, 砼 …)
+    number: str | None = None  # CJJ 61 numeric code: 大类 "2", 小类 "201" (see pipeline_type)
 
     def label(self, locale: str) -> str:
         """The label for a locale ("zh…" gives Chinese, anything else English)."""
@@ -37,7 +40,7 @@ class CodeList:
         self._by_value = {c.value: c for c in codes}
         self._aliases: dict[str, str] = {}
         for c in codes:
-            for alias in (c.value, c.zh, c.en, c.cjj, *c.also):
+            for alias in (c.value, c.zh, c.en, c.cjj, c.number, *c.also):
                 if alias:
                     self._aliases.setdefault(alias.strip().lower(), c.value)
 
@@ -68,56 +71,100 @@ C = Code
 
 # CJJ 61-2017 Appendix B: 大类 with digit, colour.
 PIPELINE_CATEGORIES = CodeList("pipeline_category", [
-    C("water_supply", "给水", "Water supply", "JS", "#00FFFF"),
-    C("drainage", "排水", "Drainage", "PS", "#4C3926"),
-    C("gas", "燃气", "Gas", "RQ", "#FF00FF"),
-    C("heat", "热力", "Heat", "RL", "#FF8000"),
-    C("power", "电力", "Power", "DL", "#FF0000"),
-    C("telecom", "通信", "Telecom", "TX", "#00FF00"),
-    C("industrial", "工业", "Industrial", "GY", "#000000"),
-    C("other", "其他", "Other", "QT", "#6600CC"),
+    C("water_supply", "给水", "Water supply", "JS", "#00FFFF", number="1"),
+    C("drainage", "排水", "Drainage", "PS", "#4C3926", number="2"),
+    C("gas", "燃气", "Gas", "RQ", "#FF00FF", number="3"),
+    C("heat", "热力", "Heat", "RL", "#FF8000", number="4"),
+    C("power", "电力", "Power", "DL", "#FF0000", number="5"),
+    C("telecom", "通信", "Telecom", "TX", "#00FF00", number="6"),
+    C("industrial", "工业", "Industrial", "GY", "#000000", number="7"),
+    C("other", "其他", "Other", "QT", "#6600CC", number="8"),
 ])
 
 # CJJ 61-2017 Appendix B: 小类, parent 大类.
 PIPELINE_SUBCATEGORIES = CodeList("pipeline_subcategory", [
-    C("raw_water", "原水", "Raw water", "JY", parent="water_supply"),
-    C("transmission", "输水", "Transmission", "SS", parent="water_supply"),
-    C("reclaimed", "中水", "Reclaimed water", "ZS", parent="water_supply"),
-    C("distribution", "配水", "Distribution", "JP", parent="water_supply"),
-    C("direct_drinking", "直饮水", "Direct drinking water", "JZ", parent="water_supply"),
-    C("fire", "消防水", "Fire water", "XS", parent="water_supply"),
-    C("irrigation", "绿化水", "Irrigation water", "LS", parent="water_supply"),
-    C("circulating", "循环水", "Circulating water", "JH", parent="water_supply"),
-    C("stormwater", "雨水", "Stormwater", "YS", parent="drainage"),
-    C("sewage", "污水", "Sewage", "WS", parent="drainage"),
-    C("combined", "雨污合流", "Combined sewer", "HS", parent="drainage"),
-    C("coal_gas", "煤气", "Coal gas", "MQ", parent="gas"),
-    C("lpg", "液化气", "Liquefied petroleum gas", "YH", parent="gas"),
-    C("natural_gas", "天然气", "Natural gas", "TR", parent="gas"),
-    C("hot_water", "热水", "Hot water", "RS", parent="heat"),
-    C("steam", "蒸汽", "Steam", "ZQ", parent="heat"),
-    C("power_supply", "供电", "Power supply", "GD", parent="power"),
-    C("street_lighting", "路灯", "Street lighting", "LD", parent="power"),
-    C("traffic_signal", "交通信号", "Traffic signal", "XH", parent="power"),
-    C("trolley", "电车", "Trolley bus", "DC", parent="power"),
-    C("advertising", "广告", "Advertising", "GG", parent="power"),
-    C("telephone", "电话", "Telephone", "DH", parent="telecom"),
-    C("cable_tv", "有线电视", "Cable TV", "DS", parent="telecom"),
-    C("data_network", "信息网络", "Data network", "XX", parent="telecom"),
-    C("broadcast", "广播", "Broadcast", "GB", parent="telecom"),
-    C("hydrogen", "氢气", "Hydrogen", "QQ", parent="industrial"),
-    C("oxygen", "氧气", "Oxygen", "YQ", parent="industrial"),
-    C("acetylene", "乙炔", "Acetylene", "GQ", parent="industrial"),
-    C("ethylene", "乙烯", "Ethylene", "YX", parent="industrial"),
-    C("benzene", "苯", "Benzene", "BQ", parent="industrial"),
-    C("chlorine", "氯气", "Chlorine", "LQ", parent="industrial"),
-    C("nitrogen", "氮气", "Nitrogen", "DQ", parent="industrial"),
-    C("carbon_dioxide", "二氧化碳", "Carbon dioxide", "EY", parent="industrial"),
-    C("ammonia", "氨气", "Ammonia", "AQ", parent="industrial"),
-    C("toluene", "甲苯", "Toluene", "JB", parent="industrial"),
-    C("utility_trench", "综合管沟", "Utility trench", "ZH", "#000000", parent="other"),
-    C("unknown", "不明管线", "Unknown line", "BM", "#6600CC", parent="other"),
+    C("raw_water", "原水", "Raw water", "JY", parent="water_supply", number="101"),
+    C("transmission", "输水", "Transmission", "SS", parent="water_supply", number="102"),
+    C("reclaimed", "中水", "Reclaimed water", "ZS", parent="water_supply", number="103"),
+    C("distribution", "配水", "Distribution", "JP", parent="water_supply", number="104"),
+    C("direct_drinking", "直饮水", "Direct drinking water", "JZ", parent="water_supply", number="105"),
+    C("fire", "消防水", "Fire water", "XS", parent="water_supply", number="106"),
+    C("irrigation", "绿化水", "Irrigation water", "LS", parent="water_supply", number="107"),
+    C("circulating", "循环水", "Circulating water", "JH", parent="water_supply", number="108"),
+    C("stormwater", "雨水", "Stormwater", "YS", parent="drainage", number="201"),
+    C("sewage", "污水", "Sewage", "WS", parent="drainage", number="202"),
+    C("combined", "雨污合流", "Combined sewer", "HS", parent="drainage", number="203",
+      also=("合流",)),
+    C("coal_gas", "煤气", "Coal gas", "MQ", parent="gas", number="301"),
+    C("lpg", "液化气", "Liquefied petroleum gas", "YH", parent="gas", number="302"),
+    C("natural_gas", "天然气", "Natural gas", "TR", parent="gas", number="303"),
+    C("hot_water", "热水", "Hot water", "RS", parent="heat", number="401"),
+    C("steam", "蒸汽", "Steam", "ZQ", parent="heat", number="402"),
+    C("power_supply", "供电", "Power supply", "GD", parent="power", number="501"),
+    C("street_lighting", "路灯", "Street lighting", "LD", parent="power", number="502"),
+    C("traffic_signal", "交通信号", "Traffic signal", "XH", parent="power", number="503"),
+    C("trolley", "电车", "Trolley bus", "DC", parent="power", number="504"),
+    C("advertising", "广告", "Advertising", "GG", parent="power", number="505"),
+    C("telephone", "电话", "Telephone", "DH", parent="telecom", number="601"),
+    C("cable_tv", "有线电视", "Cable TV", "DS", parent="telecom", number="602"),
+    C("data_network", "信息网络", "Data network", "XX", parent="telecom", number="603"),
+    C("broadcast", "广播", "Broadcast", "GB", parent="telecom", number="604"),
+    C("hydrogen", "氢气", "Hydrogen", "QQ", parent="industrial", number="701"),
+    C("oxygen", "氧气", "Oxygen", "YQ", parent="industrial", number="702"),
+    C("acetylene", "乙炔", "Acetylene", "GQ", parent="industrial", number="703"),
+    C("ethylene", "乙烯", "Ethylene", "YX", parent="industrial", number="704"),
+    C("benzene", "苯", "Benzene", "BQ", parent="industrial", number="705"),
+    C("chlorine", "氯气", "Chlorine", "LQ", parent="industrial", number="706"),
+    C("nitrogen", "氮气", "Nitrogen", "DQ", parent="industrial", number="707"),
+    C("carbon_dioxide", "二氧化碳", "Carbon dioxide", "EY", parent="industrial", number="708"),
+    C("ammonia", "氨气", "Ammonia", "AQ", parent="industrial", number="709"),
+    C("toluene", "甲苯", "Toluene", "JB", parent="industrial", number="710"),
+    C("utility_trench", "综合管沟", "Utility trench", "ZH", "#000000", parent="other", number="801"),
+    C("unknown", "不明管线", "Unknown line", "BM", "#6600CC", parent="other",
+      number="802", also=("不明",)),
 ])
+
+# CJJ 61-2017 Appendix B numbers each 大类 with a digit (排水 2) and each 小类 with two digits
+# under it (雨水 01). The registry writes a 小类's numeric code as three digits, 大类 digit
+# first ("201", ``Code.number``), and reads that, the number 201, and "2-01", "2 01", "2.01",
+# "2_01", "2/01", "2-1"; a bare "01" or 1 only for a 小类 whose row names its 大类. A number
+# with a fractional part ("7.1" from a spreadsheet cell) is refused: 7-01 or 7-10?
+_NUMBER = re.compile(r"^([1-8])(?:\.?(\d{2})|\s*[-–—－_/\s]\s*(\d{1,2}))$")
+_SUFFIXES = ("管线", "管道", "管")  # 雨水管, 燃气管道, 电力管线
+
+
+def pipeline_type(raw: object, category: str | None = None) -> tuple[str, str | None] | None:
+    """A 大类 or 小类 in any CJJ 61 spelling as (category, sub-category or None); None if unknown.
+
+    Spellings: the enum word, Chinese name, English label, letter code (JS, YS) or numeric
+    code (2, 201, 2-01) of either level. ``category`` (an enum word) lets a bare two-digit
+    小类 number ("01", 1) name the 小类 under it.
+    """
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        return None
+    if isinstance(raw, float):
+        raw = int(raw) if raw.is_integer() else repr(raw)
+    return _pipeline_type(str(raw).strip(), category)
+
+
+@lru_cache(maxsize=4096)
+def _pipeline_type(text: str, category: str | None) -> tuple[str, str | None] | None:
+    parent = PIPELINE_CATEGORIES.get(category) if category else None
+    if parent is not None and parent.number and text.isdigit() and len(text) <= 2:
+        text = parent.number + text.zfill(2)
+    match = _NUMBER.match(text)
+    if match:
+        text = match.group(1) + (match.group(2) or match.group(3)).zfill(2)
+    bare = [text[:-len(s)] for s in _SUFFIXES if text.endswith(s) and len(text) > len(s)]
+    for candidate in (text, *bare):
+        sub = PIPELINE_SUBCATEGORIES.get(PIPELINE_SUBCATEGORIES.normalise(candidate) or "")
+        if sub is not None and sub.parent is not None:
+            return sub.parent, sub.value
+        main = PIPELINE_CATEGORIES.normalise(candidate)
+        if main is not None:
+            return main, None
+    return None
+
 
 # CJJ 61-2017 C.0.1.
 MATERIALS = CodeList("material", [

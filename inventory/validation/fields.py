@@ -126,6 +126,10 @@ def parse_properties(
     values: dict[str, Any] = {}
     problems: list[Problem] = []
     children = {c.name for c in getattr(spec, "children", ())}
+    prepare = getattr(spec, "prepare", None)
+    if prepare is not None:  # on a copy: the caller's body stays as it was sent
+        props = dict(props)
+        problems.extend(Problem(prefix + p.field, p.code, p.params) for p in prepare(props))
     for key, raw in props.items():
         field = spec.field(key)
         if field is None:
@@ -161,11 +165,15 @@ def parse_rows(spec: CollectionSpec, rows: list[dict[str, Any]], today: date,
     Each field is looked up once per batch, not once per value, and ``cache`` remembers
     coerced values across batches: a file repeats its codes, years and sizes, so most
     values are looked up rather than parsed again (text is not cached: it is cheap and
-    mostly unique). The results are the same as calling ``parse_properties`` per row.
+    mostly unique). The results are the same as calling ``parse_properties`` per row,
+    except that the collection's ``prepare`` rewrites the rows themselves.
     """
     n = len(rows)
     values: list[dict[str, Any]] = [{} for _ in range(n)]
     problems: list[list[Problem]] = [[] for _ in range(n)]
+    if spec.prepare is not None:  # in place, so the writer sees the columns a row implies
+        for row, found in zip(rows, problems, strict=True):
+            found.extend(spec.prepare(row))
     keys = list(dict.fromkeys(k for row in rows for k in row))
     children = {c.name for c in spec.children}
     for key in keys:

@@ -69,3 +69,21 @@ def test_draw_a_new_segment(page: tuple[Any, list[str]], live: Any, dialect: str
     p.wait_for_selector(".notice")
     assert "浏览器绘制的燃气管" in p.inner_text("h1")
     assert outside == []
+
+
+def test_the_subcategory_choice_follows_the_category(page: tuple[Any, list[str]], live: Any) -> None:
+    p, outside = page
+    p.goto(f"{live.url}/collections/pipelines/new")
+    p.wait_for_selector("#f-subcategory")
+
+    def offered() -> list[str]:
+        return p.eval_on_selector_all("#f-subcategory optgroup:not([disabled]) option", "os => os.map(o => o.value)")
+
+    assert len(offered()) == 37  # no category yet: every 小类, grouped by 大类
+    p.select_option("#f-subcategory", "sewage")  # a 小类 chosen first sets its 大类
+    assert p.input_value("#f-category") == "drainage"
+    assert offered() == ["stormwater", "sewage", "combined"]
+    p.select_option("#f-category", "power")  # another 大类: the 小类 of the old one goes
+    assert p.input_value("#f-subcategory") == ""
+    assert offered() == ["power_supply", "street_lighting", "traffic_signal", "trolley", "advertising"]
+    assert outside == []

@@ -58,7 +58,7 @@ def test_one_bad_row_stores_nothing_and_every_problem_is_listed(session: Session
                                                                tmp_path: Path) -> None:
     before = count(session)
     path = write(tmp_path, [f"B-1,给水,配水,球墨铸铁,300,1.2,2005,{line(120.08)}",
-                            f"B-2,蒸汽,,金,-5,80,2005,{line(120.082)}",
+                            f"B-2,暖气,,金,-5,80,2005,{line(120.082)}",
                             f"B-1,给水,配水,PE,100,1.0,2010,{line(120.084)}",
                             "B-4,给水,配水,PE,100,1.0,2010,"])
     report = importing.import_source(session, open_source(path), "pipelines", ctx(session))

@@ -136,7 +136,7 @@ def test_parsing_a_batch_column_wise_gives_what_parsing_each_row_gives() -> None
 
     rows = [
         {"category": "给水", "material": "PE", "diameter_mm": "300", "build_year": 2005},
-        {"category": "蒸汽", "material": "金", "diameter_mm": -5, "start_depth_m": "80"},
+        {"category": "暖气", "material": "金", "diameter_mm": -5, "start_depth_m": "80"},
         {"category": "RQ", "material": None, "diameter_mm": "", "status": None, "nonsense": 1,
          "name": "  ", "owner": " 杭州燃气 ", "address": "x" * 201, "remarks": " kept "},
         {"category": "gas", "length_m": 12.5, "build_year": "2999", "survey_date": "2024-13-01"},

@@ -102,3 +102,28 @@ def test_who_may_open_the_forms(client: Any, auth: Any) -> None:
     assert client.get("/collections/pipelines/new").status_code == 403
     client.post("/logout", data={"csrf_token": csrf(client, "/map")})
     assert client.get("/collections/pipelines/new").status_code == 302
+
+
+def test_the_subcategory_choice_follows_the_category(client: Any, auth: Any) -> None:
+    sign_in(client, "engineer", "engineer-demo-2026")
+    page = client.get("/collections/pipelines/new").get_data(as_text=True)
+    select = re.search(r'<select id="f-subcategory"[^>]*>(.*?)</select>', page, re.S)
+    assert select is not None and 'data-follows="category"' in select.group(0)
+    groups = re.findall(r'<optgroup label="([^"]+)" data-parent="(\w+)">(.*?)</optgroup>', select.group(1), re.S)
+    assert [(label, parent) for label, parent, _ in groups][:2] == [("给水", "water_supply"), ("排水", "drainage")]
+    drainage = dict((p, o) for _, p, o in groups)["drainage"]
+    assert re.findall(r'value="(\w+)"', drainage) == ["stormwater", "sewage", "combined"]
+    # A sub-category chosen without its category gives the category; a wrong pair is refused.
+    url = "/collections/pipelines/new"
+    resp = client.post(url, data={"csrf_token": csrf(client, url),
+                                  **form(category="", subcategory="sewage")})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    key = int(re.search(r"/items/(\d+)", resp.location).group(1))
+    item = client.get(f"/api/collections/pipelines/items/{key}", headers=auth.headers("admin")).get_json()
+    assert (item["properties"]["category"], item["properties"]["subcategory"]) == ("drainage", "sewage")
+    wrong = client.post(url, data={"csrf_token": csrf(client, url),
+                                   **form(category="water_supply", subcategory="sewage")})
+    assert wrong.status_code == 422
+    message = describe(Problem("subcategory", "subcategory_mismatch",
+                               {"value": "sewage", "category": "water_supply"}), "zh")
+    assert re.search(rf'id="e-subcategory">[^<]*{re.escape(message)}', wrong.get_data(as_text=True))

@@ -106,6 +106,12 @@ def _controls(spec: CollectionSpec, values: dict[str, Any], locale: str) -> list
             control["choices"] = [(c.value, c.label(locale)) for c in f.codes.codes]
             if f.kind == "int":
                 control["kind"] = "code"
+            parent = _parent_field(spec, f)
+            if parent is not None and parent.codes is not None:  # 管线小类 grouped by 管线大类
+                control["follows"] = parent.name
+                control["groups"] = [(p.value, p.label(locale),
+                                      [(c.value, c.label(locale)) for c in f.codes.children(p.value)])
+                                     for p in parent.codes]
         elif f.kind == "bool":
             control["choices"] = [("true", _("yes")), ("false", _("no"))]
         if f.min is not None:
@@ -114,6 +120,14 @@ def _controls(spec: CollectionSpec, values: dict[str, Any], locale: str) -> list
             control["max"] = f.max
         out.append(control)
     return out
+
+
+def _parent_field(spec: CollectionSpec, field: FieldSpec) -> FieldSpec | None:
+    """The field whose codes are the parents of this one's (管线大类 for 管线小类), if any."""
+    if field.codes is None or not any(c.parent for c in field.codes):
+        return None
+    return next((g for g in editable_fields(spec) if g is not field and g.codes is not None
+                 and all(c.parent in g.codes for c in field.codes)), None)
 
 
 def _render(spec: CollectionSpec, *, key: int | None, values: dict[str, Any],

@@ -81,3 +81,33 @@
   var problems = document.querySelector(".field.invalid input, .field.invalid select, .field.invalid textarea");
   if (problems) { problems.focus(); }
 })();
+
+// A select that follows another (管线小类 under 管线大类): only the chosen 大类's group is
+// offered, and a 小类 chosen first sets its 大类. Without script the groups still show.
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("select[data-follows]"), function (child) {
+    var parent = document.getElementById("f-" + child.getAttribute("data-follows"));
+    if (!parent) { return; }
+    function offer(clear) {
+      var chosen = child.options[child.selectedIndex];
+      if (clear && parent.value && chosen && chosen.parentNode.getAttribute("data-parent") !== parent.value) {
+        child.value = "";
+        chosen = null;
+      }
+      Array.prototype.forEach.call(child.querySelectorAll("optgroup"), function (group) {
+        var other = !!parent.value && group.getAttribute("data-parent") !== parent.value &&
+          !(chosen && chosen.parentNode === group);  // kept: a disabled choice is not sent
+        group.hidden = other;
+        group.disabled = other;
+      });
+    }
+    parent.addEventListener("change", function () { offer(true); });
+    child.addEventListener("change", function () {
+      var chosen = child.options[child.selectedIndex];
+      var group = chosen && chosen.parentNode.getAttribute("data-parent");
+      if (group && !parent.value) { parent.value = group; offer(false); }
+    });
+    offer(false);  // a value sent back with a problem stays as the person chose it
+  });
+})();
