@@ -5,7 +5,8 @@ through ``repository.page`` (the API's own filters and division rules) and hande
 format's writer in ``inventory.formats``, which transforms a page at a time with
 ``resilience.geo`` and writes it as it comes, so memory stays flat whatever the size of the
 collection. A file is made in a scratch folder and moved into place only when whole.
-The columns every flat format shares are described in ``inventory.formats.pages``.
+The columns every flat format shares are described in ``inventory.formats.pages``, the
+languages CSV and XLSX speak in ``inventory.formats.labels``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inventory import repository
+from inventory import references, repository
+from inventory.formats import labels
 from inventory.formats.csv_writer import csv_chunks
 from inventory.formats.geojson_writer import geojson_chunks
 from inventory.formats.ogr_writer import write_gpkg, write_shp
@@ -32,6 +35,7 @@ from inventory.repository import Query
 from inventory.service import collection as collection_spec
 from resilience import geo
 from resilience.accounts import SYSTEM, Principal
+from resilience.clock import DEFAULT_ZONE
 from resilience.errors import Forbidden, InvalidInput, Problem
 from resilience.geo import CrsRef
 from resilience.spatial import BBox
@@ -67,6 +71,9 @@ FileWriter = Callable[[Target, Pages, Path, Tally], None]
 _CHUNKS: dict[str, Chunks] = {"geojson": geojson_chunks, "csv": csv_chunks}
 _FILES: dict[str, FileWriter] = {"xlsx": write_xlsx, "gpkg": write_gpkg, "shp": write_shp}
 
+# The formats written for people, in their language; the others speak field names and codes.
+SPEAKING = frozenset({"csv", "xlsx"})
+
 # Besides EPSG:4490 (storage): WGS84, Web Mercator and the CGCS2000 Gauss-Krüger zones.
 _PLAIN_EPSG = {4490, 4326, 3857}
 _GAUSS_KRUGER = range(4491, 4555)
@@ -83,6 +90,7 @@ class ExportReport:
     path: str | None
     files: tuple[str, ...] = ()  # the shapefiles inside a zip
     seconds: float = 0.0
+    lang: str = labels.MACHINE  # what CSV and XLSX headings and codes were written in
 
 
 @dataclass(frozen=True)
@@ -132,13 +140,19 @@ def parse_bbox(raw: str | Iterable[float] | None) -> BBox | None:
 
 def plan(collection: str, fmt: str, *, crs: str | int | None = DEFAULT_CRS,
          division: str | None = None, bbox: str | Iterable[float] | None = None,
-         filters: Mapping[str, Any] | None = None, by: Principal) -> Plan:
-    """Check an export request whole before anything is read or written."""
+         filters: Mapping[str, Any] | None = None, by: Principal,
+         lang: str | None = labels.MACHINE, zone: ZoneInfo = DEFAULT_ZONE) -> Plan:
+    """Check an export request whole before anything is read or written.
+
+    ``lang`` is how CSV and XLSX speak: ``zh`` or ``en`` (labels as headings and coded
+    values) or ``machine`` (field names and codes); the other formats always speak machine.
+    """
     spec = collection_spec(collection)
     problems: list[Problem] = []
     checked: dict[str, Any] = {}
     checks: tuple[tuple[str, Callable[[Any], Any], Any], ...] = (
-        ("format", export_format, fmt), ("crs", export_crs, crs), ("bbox", parse_bbox, bbox))
+        ("format", export_format, fmt), ("crs", export_crs, crs), ("bbox", parse_bbox, bbox),
+        ("lang", lambda v: labels.language(v, labels.MACHINE), lang))
     for name, check, raw in checks:
         try:
             checked[name] = check(raw)
@@ -157,7 +171,8 @@ def plan(collection: str, fmt: str, *, crs: str | int | None = DEFAULT_CRS,
         raise Forbidden("division not granted",
                         [Problem("division", "division_not_granted", {"value": division})])
     query = Query(bbox=checked["bbox"], division=division, filters=checked["filters"])
-    return Plan(spec=spec, crs=checked["crs"], format=checked["format"], query=query, viewer=viewer)
+    return Plan(spec=spec, crs=checked["crs"], format=checked["format"], query=query, viewer=viewer,
+                lang=checked["lang"], zone=zone)
 
 
 def count(session: Session, p: Plan) -> int:
@@ -169,9 +184,11 @@ def count(session: Session, p: Plan) -> int:
 def export(session: Session, collection: str, fmt: str, out: str | os.PathLike[str] | IO[bytes],
            *, crs: str | int | None = DEFAULT_CRS, division: str | None = None,
            bbox: str | Iterable[float] | None = None, filters: Mapping[str, Any] | None = None,
-           by: Principal, progress: Progress | None = None, batch: int = BATCH) -> ExportReport:
+           by: Principal, progress: Progress | None = None, batch: int = BATCH,
+           lang: str | None = labels.MACHINE, zone: ZoneInfo = DEFAULT_ZONE) -> ExportReport:
     """Write the records a user sees, filtered, to a file or binary stream in a format and CRS."""
-    p = plan(collection, fmt, crs=crs, division=division, bbox=bbox, filters=filters, by=by)
+    p = plan(collection, fmt, crs=crs, division=division, bbox=bbox, filters=filters, by=by,
+             lang=lang, zone=zone)
     return write(session, p, out, progress=progress, batch=batch)
 
 
@@ -200,8 +217,9 @@ def write(session: Session, p: Plan, out: str | os.PathLike[str] | IO[bytes], *,
             with written.open("rb") as f:
                 shutil.copyfileobj(f, out, 1 << 20)
         path = None
+    spoken = p.lang if p.format.name in SPEAKING else labels.MACHINE
     return ExportReport(p.spec.name, p.format.name, p.crs_label, tally.records, path,
-                        tally.names, round(time.perf_counter() - started, 3))
+                        tally.names, round(time.perf_counter() - started, 3), spoken)
 
 
 def format_for(path: str | os.PathLike[str]) -> str | None:
@@ -235,6 +253,7 @@ def _pages(session: Session, p: Plan, size: int) -> Pages:
                 return
             keys = [r._mapping[pk] for r in rows]
             extra = repository.derived(session, p.spec, keys) if p.spec.children else {}
+            references.add_numbers(session, p.spec, keys, extra)  # what the ids point at
             yield Page(keys, [r.geometry for r in rows], [r.properties for r in rows], extra)
             if len(rows) < size:
                 return

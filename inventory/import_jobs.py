@@ -16,13 +16,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory import importing, survey
+from inventory.assets import COLLECTIONS
+from inventory.bulk import parse_geometries
 from inventory.formats import open_source
 from inventory.import_report import IMPORT_KIND
-from inventory.mapping import load_mapping_file
+from inventory.mapping import build, load_mapping_file
 from inventory.service import WriteContext
 from resilience import accounts
 from resilience.errors import InvalidInput, NotFound, Problem
@@ -141,33 +144,80 @@ def remove_upload(job: Job) -> None:
 def rejected_rows(job: Job, locale: str = "zh") -> tuple[list[str], list[list[Any]]]:
     """The rejected rows of an import as they were in the file, with an error column first.
 
-    The file is read again from the upload, so the engineer gets back exactly what to fix.
+    The file is read again from the upload, every column as it was (its coordinate columns
+    too, under their own headings, in their own places), so the engineer gets back exactly
+    what to fix and can import the corrected file as it is. Files without a table (GeoJSON,
+    GeoPackage, Shapefile) give each row's geometry as WKT in the file's own coordinates.
     """
+    zh = locale.lower().startswith("zh")
     result = job.result or {}
-    problems: dict[int, list[str]] = {}
-    for p in result.get("rejected", []):
-        if p.get("row") is None or (p.get("params") or {}).get("table") == "points":
-            continue
-        text = describe(Problem(p["field"], p["code"], p.get("params") or {}), locale)
-        problems.setdefault(p["row"], []).append(f"{p['field']}: {text}")
     params = job.params or {}
     folder = Path(params.get("folder") or "")
     if not (folder / params.get("file", "")).is_file():
         raise InvalidInput("upload removed", [Problem("import_id", "upload_removed",
                                                       {"value": job.id})])
     reader_options = {k: params[k] for k in READER_OPTIONS if params.get(k)}
-    source = open_source(folder / params["file"], **reader_options)
-    header = ["错误" if locale.startswith("zh") else "errors", "row", *source.columns]
-    rows: list[list[Any]] = []
-    for record in source.records():
-        if record.row in problems:
-            geometry = record.geometry if isinstance(record.geometry, str) else None
-            rows.append(["; ".join(problems[record.row]), record.row,
-                         *[record.properties.get(c) for c in source.columns],
-                         *([geometry] if geometry is not None else [])])
-    if any(len(r) > len(header) for r in rows):
+    source = open_source(folder / params["file"], **reader_options, plain=True)
+    named = _column_names(source.columns, params, zh)
+    problems: dict[int, list[str]] = {}
+    for p in result.get("rejected", []):
+        if p.get("row") is None or (p.get("params") or {}).get("table") == "points":
+            continue
+        text = describe(Problem(p["field"], p["code"], p.get("params") or {}), locale)
+        base, sep, rest = p["field"].partition("[")  # cabins[0].pipeline_nos
+        where = named.get(base, base) + sep + rest
+        problems.setdefault(p["row"], []).append(f"{where}: {text}")
+    tabular = source.format in ("csv", "xlsx")  # read plain: the geometry columns are values
+    records = [r for r in source.records() if r.row in problems]
+    # A GeoJSON feature names its own properties: the columns are those the rows have.
+    columns = source.columns or list(dict.fromkeys(
+        k for r in records for k in r.properties if not k.startswith("__")))
+    header = [*REJECTED_HEADINGS["zh" if zh else "en"], *columns]
+    if not tabular:
         header.append("wkt")
+    rows: list[list[Any]] = []
+    for record in records:
+        values = [_plain(record.properties.get(c)) for c in columns]
+        if not tabular:
+            values.append(_wkt(record.geometry))
+        rows.append(["; ".join(problems[record.row]), record.row, *values])
     return header, rows
+
+
+# The columns a rejected-rows file adds in front of the file's own (an importer skips them).
+REJECTED_HEADINGS = {"zh": ("错误", "原行号"), "en": ("Errors", "Row")}
+REJECTED_SHEET = {"zh": "未导入的行", "en": "Rejected rows"}
+
+
+def _column_names(columns: list[str], params: dict[str, Any], zh: bool) -> dict[str, str]:
+    """Field → the file's own heading for it (材质), else its label: what a problem names."""
+    spec = COLLECTIONS.get(params.get("collection") or "")
+    if spec is None:
+        return {}
+    out = {f.name: f.zh if zh else f.en for f in spec.fields}
+    out["geometry"] = "几何" if zh else "Geometry"
+    try:
+        mapped = build(spec, columns, load_mapping_file(Path(params["folder"]) / params["mapping"])
+                       if params.get("mapping") else None)
+    except InvalidInput:
+        return out
+    out.update({name: column for column, name in mapped.columns.items()})
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A cell: lists and objects (a GeoJSON feature's) as the JSON text an import reads back."""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return value
+
+
+def _wkt(geometry: Any) -> str | None:
+    """A row's geometry (WKB, WKT or GeoJSON-like) as WKT, as the file gave its coordinates."""
+    if geometry is None or isinstance(geometry, str):
+        return geometry
+    geoms, codes = parse_geometries([geometry])
+    return None if codes[0] is not None else str(shapely.to_wkt(geoms[0], rounding_precision=-1))
 
 
 def rejected_csv(job: Job, locale: str = "zh") -> bytes:
@@ -181,22 +231,39 @@ def rejected_csv(job: Job, locale: str = "zh") -> bytes:
 
 
 def rejected_xlsx(job: Job, locale: str = "zh") -> bytes:
-    """The rejected rows as an Excel sheet; text that looks like a formula stays text."""
+    """The rejected rows as an Excel sheet; text that looks like a formula stays text.
+
+    Such text is kept as it was, marked as text (a quote prefix Excel shows and never
+    stores), so the corrected sheet imports the same values back.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     header, rows = rejected_rows(job, locale)
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("rejected")
+    sheet = book.create_sheet(REJECTED_SHEET["zh" if locale.lower().startswith("zh") else "en"])
     sheet.append(header)
     for row in rows:
-        sheet.append([_cell(v) for v in row])
+        cells: list[Any] = []
+        for value in row:
+            if isinstance(value, str) and value[:1] in _FORMULA_START:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                cells.append(cell)
+            else:
+                cells.append(value)
+        sheet.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
-    """A value safe in a spreadsheet: a leading = + - @ never starts a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A CSV value safe in a spreadsheet: a leading = + - @ never starts a formula."""
+    if isinstance(value, str) and value[:1] in _FORMULA_START:
         return "'" + value
     return value

@@ -20,7 +20,7 @@ from shapely.geometry import mapping as as_geojson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory import service
+from inventory import references, service
 from inventory.assets import CollectionSpec
 from inventory.batch_import import import_batches
 from inventory.bulk import force_2d, parse_geometries
@@ -93,7 +93,10 @@ def import_source(session: Session, source: Source, spec_name: str, ctx: WriteCo
         report.rejected.extend(missing)
         finish_job(session, job, report.as_dict())
         return report
-    rows = ticking(mapped_rows(source, spec.name, mapping, report), source.size_hint, tick)
+    # Numbers (a point's 物探点号) name records in any install; ids only in the one that wrote them.
+    mapped = references.resolve(session, spec, mapped_rows(source, spec.name, mapping, report),
+                                report)
+    rows = ticking(mapped, source.size_hint, tick)
     if spec.children:
         _row_by_row(session, rows, spec.name, row_ctx, crs_ref, report,
                     dry_run=dry_run, skip_invalid=skip_invalid)
@@ -108,13 +111,14 @@ def import_source(session: Session, source: Source, spec_name: str, ctx: WriteCo
 
 def missing_columns(spec: CollectionSpec, source: Source, mapping: dict[str, Any] | None
                     ) -> list[Problem]:
-    """Required fields no column of a table provides (files with fixed columns only)."""
+    """Required fields no column provides, nor one implying them (a 小类 column its 大类)."""
     if not source.columns:
         return []  # GeoJSON: each feature names its own properties
     mapped = set(build(spec, source.columns, mapping).columns.values())
     return [Problem("file", "missing_column", {"value": f.name, "label": f.zh}, None)
             for f in spec.fields
-            if f.required and not f.readonly and f.default is None and f.name not in mapped]
+            if f.required and not f.readonly and f.default is None and f.name not in mapped
+            and spec.implied_by.get(f.name) not in mapped]
 
 
 def prepare_row(record: Record, props: dict[str, Any], crs: geo.CrsRef, seen: dict[str, int],

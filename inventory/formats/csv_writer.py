@@ -1,7 +1,8 @@
 """CSV exports: UTF-8 with the geometry as WKT in a last column, written front to back.
 
 The reader of these files is ``inventory.formats.csv_``, which finds the ``wkt`` column
-by name, so an export goes back in as it came out.
+by name, so an export goes back in as it came out, in Chinese, English or machine form
+(``inventory.formats.labels``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import shapely
 
-from inventory.formats.pages import Pages, Tally, Target, columns, geometries, rows, text
+from inventory.formats.pages import Pages, Tally, Target, geometries, rows, speech, text
 
 
 def _csv_value(value: Any) -> Any:
@@ -26,15 +27,16 @@ def _csv_value(value: Any) -> Any:
 
 def csv_chunks(target: Target, pages: Pages, tally: Tally) -> Iterator[bytes]:
     """UTF-8 with a byte-order mark (Excel then reads Chinese right), geometry as WKT."""
+    said = speech(target)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([*columns(target.spec), "wkt"])
+    writer.writerow([*said.headings, said.geometry])
     yield b"\xef\xbb\xbf" + buffer.getvalue().encode()
     for b in pages("wkb"):
         buffer.seek(0)
         buffer.truncate()
         wkt = shapely.to_wkt(geometries(target, b.geometry), rounding_precision=-1)
-        for row, wkt_text in zip(rows(target, b), wkt, strict=True):
+        for row, wkt_text in zip(rows(target, b, said), wkt, strict=True):
             writer.writerow([*(_csv_value(v) for v in row), wkt_text])
         yield buffer.getvalue().encode()
         tally.add(len(b.keys))

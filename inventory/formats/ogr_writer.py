@@ -1,8 +1,9 @@
 """GeoPackage and zipped Shapefile exports, written through pyogrio a page at a time.
 
-The reader of these files is ``inventory.formats.ogr``. Columns are typed from the
-collection's spec, so every page appends to a layer of the same schema. pyogrio is
-imported when a layer is written, as the other writers import their libraries.
+The reader of these files is ``inventory.formats.ogr``. They always speak the machine form
+(field names and codes, as GIS tools expect). Columns are typed from the collection's spec,
+so every page appends to a layer of the same schema. pyogrio is imported when a layer is
+written, as the other writers import their libraries.
 """
 
 from __future__ import annotations
@@ -18,7 +19,19 @@ from sqlalchemy import JSON
 
 from inventory import repository
 from inventory.assets import CollectionSpec
-from inventory.formats.pages import Column, Pages, Tally, Target, columns, geometries, rows, text, typed_columns
+from inventory.formats.labels import MACHINE
+from inventory.formats.pages import (
+    Column,
+    Pages,
+    Tally,
+    Target,
+    columns,
+    geometries,
+    rows,
+    speech,
+    text,
+    typed_columns,
+)
 from inventory.formats.shortnames import short
 from resilience import geo
 from resilience.errors import InvalidInput, Problem
@@ -79,11 +92,13 @@ def write_gpkg(target: Target, pages: Pages, path: Path, tally: Tally) -> None:
     geometry_type = types[0] if len(types) == 1 else "Unknown"
     names = columns(target.spec)
     description = f"{target.spec.zh} / {target.spec.en}; coordinates {target.crs_label}"
+    said = speech(target, MACHINE)  # GIS tools read field names and codes
     first = True
     for b in pages("wkb"):
         options: dict[str, Any] = {"dataset_options": {"VERSION": "1.2"},  # readable by GDAL ≥ 2
                                    "layer_options": {"DESCRIPTION": description}} if first else {}
-        _ogr_write(path, target.layer, "GPKG", target, _wkb(target, b.geometry), list(rows(target, b)),
+        _ogr_write(path, target.layer, "GPKG", target, _wkb(target, b.geometry),
+                   list(rows(target, b, said)),
                    names, geometry_type, append=not first, **options)
         first = False
         tally.add(len(b.keys))
@@ -154,6 +169,7 @@ def write_shp(target: Target, pages: Pages, path: Path, tally: Tally) -> None:
     names = [short(c.name) for c in cols]
     made: list[str] = []
     problems: list[Problem] = []
+    said = speech(target, MACHINE)
 
     def write(family: str, geometry: np.ndarray, page_rows: list[list[Any]]) -> None:
         base = files.get(family) or f"{target.layer}_{family}"
@@ -165,7 +181,7 @@ def write_shp(target: Target, pages: Pages, path: Path, tally: Tally) -> None:
     nested = [k for k, c in enumerate(cols) if target.spec.child(c.name) is not None]
     for b in pages("wkb"):
         wkb = _wkb(target, b.geometry)
-        page_rows = [[row[i] for i in keep] for row in rows(target, b)]
+        page_rows = [[row[i] for i in keep] for row in rows(target, b, said)]
         for row in page_rows:
             for k in nested:
                 row[k] = _compact_children(row[k])

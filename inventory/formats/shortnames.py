@@ -9,6 +9,7 @@ to another field's own name (tests check both over the whole registry).
 from __future__ import annotations
 
 from inventory.assets import CollectionSpec
+from inventory.references import numbers
 
 LIMIT = 10  # dBase III field names: at most ten characters
 
@@ -30,6 +31,8 @@ SHORT: dict[str, str] = {
     "condition_grade": "cond_grade",
     "start_point_id": "start_pt",
     "end_point_id": "end_pt",
+    "start_point_no": "start_no",  # the points' numbers beside their ids (inventory.references)
+    "end_point_no": "end_no",
     "ground_elevation_m": "ground_el",
     "segment_ids": "segments",
     # tunnels
@@ -72,8 +75,8 @@ def short(name: str) -> str:
 
 
 def columns_of(spec: CollectionSpec) -> list[str]:
-    """Every name a collection writes as a column: fields and nested lists."""
-    return [f.name for f in spec.fields] + [c.name for c in spec.children]
+    """Every name a collection writes as a column: fields, nested lists, reference numbers."""
+    return [f.name for f in spec.fields] + [c.name for c in spec.children] + list(numbers(spec))
 
 
 def expand(spec: CollectionSpec, column: str) -> str | None:

@@ -1,6 +1,7 @@
 """XLSX exports: openpyxl's write-only workbook, rows going to disk as they come.
 
-The reader of these files is ``inventory.formats.xlsx``. openpyxl is imported when a
+The reader of these files is ``inventory.formats.xlsx``; the sheet, its headings and coded
+cells speak Chinese, English or machine form (``inventory.formats.labels``). openpyxl is imported when a
 workbook is written, not with this module: it takes a tenth of a second to load, which an
 export to any other format should not pay.
 """
@@ -12,7 +13,7 @@ from typing import Any
 
 import shapely
 
-from inventory.formats.pages import Pages, Tally, Target, columns, geometries, rows, text
+from inventory.formats.pages import Pages, Tally, Target, columns, geometries, rows, speech, text
 from resilience.errors import InvalidInput, Problem
 
 XLSX_MAX_ROWS = 1_048_576  # Excel's sheet limit, header included
@@ -50,16 +51,17 @@ def write_xlsx(target: Target, pages: Pages, path: Path, tally: Tally) -> None:
     if tally.total >= XLSX_MAX_ROWS:
         raise InvalidInput("too many rows for XLSX", [Problem("format", "too_many_rows", {
             "format": "XLSX", "max": XLSX_MAX_ROWS - 1, "value": tally.total})])
+    said = speech(target)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=target.spec.name[:31])
+    ws = wb.create_sheet(title=said.sheet)
     ws.freeze_panes = "A2"
-    names = [*columns(target.spec), "wkt"]
-    ws.append(names)
+    ws.append([*said.headings, said.geometry])
+    names = [*columns(target.spec), "wkt"]  # problems name the field, whatever the heading
     problems: list[Problem] = []
     row_number = 1
     for b in pages("wkb"):
         wkt = shapely.to_wkt(geometries(target, b.geometry), rounding_precision=-1)
-        for row, wkt_text in zip(rows(target, b), wkt, strict=True):
+        for row, wkt_text in zip(rows(target, b, said), wkt, strict=True):
             row_number += 1
             ws.append([_xlsx_cell(ws, v, problems, row_number, n)
                        for v, n in zip([*row, wkt_text], names, strict=True)])

@@ -17,12 +17,20 @@ from inventory.repository.filters import (
     visible_divisions,
 )
 from inventory.repository.paging import Window, count_matching, extent, one, page, sortable, window
-from inventory.repository.related import cabins_holding, derived, existing_ids
+from inventory.repository.related import (
+    cabins_holding,
+    derived,
+    existing_ids,
+    external_ids,
+    ids_by_external_id,
+    referenced_numbers,
+)
 from inventory.repository.tables import geom_of, pk_of, stored_fields, table_of
 
 __all__ = [
     "Query", "Window", "cabins_holding", "count_matching", "derived", "existing_ids", "extent",
-    "geom_of", "matching_keys", "one", "page", "parse_filters", "pk_of",
+    "external_ids", "geom_of", "ids_by_external_id", "matching_keys", "one", "page",
+    "parse_filters", "pk_of", "referenced_numbers",
     "sortable", "stored_fields", "table_of", "text_match", "visibility", "visible_divisions",
     "window",
 ]

@@ -1,7 +1,8 @@
 """Rows of other tables a collection's records point to or hold: nested lists, ids, cabins.
 
 Pages read a tunnel's cabins and nodes and a flood point's events here in one query per
-page; writes look up here which referenced records exist and which pipelines a cabin holds.
+page; writes look up here which referenced records exist and which pipelines a cabin holds;
+exports and imports find here the external ids (survey numbers) references travel by.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.assets import CollectionSpec
+from inventory.assets import COLLECTIONS, CollectionSpec
 from inventory.flood_points import WaterloggingEvent
 from inventory.repository.tables import table_of
 from inventory.tunnels import CabinLine, TunnelCabin, TunnelNode
@@ -90,3 +91,58 @@ def cabins_holding(session: Session, pipeline_ids: set[int],
     if tunnel_id is not None:
         stmt = stmt.where(TunnelCabin.tunnel_id != tunnel_id)
     return {row.pipeline_id: row.cabin_id for row in session.execute(stmt)}
+
+
+def referenced_numbers(session: Session, spec: CollectionSpec, ids: list[Any],
+                       names: dict[str, str]) -> dict[Any, dict[str, str]]:
+    """The external ids of the records a page's records point at, by record and number name.
+
+    ``names`` maps a reference field to the name its number is written under
+    (``start_point_id`` → ``start_point_no``); one query per page, retired targets included
+    (an export names what a record points at, whatever became of it).
+    """
+    out: dict[Any, dict[str, str]] = defaultdict(dict)
+    refs = [(field, number, table_of(COLLECTIONS[spec.references[field]]).alias())
+            for field, number in names.items()]
+    if not ids or not refs:
+        return out
+    t = table_of(spec)
+    stmt = select(t.c.id, *(other.c.external_id for _, _, other in refs))
+    source: Any = t
+    for field, _, other in refs:
+        source = source.outerjoin(other, other.c.id == t.c[field])
+    wanted = set(ids)
+    low, high = min(wanted), max(wanted)
+    # A dense page (a city-wide export) is read as a range of keys: thousands of bound
+    # values cost PostgreSQL more to plan than the rows cost to read.
+    where = t.c.id.between(low, high) if high - low < 2 * len(wanted) else t.c.id.in_(wanted)
+    for row in session.execute(stmt.select_from(source).where(where)):
+        if row[0] not in wanted:
+            continue
+        for (_, number, _), value in zip(refs, row[1:], strict=True):
+            if value is not None:
+                out[row[0]][number] = value
+    return out
+
+
+def external_ids(session: Session, spec: CollectionSpec, ids: set[int]) -> dict[int, str]:
+    """The external ids of these records (those that have one), retired ones too."""
+    if not ids:
+        return {}
+    t = table_of(spec)
+    stmt = select(t.c.id, t.c.external_id).where(t.c.id.in_(ids), t.c.external_id.is_not(None))
+    return {row.id: row.external_id for row in session.execute(stmt)}
+
+
+def ids_by_external_id(session: Session, spec: CollectionSpec,
+                       numbers: set[str]) -> dict[str, list[int]]:
+    """The live records with these external ids, lowest id first (ids may repeat across records)."""
+    if not numbers:
+        return {}
+    t = table_of(spec)
+    out: dict[str, list[int]] = defaultdict(list)
+    stmt = (select(t.c.external_id, t.c.id)
+            .where(t.c.external_id.in_(numbers), t.c.retired_at.is_(None)).order_by(t.c.id))
+    for number, key in session.execute(stmt):
+        out[number].append(key)
+    return dict(out)

@@ -110,7 +110,7 @@ def test_upload_report_rejected_rows_undo_and_export(engineer: Page, live: Any,
     with page.expect_download() as info:
         page.click("#rejected-links a[data-format=csv]")
     rejected = Path(info.value.path()).read_text(encoding="utf-8-sig")
-    assert rejected.splitlines()[0].startswith("错误,row,管线编号") and f"UI-{run}-3" in rejected
+    assert rejected.splitlines()[0].startswith("错误,原行号,管线编号") and f"UI-{run}-3" in rejected
     with page.expect_download() as info:
         page.click("#rejected-links a[data-format=xlsx]")
     assert info.value.suggested_filename == f"import-{bad}-rejected.xlsx"

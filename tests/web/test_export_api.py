@@ -75,7 +75,7 @@ def test_geojson_is_streamed_with_an_attachment_name(client: Any, auth: Any,
 
 
 def test_csv_has_a_bom_and_a_wkt_column(client: Any, auth: Any, made: dict[str, Any]) -> None:
-    resp = get(client, auth, "format=csv&division=330106")
+    resp = get(client, auth, "format=csv&division=330106&lang=machine")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
     body = resp.get_data()
@@ -85,6 +85,57 @@ def test_csv_has_a_bom_and_a_wkt_column(client: Any, auth: Any, made: dict[str, 
     assert disposition(resp)[1].startswith("易涝点-330106-")
     assert all(r["wkt"].startswith("POINT (") for r in rows)
     assert json.loads(rows[0]["events"])[0]["max_depth_cm"] == 35
+
+
+def table(resp: Any, fmt: str) -> tuple[list[str], list[dict[str, Any]], str | None]:
+    """A CSV or XLSX download as its header, its rows by heading and (XLSX) its sheet's name."""
+    assert resp.status_code == 200, resp.get_data()
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(resp.get_data().decode("utf-8-sig"))))
+        return rows[0], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]], None
+    sheet = load_workbook(io.BytesIO(resp.get_data())).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    return values[0], [dict(zip(values[0], r, strict=True)) for r in values[1:]], sheet.title
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_spreadsheets_speak_the_callers_language(client: Any, auth: Any, made: dict[str, Any],
+                                                 fmt: str) -> None:
+    header, rows, sheet = table(get(client, auth, f"format={fmt}"), fmt)  # no preference: 中文
+    assert header[:3] == ["系统编号", "名称", "外部编号"] and header[-1] == "WKT"
+    assert {"成因", "状态", "致涝雨强(mm/h)", "积水记录"} <= set(header) and sheet in (None, "易涝点")
+    assert sorted(r["成因"] for r in rows) == ["下凹立交", "下凹立交", "低洼地"]
+    header, rows, sheet = table(get(client, auth, f"format={fmt}", **{
+        "Accept-Language": "en-US,en;q=0.9"}), fmt)
+    assert header[:3] == ["Registry ID", "Name", "External id"] and sheet in (None, "Flood points")
+    assert "Low-lying ground" in [r["Cause"] for r in rows]
+    header, rows, sheet = table(get(client, auth, f"format={fmt}&lang=machine", **{
+        "Accept-Language": "en"}), fmt)
+    assert header[:3] == ["id", "name", "external_id"] and sheet in (None, "flood-points")
+    assert sorted(r["cause"] for r in rows) == ["low_lying", "underpass", "underpass"]
+    header, _, _ = table(get(client, auth, f"format={fmt}&lang=en"), fmt)
+    assert header[2] == "External id"
+
+
+def test_the_language_chosen_on_the_pages_wins_over_the_browsers(client: Any,
+                                                                 made: dict[str, Any]) -> None:
+    from tests.web.test_imports_page import _sign_in
+
+    _sign_in(client, "admin")
+    client.get("/lang/en?next=/imports")
+    resp = client.get(f"/api/collections/flood-points/export?format=csv&data_source={quote(MARK)}",
+                      headers={"Accept-Language": "zh-CN"})
+    header, _, _ = table(resp, "csv")
+    assert header[:3] == ["Registry ID", "Name", "External id"]
+
+
+def test_a_language_the_api_does_not_speak_is_a_400(client: Any, auth: Any,
+                                                    made: dict[str, Any]) -> None:
+    resp = get(client, auth, "format=csv&lang=fr")
+    assert resp.status_code == 400 and resp.mimetype == "application/problem+json"
+    assert [(e["field"], e["code"]) for e in resp.get_json()["errors"]] == [("lang", "unknown_code")]
+    doc = json.loads(get(client, auth, "format=geojson&lang=zh").get_data())
+    assert {x["properties"]["cause"] for x in doc["features"]} == {"underpass", "low_lying"}
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "xlsx", "shp"])

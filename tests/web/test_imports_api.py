@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 from typing import Any
 
 import openpyxl
@@ -73,9 +75,10 @@ def test_a_rejected_upload_stores_nothing_and_hands_back_its_bad_rows(client: An
     assert "'=cmd" in lines[1]  # a formula in a rejected cell stays text
     book = openpyxl.load_workbook(io.BytesIO(client.get(
         links[import_jobs_xlsx()], headers=auth.headers("engineer")).data))
-    cells = [c.value for c in book.active[2]]
-    assert any(isinstance(v, str) and v.startswith("'=cmd") for v in cells)
-    assert book.active["A2"].data_type == "s"
+    formula = next(c for c in book.active[2] if isinstance(c.value, str) and c.value[0] == "=")
+    assert formula.value == "=cmd|' /C calc'!A0"  # the value as it was, marked as text
+    assert formula.data_type == "s" and formula.quotePrefix
+    assert book.active["A2"].data_type == "s" and book.active.title == "未导入的行"
 
 
 def import_jobs_xlsx() -> str:
@@ -155,3 +158,66 @@ def test_hidden_hazards_are_filed_one_by_one_not_imported(client: Any, auth: Any
     assert refused.get_json()["errors"][0]["field"] == "collection"
     assert upload(client, auth, data.encode(), user="inspector", name="隐患.csv",
                   collection="hazards").status_code == 403
+
+
+def test_rejected_rows_keep_the_files_columns_and_go_back_in_once_corrected(
+        client: Any, auth: Any, session: Session) -> None:
+    """A point table with lon/lat columns: the bad row comes back as it was, under the
+    file's own headings beside an error column, and imports once its cell is put right."""
+    header = "点号,点类型,管线类型,埋深(m),经度,纬度\n"
+    body = header + "RJ-1,检查井,污水,1.5,120.0801,30.2801\nRJ-2,井盖?,雨水,1.2,120.0803,30.2801\n"
+    first = upload(client, auth, body.encode("gbk"), name="管线点.csv",
+                   collection="network-points", skip_invalid="1")
+    assert first.status_code == 201, first.get_json()
+    report = first.get_json()["report"]
+    assert (report["created"], report["rejected_rows"]) == (1, 1)
+    links = {link["type"]: link["href"] for link in first.get_json()["links"]
+             if link["rel"] == "rejected"}
+    text = client.get(links["text/csv"], headers=auth.headers("engineer")).data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["错误", "原行号", "点号", "点类型", "管线类型", "埋深(m)", "经度", "纬度"]
+    assert rows[1][1:] == ["3", "RJ-2", "井盖?", "雨水", "1.2", "120.0803", "30.2801"]
+    assert rows[1][0].startswith("点类型: ") and "井盖?" in rows[1][0]
+    rows[1][3] = "检查井"  # the engineer puts the cell right and loads the same file again
+    fixed = io.StringIO()
+    csv.writer(fixed).writerows(rows)
+    again = upload(client, auth, fixed.getvalue().encode("utf-8-sig"), name="改正.csv",
+                   collection="network-points")
+    assert again.status_code == 201, again.get_json()
+    assert again.get_json()["report"]["created"] == 1
+    assert set(again.get_json()["report"]["unmapped_columns"]) == {"错误", "原行号"}
+    # In English, as an Excel sheet: the same columns, and it goes back in too.
+    book = openpyxl.load_workbook(io.BytesIO(client.get(
+        links[import_jobs_xlsx()], headers=auth.headers("engineer", **{"Accept-Language": "en"})
+    ).data))
+    sheet = book.active
+    assert sheet.title == "Rejected rows"
+    assert [c.value for c in sheet[1]][:3] == ["Errors", "Row", "点号"]
+    sheet["D2"] = "检查井"
+    out = io.BytesIO()
+    book.save(out)
+    check = upload(client, auth, out.getvalue(), name="fixed.xlsx", collection="network-points",
+                   dry_run="1")
+    assert check.status_code == 200 and check.get_json()["report"]["rejected_rows"] == 0
+
+
+def test_a_rejected_geojson_feature_comes_back_with_its_properties_and_wkt(
+        client: Any, auth: Any) -> None:
+    features = [{"type": "Feature", "properties": {"外部编号": f"GJ-{i}", "管线大类": "给水",
+                                                   "材质": material, "管径(mm)": 300},
+                 "geometry": {"type": "LineString",
+                              "coordinates": [[120.08 + 0.002 * i, 30.28], [120.081 + 0.002 * i, 30.2805]]}}
+                for i, material in enumerate(["球墨铸铁", "木头"])]
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    resp = upload(client, auth, data, name="管线.geojson")
+    assert resp.status_code == 422 and resp.get_json()["report"]["rejected_rows"] == 1
+    href = next(x["href"] for x in resp.get_json()["links"] if x.get("type") == "text/csv")
+    rows = list(csv.reader(io.StringIO(client.get(href, headers=auth.headers("engineer"))
+                                       .data.decode("utf-8-sig"))))
+    assert rows[0] == ["错误", "原行号", "外部编号", "管线大类", "材质", "管径(mm)", "wkt"]
+    assert rows[1][2:6] == ["GJ-1", "给水", "木头", "300"] and rows[1][6].startswith("LINESTRING")
+    rows[1][4] = "球墨铸铁"
+    fixed = io.StringIO()
+    csv.writer(fixed).writerows(rows)
+    again = upload(client, auth, fixed.getvalue().encode("utf-8-sig"), name="改正.csv")
+    assert again.status_code == 201 and again.get_json()["report"]["created"] == 1

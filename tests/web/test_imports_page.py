@@ -70,6 +70,9 @@ def test_editors_get_the_form_and_the_nav_link(client: Any, username: str) -> No
     labels = json.loads(html.split('id="imports-labels">')[1].split("</script>")[0])
     assert labels["text"]["undo"] == "撤销" and labels["titles"]["pipelines"] == "管线段"
     assert 'href="/api/collections/pipelines/export?format=geojson' in html
+    # Spreadsheets speak the page's language unless the machine form is asked for.
+    assert '<option value="zh" selected>中文名称</option>' in html and "lang=zh" in html
+    assert '<option value="machine">字段名与代码（供程序读取）</option>' in html
 
 
 def test_page_speaks_english_when_asked(client: Any) -> None:
@@ -81,6 +84,7 @@ def test_page_speaks_english_when_asked(client: Any) -> None:
     labels = json.loads(html.split('id="imports-labels">')[1].split("</script>")[0])
     assert labels["locale"] == "en" and labels["text"]["undo"] == "Undo"
     assert labels["titles"]["pipelines"] == "Pipeline segments"
+    assert '<option value="en" selected>English labels</option>' in html and "lang=en" in html
 
 
 def test_static_script_is_served(client: Any) -> None:

@@ -1,5 +1,7 @@
 """Downloads of a collection as GeoJSON, CSV, GeoPackage, XLSX or zipped Shapefile: a thin adapter.
 
+CSV and XLSX are written in the user's language, or in machine form with ``lang=machine``.
+
 GeoJSON and CSV are streamed as they are written; the formats that need a finished file
 (GeoPackage, XLSX, the Shapefile zip) are written to a scratch file first and sent from it.
 """
@@ -8,21 +10,22 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
 from flask import Blueprint, Response, request, send_file, stream_with_context
 
 from inventory import exporting
+from resilience.clock import today
 from resilience.errors import InvalidInput
 from web.auth import caller, signed_in
 from web.errors import BadRequest
-from web.session import db
+from web.extensions import select_locale
+from web.session import db, settings
 
 bp = Blueprint("exports", __name__)
 
-OPTIONS = ("format", "crs", "division", "bbox")
+OPTIONS = ("format", "crs", "division", "bbox", "lang")
 
 
 def attachment(ascii_name: str, name: str) -> str:
@@ -34,7 +37,7 @@ def attachment(ascii_name: str, name: str) -> str:
 def _names(plan: exporting.Plan) -> tuple[str, str]:
     """``pipelines-330106-20261125.gpkg`` and ``管线段-330106-20261125.gpkg``."""
     parts = [plan.query.division] if plan.query.division else []
-    parts.append(date.today().strftime("%Y%m%d"))
+    parts.append(today(settings().zone).strftime("%Y%m%d"))  # the city's date, not the server's
     tail = "-" + "-".join(parts) + plan.format.extension
     return plan.spec.name + tail, plan.spec.zh + tail
 
@@ -42,14 +45,20 @@ def _names(plan: exporting.Plan) -> tuple[str, str]:
 @bp.get("/api/collections/<name>/export")
 @signed_in
 def export(name: str) -> Response:
-    """The records the caller sees, filtered like items, as a file in a format and CRS."""
+    """The records the caller sees, filtered like items, as a file in a format and CRS.
+
+    CSV and XLSX speak the user's language (the one chosen on the pages, else the request's
+    ``Accept-Language``; Chinese by default) unless ``lang`` asks for ``zh``, ``en`` or
+    ``machine`` (field names and codes).
+    """
     principal = caller()
     args = request.args
     filters = {key: args.getlist(key) for key in args if key not in OPTIONS}
     try:
         plan = exporting.plan(name, args.get("format", "geojson"), crs=args.get("crs"),
                               division=args.get("division"), bbox=args.get("bbox"),
-                              filters=filters, by=principal)
+                              filters=filters, by=principal,
+                              lang=args.get("lang") or select_locale(), zone=settings().zone)
     except BadRequest:
         raise
     except InvalidInput as error:  # query parameters the API cannot use: 400, as for items

@@ -96,6 +96,10 @@ def document(base: str) -> dict[str, Any]:
                                  {"type": "string", "default": "geojson"}),
                            param("crs", "EPSG:4490, EPSG:4326, a CGCS2000 zone or GCJ-02",
                                  {"type": "string", "default": "EPSG:4490"}),
+                           param("lang", "CSV and XLSX headings and coded values: zh or en "
+                                 "(labels; default: the user's language) or machine (field "
+                                 "names and codes)", {"type": "string",
+                                                      "enum": ["zh", "en", "machine"]}),
                            *page_params[:1], page_params[-1], *filters],
             "responses": {"200": {"description": "the file"}, "400": PROBLEM, "401": PROBLEM,
                           "403": PROBLEM}}}

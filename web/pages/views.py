@@ -166,6 +166,12 @@ EXPORT_FORMATS = (("geojson", "GeoJSON"), ("csv", "CSV"), ("gpkg", "GeoPackage")
 EXPORT_CRS = ("EPSG:4490", "EPSG:4326", "EPSG:4549", "GCJ-02")
 
 
+def _export_langs() -> list[tuple[str, str]]:
+    """How CSV and XLSX may speak: the page's language first chosen, or the machine form."""
+    return [("zh", _("Chinese labels")), ("en", _("English labels")),
+            ("machine", _("Field names and codes"))]
+
+
 def _import_crs() -> list[tuple[str, str]]:
     """The CRS a survey file may be in; empty means the file says (or lon/lat CGCS2000)."""
     return [
@@ -245,6 +251,8 @@ def imports_page() -> Any:
         import_crs=_import_crs(),
         export_formats=EXPORT_FORMATS,
         export_crs=EXPORT_CRS,
+        export_langs=_export_langs(),
+        export_lang="en" if locale == "en" else "zh",
         division_hint=principal.prefixes[0] if principal.prefixes else "",
         labels=_import_labels(locale),
     )

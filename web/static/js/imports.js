@@ -413,6 +413,10 @@
     var params = new URLSearchParams();
     params.set("format", document.getElementById("export-format").value);
     params.set("crs", document.getElementById("export-crs").value);
+    var format = document.getElementById("export-format").value;
+    if (format === "csv" || format === "xlsx") {  /* GIS formats carry field names and codes */
+      params.set("lang", document.getElementById("export-lang").value);
+    }
     var code = division.value.trim();
     if (code) { params.set("division", code); }
     var collection = document.getElementById("export-collection").value;
