@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from inventory.derived import geodesic_lengths
 from resilience import codes
 
 DATA_SOURCE = "demo"
@@ -68,6 +69,15 @@ def as_list(value: Any, n: int) -> list[Any]:
 def wkt(geoms: np.ndarray) -> list[str]:
     """Compact WKT of lon/lat geometries (1 cm)."""
     return list(shapely.to_wkt(geoms, rounding_precision=WKT_DIGITS, trim=True))
+
+
+def lengths(geoms: np.ndarray) -> list[float]:
+    """Lengths as the registry computes them, of the lines as stored (their compact WKT).
+
+    Measured on the rounded coordinates, not the generator's, so that saving a demo record
+    again recomputes the same length and its history shows no change.
+    """
+    return list(geodesic_lengths(shapely.from_wkt(wkt(geoms))).tolist())
 
 
 def rows_to_columns(rows: list[dict[str, Any]]) -> Columns:

@@ -21,6 +21,7 @@ from demo.data import csv_rows, optional_float
 from demo.lanes import Selection
 from demo.space import district_name, space
 from demo.streets import CORES, Street
+from inventory.shelters import capacity_from_area
 from resilience import codes
 
 FACILITIES = ("应急供水", "应急厕所", "应急照明", "医疗救护", "应急供电", "物资储备",
@@ -148,7 +149,7 @@ def _row(t: ShelterType, rng: np.random.Generator, geom: BaseGeometry, shape: Ba
         "name": name, "geom": geom, "kind": t.kind,
         "shelter_class": t.shelter_class, "tier": t.tier, "site_type": t.site_type,
         "effective_area_m2": area,
-        "capacity_persons": int(area // codes.SHELTER_AREA_PER_PERSON[t.shelter_class]),
+        "capacity_persons": capacity_from_area(t.shelter_class, area),  # as on every write
         "facilities": facilities,
         "entrances": int(rng.integers(t.entrances[0], t.entrances[1] + 1)),
         "managing_unit": t.managing_unit.format(name=name, district=dname),

@@ -14,7 +14,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 import shapely
-from pyproj import Geod, Transformer
+from pyproj import Transformer
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -24,7 +24,6 @@ from resilience.model import SRID
 
 WORK_EPSG = 4549  # CGCS2000 3° Gauss-Krüger CM 120°E: metres for Hangzhou (DOMAIN.md §9)
 MARGIN_M = 25.0  # streets keep this far inside their district, so offset lanes stay inside
-GEOD = Geod(ellps="GRS80")  # lengths as inventory.service.geodesic_length (CGCS2000 ≈ GRS80)
 
 
 @dataclass(frozen=True)

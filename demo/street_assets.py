@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from demo.columns import Columns, as_list, cjj, common, numbered, survey_dates, wkt
+from demo.columns import Columns, as_list, cjj, common, lengths, numbered, survey_dates, wkt
 from demo.lanes import LANES, Selection
 from demo.pipe_attributes import (
     LOCAL_OWNERS,
@@ -27,7 +27,7 @@ from demo.pipe_attributes import (
     years,
 )
 from demo.segments import Lines
-from demo.space import GEOD, district_name
+from demo.space import district_name
 from demo.streets import CORES, core_districts
 
 
@@ -92,8 +92,7 @@ def street_tables(sel: Selection, lines: Lines, seed: int) -> tuple[Columns, Col
     cols["end_depth_m"] = depth[lines.end].tolist()
     cols["start_point"] = lines.start.tolist()
     cols["end_point"] = lines.end.tolist()
-    _, _, dist = GEOD.inv(lines.lon0, lines.lat0, lines.lon1, lines.lat1)
-    cols["length_m"] = np.round(np.abs(dist), 3).tolist()
+    cols["length_m"] = lengths(lines.geoms)
     return points, cols
 
 

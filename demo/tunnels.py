@@ -19,10 +19,10 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from demo.columns import WKT_DIGITS, Columns, rows_to_columns
+from demo.columns import WKT_DIGITS, Columns, lengths, rows_to_columns
 from demo.data import json_data
 from demo.pipe_attributes import PIPE_ATTRS, line_owner, subcategory_zh
-from demo.space import GEOD, district_name, space
+from demo.space import district_name, space
 
 SURVEYED = date(2024, 5, 20)
 
@@ -156,7 +156,7 @@ def tunnels(budget: int) -> tuple[list[DemoTunnel], Columns, Columns]:
                "height_m": spec.height_m, "build_year": spec.build_year,
                "design_life_years": 100, "owner": spec.owner, "operator": OPERATOR,
                "status": "in_service", "condition_grade": 1,
-               "length_m": round(abs(GEOD.geometry_length(geom)), 3),
+               "length_m": lengths(np.array([geom], dtype=object))[0],
                "address": district_name(spec.district) + spec.name.removesuffix("综合管廊"),
                "survey_date": SURVEYED, "division_code": spec.district}
         cabins = []
@@ -205,7 +205,7 @@ def _segment(spec: TunnelSpec, cabin: Cabin, tl: TunnelLine, seg: BaseGeometry,
         "geom": seg, "name": f"{spec.name}{cabin.name}{sub_zh}管线", "category": tl.category,
         "subcategory": tl.subcategory, "start_depth_m": 3.2, "end_depth_m": 3.2,
         "build_year": spec.build_year, "condition_grade": 1, "start_point": start,
-        "end_point": end, "length_m": round(abs(GEOD.geometry_length(seg)), 3),
+        "end_point": end, "length_m": lengths(np.array([seg], dtype=object))[0],
         "address": district_name(spec.district) + spec.name,
         "survey_date": SURVEYED, "division_code": spec.district,
     }

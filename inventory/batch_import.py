@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from inventory import service
 from inventory.assets import CollectionSpec
 from inventory.batch_checks import ValidRow, check_batch, derive
-from inventory.bulk import geodesic_lengths, geojson_dicts, insert_rows
+from inventory.bulk import geojson_dicts, insert_rows
+from inventory.derived import derived_values, geodesic_lengths, same_place
 from inventory.formats import Record
 from inventory.import_report import ImportReport, Rows, settle
 from inventory.service import WriteContext
@@ -116,7 +117,7 @@ class _Writer:
             if lengths is not None:
                 values["length_m"] = lengths[i]
             if self.spec.name == "shelters":
-                values.update(service.derived_values(self.spec, values, v.geom))
+                values.update(derived_values(self.spec, values, v.geom))
             row = {k: values.get(k) for k in self.columns if k in values}
             for k, default in self.defaults.items():
                 row.setdefault(k, default)
@@ -145,14 +146,17 @@ class _Writer:
         model, stamp, by = self.spec.model, now(), self.ctx.by.username
         current = {o.id: o for o in self.session.scalars(
             select(model).where(model.id.in_([known[v.values["external_id"]] for v in valid])))}
+        objs = [current[known[v.values["external_id"]]] for v in valid]
+        stored = np.array([to_shape(o.geom) for o in objs], dtype=object)
         geoms = np.array([v.geom for v in valid], dtype=object)
+        kept = same_place(stored, geoms)  # a re-delivery within a millimetre leaves it in place
+        geoms[kept] = stored[kept]
         lengths = geodesic_lengths(geoms).tolist() if self.lengths else None
         shapes, wkb = geojson_dicts(geoms), shapely.to_wkb(geoms, output_dimension=2).tolist()
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         audits: list[dict[str, Any]] = []
         unchanged = 0
-        for i, v in enumerate(valid):
-            obj = current[known[v.values["external_id"]]]
+        for i, (v, obj) in enumerate(zip(valid, objs, strict=True)):
             new = {k: v.values.get(k) for k in v.props if k in self.columns}
             new["division_code"] = v.division
             if lengths is not None:
@@ -166,14 +170,14 @@ class _Writer:
                     self.rejected.extend(p.at_row(v.row) for p in wrong)
                     continue
                 new.update(derived)
-            same_place = shapely.equals_exact(to_shape(obj.geom), v.geom, tolerance=1e-9)
-            if same_place and all(getattr(obj, k) == x for k, x in new.items()):
+            if kept[i] and all(getattr(obj, k) == x for k, x in new.items()):
                 unchanged += 1
                 continue
             before = service.snapshot(self.spec, obj)
             after = {**before, **{k: (x.isoformat() if isinstance(x, date) else x)
                                   for k, x in new.items()},
-                     "geometry": shapes[i], "version": obj.version + 1, "updated_by": by}
+                     "geometry": before["geometry"] if kept[i] else service.rounded(shapes[i]),
+                     "version": obj.version + 1, "updated_by": by}
             groups.setdefault(tuple(sorted(new)), []).append(
                 {"_id": obj.id, "_version": obj.version, "_wkb": wkb[i],
                  **{"v_" + k: x for k, x in new.items()}})

@@ -1,4 +1,4 @@
-"""Many rows at once: geometries parsed, measured and written per batch, not per row.
+"""Many rows at once: geometries parsed and written per batch, not per row.
 
 An import handles tens of thousands of rows; asking GEOS, PROJ and the database once per
 batch instead of once per row is what keeps a 100k-row file within seconds.
@@ -12,14 +12,11 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pyproj import Geod
 from shapely.geometry import shape
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from resilience.dialects import insert_many, reserve_ids
-
-_geod = Geod(ellps="GRS80")  # as inventory.service.geodesic_length
 
 
 def parse_geometries(raws: Sequence[Any]) -> tuple[np.ndarray, list[str | None]]:
@@ -68,18 +65,6 @@ def force_2d(geoms: np.ndarray) -> np.ndarray:
         geoms = geoms.copy()
         geoms[has_z] = shapely.force_2d(geoms[has_z])
     return geoms
-
-
-def geodesic_lengths(geoms: np.ndarray) -> np.ndarray:
-    """Lengths in metres on the ellipsoid of lon/lat lines (as ``geodesic_length`` rounds)."""
-    n = len(geoms)
-    if n == 0:
-        return np.zeros(0)
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
-    same = index[1:] == index[:-1]
-    _, _, dist = _geod.inv(coords[:-1, 0][same], coords[:-1, 1][same],
-                           coords[1:, 0][same], coords[1:, 1][same])
-    return np.round(np.abs(np.bincount(index[1:][same], weights=dist, minlength=n)), 3)
 
 
 def geojson_dicts(geoms: np.ndarray) -> list[dict[str, Any]]:

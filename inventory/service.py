@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from geoalchemy2.shape import from_shape, to_shape
-from pyproj import Geod
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Table, select, update
@@ -21,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from inventory import repository
 from inventory.assets import COLLECTIONS, CollectionSpec
+from inventory.derived import derived_values, same_place
 from inventory.flood_points import WaterloggingEvent
 from inventory.tunnels import CabinLine, TunnelCabin, TunnelNode
 from inventory.validation import Extent, parse_feature
@@ -29,8 +29,6 @@ from resilience.accounts import Principal
 from resilience.dialects import insert_many
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, StaleVersion
 from resilience.model import SRID, now
-
-_geod = Geod(ellps="GRS80")  # CGCS2000's ellipsoid differs from GRS80 by 0.1 mm in b
 
 
 @dataclass(frozen=True)
@@ -69,11 +67,6 @@ def get_record(session: Session, spec: CollectionSpec, record_id: int) -> Any:
     return obj
 
 
-def geodesic_length(geom: BaseGeometry) -> float:
-    """Length in metres on the ellipsoid, the same on both databases."""
-    return round(abs(_geod.geometry_length(geom)), 3)
-
-
 def _json_value(value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
@@ -88,7 +81,7 @@ def snapshot(spec: CollectionSpec, obj: Any) -> dict[str, Any]:
     for name in ("retired_at", "retired_by", "retired_reason"):
         out[name] = _json_value(getattr(obj, name, None))
     geom = to_shape(obj.geom) if obj.geom is not None else None
-    out["geometry"] = _round(mapping(geom)) if geom is not None else None
+    out["geometry"] = rounded(mapping(geom)) if geom is not None else None
     if spec.name == "tunnels":
         out["cabins"] = [
             {"id": c.id, "name": c.name, "use": c.use, "fire_compartment_m": c.fire_compartment_m,
@@ -107,11 +100,12 @@ def snapshot(spec: CollectionSpec, obj: Any) -> dict[str, Any]:
     return out
 
 
-def _round(geo: Any) -> Any:
+def rounded(geo: Any) -> Any:
+    """A GeoJSON geometry as records are shown and audited: coordinates to 8 decimals (~1 mm)."""
     if isinstance(geo, dict):
-        return {k: _round(v) for k, v in geo.items()}
+        return {k: rounded(v) for k, v in geo.items()}
     if isinstance(geo, list | tuple):
-        return [_round(v) for v in geo]
+        return [rounded(v) for v in geo]
     if isinstance(geo, float):
         return round(geo, 8)
     return geo
@@ -154,6 +148,10 @@ def patch(session: Session, spec_name: str, record_id: int, body: Any, ctx: Writ
     props = body.get("properties")
     if props is not None and not isinstance(props, dict):
         raise InvalidInput("bad properties", [Problem("properties", "not_an_object", {})])
+    if spec.prepare is not None and props:
+        expanded = dict(props)
+        if not spec.prepare(expanded):  # "WS" as the category brings its 小类 along
+            props = expanded
     if "geometry" in body and "division_code" not in (props or {}):
         merged["properties"].pop("division_code", None)  # a moved record is located anew
     merged["properties"].update(props or {})
@@ -272,7 +270,11 @@ def _write(session: Session, spec: CollectionSpec, obj: Any, body: Any, ctx: Wri
     for name, value in values.items():
         if name in spec.model.__table__.c and name != "id":
             setattr(obj, name, value)
-    obj.geom = from_shape(geom, srid=SRID)
+    stored = to_shape(obj.geom) if obj.geom is not None else None
+    if stored is not None and bool(same_place(stored, geom)):
+        geom = stored  # handed back as shown (8 decimals): it keeps its own, and its length
+    else:
+        obj.geom = from_shape(geom, srid=SRID)
     for name, value in derived_values(spec, values, geom).items():
         setattr(obj, name, value)
     stamp = now()
@@ -301,22 +303,6 @@ def _division(session: Session, given: str | None, geom: BaseGeometry | None,
     if problem is not None:
         problems.append(problem)
     return code
-
-
-def derived_values(spec: CollectionSpec, values: dict[str, Any], geom: BaseGeometry
-                   ) -> dict[str, Any]:
-    """Values the registry computes on every write: length, a shelter's default capacity."""
-    out: dict[str, Any] = {}
-    if "length_m" in spec.model.__table__.c:
-        out["length_m"] = geodesic_length(geom)
-    if spec.name == "shelters" and values.get("capacity_persons") is None:
-        from inventory.shelters import capacity_from_area
-
-        out["capacity_persons"] = capacity_from_area(values.get("shelter_class"),
-                                                     values.get("effective_area_m2"))
-    if spec.derive is not None:
-        out.update(spec.derive(values))
-    return out
 
 
 def _references(session: Session, spec: CollectionSpec, obj: Any, values: dict[str, Any],
@@ -355,9 +341,24 @@ def _references(session: Session, spec: CollectionSpec, obj: Any, values: dict[s
     return problems
 
 
+def _as_stored(name: str, obj: Any, given: list[dict[str, Any]]) -> bool:
+    """True when a nested list is the one stored, ids aside (a save that left it alone)."""
+    if name == "cabins":
+        return [(c.name, c.use, c.fire_compartment_m, c.pipeline_ids) for c in obj.cabins] == [
+            (c["name"], c["use"], c.get("fire_compartment_m"), sorted(c.get("pipeline_ids") or []))
+            for c in given]
+    if name == "nodes":
+        return [(n.kind, n.name, n.lon, n.lat) for n in obj.nodes] == [
+            (n["kind"], n.get("name"), *n["position"]) for n in given]
+    wanted = [{k: v for k, v in e.items() if k != "id"} for e in given]
+    return [{k: getattr(e, k) for k in w} for e, w in zip(obj.events, wanted, strict=False)
+            ] == wanted and len(obj.events) == len(wanted)
+
+
 def _write_children(session: Session, spec: CollectionSpec, obj: Any,
                     children: dict[str, list[dict[str, Any]]]) -> None:
-    """Replace nested lists given in the body; lists not given stay as they are."""
+    """Replace nested lists given in the body and changed; the others stay as they are."""
+    children = {k: v for k, v in children.items() if not _as_stored(k, obj, v)}
     if "cabins" in children:
         obj.cabins.clear()
         session.flush()

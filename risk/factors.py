@@ -36,6 +36,7 @@ class CellResult:
     sources: dict[str, str]  # hazard kind -> zone or flood point that set its H
     assets: int
     length_m: float
+    population: dict[str, Any] = field(default_factory=dict)  # the density E used, and whence
 
 
 @dataclass
@@ -169,7 +170,7 @@ def compute(inputs: Inputs, scheme: Composite, cells: np.ndarray | None = None
 
     keep = np.nonzero(count > 0)[0]  # a cell with no asset has nothing at risk: not mapped
     centres = shapely.centroid(boxes[keep]) if len(keep) else np.empty(0, dtype=object)
-    division, density = _division_of(inputs, centres)
+    division, people = _division_of(inputs, centres)
     covered = _covered(inputs, centres, float(cap["shelter_radius_m"]))
     hazards, sources = _hazards(inputs, scheme, boxes[keep], keep)
 
@@ -178,7 +179,7 @@ def compute(inputs: Inputs, scheme: Composite, cells: np.ndarray | None = None
     results = []
     for row, c in enumerate(keep.tolist()):
         e_assets = min(1.0, weighted[c] / float(expo["length_ref_m"]))
-        e_pop = min(1.0, density[row] / float(expo["population_ref_per_km2"]))
+        e_pop = min(1.0, people[row]["per_km2"] / float(expo["population_ref_per_km2"]))
         exposure = (1 - pw) * e_assets + pw * e_pop if count[c] else 0.0
         vulnerability = vuln_len[c] / line_len[c] if line_len[c] > 0 else \
             float(vw["unknown_condition"])
@@ -193,7 +194,7 @@ def compute(inputs: Inputs, scheme: Composite, cells: np.ndarray | None = None
         i, j = int(ij[c, 0]), int(ij[c, 1])
         results.append(CellResult(grid.key(i, j), (i, j), boxes[c], division[row], f,
                                   score(scheme, f), sources[row], int(count[c]),
-                                  float(line_len[c])))
+                                  float(line_len[c]), people[row]))
     remap = {c: row for row, c in enumerate(keep.tolist())}
     for link in links:
         link.cells = [remap[c] for c in link.cells if c in remap]
@@ -214,25 +215,46 @@ def _links(kind: str, layer: Layer, gi: np.ndarray, ci: np.ndarray, lengths: np.
     return list(by.values())
 
 
-def _division_of(inputs: Inputs, centres: np.ndarray) -> tuple[list[str | None], np.ndarray]:
-    """The most detailed division holding each cell centre, and its population density."""
+def _division_of(inputs: Inputs, centres: np.ndarray
+                 ) -> tuple[list[str | None], list[dict[str, Any]]]:
+    """The most detailed division holding each cell centre, and the population density there.
+
+    The density is the city profile's of the most detailed division around the centre that
+    has figures (a street without its own takes its district's); where none has, the cell's
+    own division's table population over its area, as before the profile (``from: division``).
+    """
     n = len(centres)
     codes: list[str | None] = [None] * n
-    density = np.zeros(n)
+    nobody: dict[str, Any] = {"per_km2": 0.0, "from": None}
     d = inputs.divisions
     if not len(d) or not n:
-        return codes, density
-    areas = shapely.area(d.geoms) / 1e6
-    tree = STRtree(d.geoms)
-    rows, hits = tree.query(centres, predicate="within")
+        return codes, [nobody] * n
+    basis = d.attrs["density_basis"]
+    depth = [(len(str(c)), str(c)) for c in d.ids.tolist()]  # a longer code lies further down
+    own: list[int | None] = [None] * n
+    profiled: list[int | None] = [None] * n
+
+    def finer(hit: int, than: int | None) -> bool:
+        return than is None or depth[hit] > depth[than]
+
+    rows, hits = STRtree(d.geoms).query(centres, predicate="within")
     for row, hit in zip(rows.tolist(), hits.tolist(), strict=True):
-        code = str(d.ids[hit])
-        best = codes[row]
-        if best is None or (len(code), code) > (len(best), best):
-            codes[row] = code
-            pop = d.attrs["population"][hit]
-            density[row] = float(pop) / areas[hit] if pop and areas[hit] > 0 else 0.0
-    return codes, density
+        if finer(hit, own[row]):
+            own[row] = hit
+        if basis[hit]["from"] == "profile" and finer(hit, profiled[row]):
+            profiled[row] = hit
+    people: list[dict[str, Any]] = []
+    shared: dict[int, dict[str, Any]] = {}  # one per division, not one per cell
+    for row in range(n):
+        hit = profiled[row] if profiled[row] is not None else own[row]
+        if hit is None:
+            people.append(nobody)
+            continue
+        codes[row] = str(d.ids[own[row]])
+        if hit not in shared:
+            shared[hit] = {**basis[hit], "division": str(d.ids[hit])}
+        people.append(shared[hit])
+    return codes, people
 
 
 def _covered(inputs: Inputs, centres: np.ndarray, radius: float) -> np.ndarray:

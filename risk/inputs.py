@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from inventory import FloodPoint, Pipeline, Shelter, Tunnel, TunnelCabin, WaterloggingEvent
 from inventory.inspections.hazards import Hazard
 from inventory.tunnels import CabinLine
+from resilience import profiles
 from resilience.divisions import Division
+from resilience.profiles import Figures
 from resilience.spatial import BBox, as_wkb, bbox_filter
 from risk.grid import to_plane
 from risk.hazard_zones import HazardZone
@@ -135,6 +137,8 @@ def load(session: Session, bbox: BBox | None = None, today: date | None = None) 
                       {"population": np.array([r[2] for r in rows], dtype=object),
                        "name": np.array([r[3] for r in rows], dtype=object),
                        "level": np.array([r[4] for r in rows], dtype=object)})
+    divisions.attrs["density_basis"] = np.array(  # the profile: one query per load
+        population_densities(divisions, profiles.all_figures(session, today.year)), dtype=object)
     h = Hazard.__table__
     open_ = h.c.state != "closed"
     hazards = layer(session, h, ["grade", "category", "asset_collection", "asset_id",
@@ -144,6 +148,30 @@ def load(session: Session, bbox: BBox | None = None, today: date | None = None) 
             open_, h.c.retired_at.is_(None), h.c.asset_id.is_not(None)))}
     return Inputs(pipelines, tunnels, shelters, flood, zones, points, in_tunnels, gas,
                   divisions, today, hazards, touched)
+
+
+def population_densities(divisions: Layer, figures: dict[str, Figures]) -> list[dict[str, Any]]:
+    """Residents per km² of each division, and what the figure stands on (the explanation's).
+
+    From the city profile where it has the division's built-up area: the residents of the
+    built-up area (建成区常住人口) over it, or, where only the resident population is
+    entered, that over it. Elsewhere, as before the profile: the division table's population
+    over the whole administrative area, said so (``from: division``).
+    """
+    areas = shapely.area(divisions.geoms) / 1e6 if len(divisions) else np.empty(0)
+    out: list[dict[str, Any]] = []
+    for code, pop, area in zip(divisions.ids.tolist(), divisions.attrs["population"].tolist(),
+                               areas.tolist(), strict=True):
+        fig = figures.get(str(code))
+        people = fig and (fig.built_up_population or fig.population)
+        if fig is not None and people and fig.built_up_area_km2:
+            out.append({"per_km2": people / fig.built_up_area_km2, "from": "profile",
+                        "people": "built_up_population" if fig.built_up_population
+                        else "population", "year": fig.year, "example": fig.example})
+        else:
+            out.append({"per_km2": float(pop) / area if pop and area > 0 else 0.0,
+                        "from": "division"})
+    return out
 
 
 def _events(session: Session, ids: list[int], today: date) -> dict[int, list[tuple[date, float]]]:

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from resilience import jobs
+from resilience.audit import AuditEntry
 from resilience.errors import Conflict, InvalidInput, NotFound, Problem
 from resilience.model import now
 from risk import factors as five
@@ -93,7 +94,15 @@ def pending_changes(session: Session) -> bool:
         newest = session.scalar(select(func.max(model.__table__.c.updated_at)))
         if newest is not None and newest > base.inputs_as_of:
             return True
-    return False
+    return _profile_changed(session, base.inputs_as_of)
+
+
+def _profile_changed(session: Session, since: datetime) -> bool:
+    """True when the city profile (the population density in every cell's E) was entered,
+    changed or deleted since a time: its audit trail, one indexed query."""
+    last = session.scalar(select(func.max(AuditEntry.at)).where(
+        AuditEntry.collection == "division-profiles"))
+    return last is not None and last > since
 
 
 def get(session: Session, run_id: int) -> RiskRun:
@@ -195,7 +204,8 @@ def _compute(session: Session, run: RiskRun, progress: Progress) -> Computed:
     mode = run.mode
     if mode == "incremental" and (base is None or base.inputs_as_of is None
                                   or base.scheme_name != scheme.name
-                                  or base.scheme_version != scheme.version):
+                                  or base.scheme_version != scheme.version
+                                  or _profile_changed(session, base.inputs_as_of)):
         mode = "full"
     progress(0.05, "reading the registry")
     if mode == "full":

@@ -39,6 +39,20 @@ SERVICE_RADIUS_M = {"emergency": 500.0, "fixed_short": 2000.0, "fixed_medium": 2
                     "fixed_long": 2000.0, "central": 5000.0}
 
 
+# The denominators come from the city profile (resilience.profiles), entered once per division
+# and year by an admin, never from the check nor from the administrative area (issue 13 §3).
+PROFILE_AREA_ZH = ("城市概况（管理员据统计年鉴或国土调查按年填报）中本年的建成区面积，无则取最近上一年；"
+                   "均无时密度类指标无数据、不作判定")
+PROFILE_AREA_EN = ("the city profile's built-up area for the year (entered by an admin from the "
+                   "statistical yearbook or land survey), else the latest earlier year's; without "
+                   "it the densities have no data and are not judged")
+PROFILE_POPULATION_ZH = ("城市概况（管理员据统计公报按年填报）中本年的常住人口，无则取最近上一年；"
+                         "均无时人均类指标无数据、不作判定")
+PROFILE_POPULATION_EN = ("the city profile's resident population for the year (entered by an "
+                         "admin from the statistical bulletin), else the latest earlier year's; "
+                         "without it the per-person figures have no data and are not judged")
+
+
 class HealthIndicator(Base):
     """One indicator of one year's set: what it measures, how, and what it should reach."""
 
@@ -146,24 +160,21 @@ def _per_category() -> list[Default]:
 
 
 DEFAULTS: tuple[Default, ...] = (
-    Default("built_up_area", "建成区面积", "Built-up area", "km²", "entered",
-            "填报：统计年鉴或国土调查的建成区面积；未填报时以行政区面积代替并注明",
-            "entered from the statistical yearbook or land survey; the division's area is used "
-            "(and noted) when it is missing", min_value=0.01, max_value=50_000,
-            aspect_zh="基础数据", aspect_en="Base data", inferred=False),
-    Default("population", "常住人口", "Resident population", "人", "entered",
-            "填报：统计公报的常住人口；未填报时用行政区划表中的人口并注明",
-            "entered from the statistical bulletin; the division table's population is used "
-            "(and noted) when it is missing", min_value=1, max_value=50_000_000,
-            aspect_zh="基础数据", aspect_en="Base data", inferred=False),
+    Default("built_up_area", "建成区面积", "Built-up area", "km²", "computed",
+            PROFILE_AREA_ZH, PROFILE_AREA_EN, aspect_zh="基础数据", aspect_en="Base data",
+            inferred=False),
+    Default("population", "常住人口", "Resident population", "人", "computed",
+            PROFILE_POPULATION_ZH, PROFILE_POPULATION_EN, aspect_zh="基础数据",
+            aspect_en="Base data", inferred=False),
     Default("waterlogging_points", "内涝积水点数量", "Waterlogging points", "个", "computed",
             "辖区内未消除（状态为未消除、未退役）的易涝点个数",
             "flood points in the division that are active (not eliminated, not retired)",
             "lower_better", "<=", 0.0,
             "{open} 个易涝点未消除", "{open} flood points are not eliminated"),
     Default("waterlogging_density", "内涝积水点密度", "Waterlogging point density", "个/km²",
-            "computed", "内涝积水点数量 ÷ 建成区面积（填报）",
-            "waterlogging points ÷ built-up area (entered)", "lower_better"),
+            "computed", "内涝积水点数量 ÷ 建成区面积（城市概况；无则不作判定）",
+            "waterlogging points ÷ built-up area (city profile; not judged without it)",
+            "lower_better"),
     Default("waterlogging_elimination", "积水点消除比例", "Waterlogging points eliminated",
             "%", "computed",
             "年内消除（消除日期在体检年内）的积水点 ÷ 年初仍未消除的积水点 × 100；年初存在 = "
@@ -176,9 +187,9 @@ DEFAULTS: tuple[Default, ...] = (
             "{still_open} of the {start_open} points open on 1 January were not eliminated"),
     Default("drainage_density", "排水管网密度", "Drainage network density", "km/km²",
             "computed",
-            "在用排水管线长度（km）÷ 建成区面积（km²，填报；缺省为行政区面积并注明）",
-            "in-service drainage pipeline length (km) ÷ built-up area (km², entered; the "
-            "division's area, noted, when missing)",
+            "在用排水管线长度（km）÷ 建成区面积（km²，城市概况；无则不作判定）",
+            "in-service drainage pipeline length (km) ÷ built-up area (km², city profile; not "
+            "judged without it)",
             "higher_better", ">=", 14.0,
             "排水管网密度 {value} km/km²（排水管线 {drainage_km} km）",
             "drainage density is {value} km/km² ({drainage_km} km of drains)"),
@@ -202,9 +213,9 @@ DEFAULTS: tuple[Default, ...] = (
     *[r for r in _per_category() if r.code.startswith("tunnel_share.")],
     Default("shelter_area_per_capita", "人均避难场所面积", "Shelter area per person",
             "m²/人", "computed",
-            "辖区内开放的避难场所有效避难面积之和 ÷ 常住人口（填报；缺省为区划表人口并注明）",
-            "Σ effective area of the division's open shelters ÷ resident population (entered; "
-            "the division table's, noted, when missing)",
+            "辖区内开放的避难场所有效避难面积之和 ÷ 常住人口（城市概况；无则不作判定）",
+            "Σ effective area of the division's open shelters ÷ resident population (city "
+            "profile; not judged without it)",
             "higher_better", ">=", 1.5,
             "人均避难场所面积 {value} m²（{shelters} 处开放场所，共 {area_m2} m²）",
             "shelter area per person is {value} m² ({shelters} open shelters, {area_m2} m²)"),
@@ -249,11 +260,20 @@ DEFAULTS: tuple[Default, ...] = (
 
 # Why a value is missing or what it stands on, by note code (stored in health_values.note).
 NOTES: dict[str, tuple[str, str]] = {
+    "no_built_up_area": ("城市概况中无建成区面积：无数据，不作判定",
+                         "no built-up area in the city profile: no data, not judged"),
+    "no_population": ("城市概况中无常住人口：无数据，不作判定",
+                      "no resident population in the city profile: no data, not judged"),
+    "example_figures": ("城市概况示例数据（{profile_year} 年），非官方统计",
+                        "the city profile's example figures ({profile_year}), not official "
+                        "statistics"),
+    "earlier_figures": ("城市概况 {profile_year} 年数据（本年未填报）",
+                        "the city profile's {profile_year} figures (none for this year)"),
+    # Notes of checks computed before the city profile (kept so their reports still read).
     "area_fallback": ("建成区面积未填报，按行政区面积 {area_km2} km² 计算",
                       "no built-up area entered: the division's area ({area_km2} km²) is used"),
     "population_fallback": ("常住人口未填报，按区划表人口 {population} 计算",
                             "no population entered: the division table's ({population}) is used"),
-    "no_population": ("无人口数据", "no population"),
     "no_area": ("无面积数据（行政区无边界）", "no area (the division has no boundary)"),
     "no_table": ("尚无 {table} 数据表，暂无数据", "no {table} table yet: no data"),
     "none_due": ("体检年内无到期记录", "nothing fell due in the year"),

@@ -141,6 +141,7 @@ def compute(session: Session, division_code: str, year: int, *, by: str) -> Heal
         if stored is None:
             stored = HealthValue(code=code, version_year=year, source="computed")
             check.values.append(stored)
+        stored.source, stored.entered_by = "computed", None  # a row once entered (the base data)
         stored.value = None if result is None else result.value
         stored.note = None if result is None else result.note
         stored.detail = {} if result is None else dict(result.detail)

@@ -5,6 +5,9 @@ Each function takes a ``Scope`` (session, division, year, entered inputs) and re
 definitions are **[I]** (the official 统计口径 is [?]). Cost: one grouped query per table
 (pipelines with their cabin lines, flood points, shelters, tunnels, hazards, tasks), so a
 city of 100k segments is computed in seconds; areas and radii in the EPSG:4549 plane.
+Densities and per-person values divide by the city profile's built-up area and population
+(``resilience.profiles``, one query per check): without them the value is no data and is not
+judged, and one computed from example figures says so in its note.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from sqlalchemy import and_, case, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from inventory import CabinLine, FloodPoint, Pipeline, Shelter, Tunnel, WaterloggingEvent
+from resilience import profiles
 from resilience.codes import SHELTER_AREA_PER_PERSON
 from resilience.divisions import Division, division_prefix, within
+from resilience.profiles import Figures
 from resilience.spatial import as_wkb
 from risk.grid import to_plane
 from risk.healthcheck.catalogue import CATEGORIES, DESIGN_AGE_YEARS, SERVICE_RADIUS_M
@@ -64,25 +69,33 @@ class Scope:
         geom = to_shape(self.division.boundary)
         return to_plane(np.array([geom]))[0]
 
+    @cached_property
+    def profile(self) -> Figures | None:
+        """The city profile's figures of the division in force in the year (one query)."""
+        return profiles.figures(self.session, self.division.code, self.year)
+
     def area_km2(self) -> tuple[float | None, str | None, dict[str, Any]]:
-        """Built-up area (entered) or, noted, the division's own area."""
-        entered = self.inputs.get("built_up_area")
-        if entered:
-            return float(entered), None, {}
-        if self.plane_area is None:
-            return None, "no_area", {}
-        km2 = float(self.plane_area.area) / 1e6
-        return km2, "area_fallback", {"area_km2": round(km2, 1)}
+        """Built-up area from the city profile; none there is no data (never the whole area)."""
+        return self._figure("built_up_area_km2", "no_built_up_area")
 
     def population(self) -> tuple[float | None, str | None, dict[str, Any]]:
-        """Resident population (entered) or, noted, the division table's."""
-        entered = self.inputs.get("population")
-        if entered:
-            return float(entered), None, {}
-        if self.division.population:
-            return float(self.division.population), "population_fallback", {
-                "population": self.division.population}
-        return None, "no_population", {}
+        """Resident population from the city profile; none there is no data."""
+        return self._figure("population", "no_population")
+
+    def _figure(self, name: str, missing: str) -> tuple[float | None, str | None, dict[str, Any]]:
+        """A profile figure, with the note a value computed from it carries and its params.
+
+        Example figures (the demo's) are noted as such; figures of an earlier year than the
+        check's are noted with their year.
+        """
+        fig = self.profile
+        value = getattr(fig, name) if fig is not None else None
+        if fig is None or not value:
+            return None, missing, {}
+        params: dict[str, Any] = {"profile_year": fig.year, "profile_source": fig.source or ""}
+        if fig.example:
+            return float(value), "example_figures", {**params, "example": True}
+        return float(value), None if fig.year == self.year else "earlier_figures", params
 
     @cached_property
     def pipelines(self) -> dict[str, dict[str, float]]:
@@ -108,6 +121,14 @@ class Scope:
                       "over": float(o or 0), "over_segments": int(on or 0),
                       "tunnel": float(t or 0)}
                 for cat, total, n, o, on, t in self.session.execute(stmt)}
+
+
+def base_figures(scope: Scope) -> dict[str, Value]:
+    """建成区面积 and 常住人口: the city profile's figures the densities and per-person values
+    divide by (the year's, else the latest earlier year's; none is no data)."""
+    area, note, params = scope.area_km2()
+    people, p_note, p_params = scope.population()
+    return {"built_up_area": Value(area, note, params), "population": Value(people, p_note, p_params)}
 
 
 def _pct(part: float, whole: float) -> float | None:
@@ -353,7 +374,7 @@ def _as_date(value: Any) -> date | None:
 
 
 COMPUTERS: tuple[Callable[[Scope], dict[str, Value]], ...] = (
-    waterlogging, drainage_density, pipeline_age, tunnels, shelters, hazards, inspections,
+    base_figures, waterlogging, drainage_density, pipeline_age, tunnels, shelters, hazards, inspections,
 )
 
 

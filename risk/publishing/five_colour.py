@@ -42,7 +42,9 @@ def cells_and_assets(session: Session, run: RiskRun, scheme: Composite, grid: Gr
         s, f = cell.score, cell.factors
         explanation = s.explain(scheme, f)
         explanation.update(sources=cell.sources, assets=cell.assets,
-                           length_m=round(cell.length_m, 1))
+                           length_m=round(cell.length_m, 1),
+                           population={**cell.population,
+                                       "per_km2": round(cell.population.get("per_km2", 0.0), 1)})
         rows.append({"unit": "cell", "ref": cell.ref, "name": None, "geom": box,
                      "division_code": cell.division_code, "level": s.level.code,
                      "ordinal": s.level.ordinal, "colour": s.level.colour, "score": s.score,

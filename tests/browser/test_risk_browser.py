@@ -99,6 +99,7 @@ def test_a_manager_clicks_a_coloured_cell_and_reads_why(risk_live: Any, browser:
         text = page.inner_text("#risk-explain")
         for words in ("危险性 H", "暴露度 E", "脆弱性 V", "减灾能力 C", "R = ", "最大贡献"):
             assert words in text, (words, text)
+        assert "建成区常住人口 ÷ 建成区面积（城市概况" in text and "示例数据" in text  # E's people
         assert cell["properties"]["level"] in ("high", "fairly_high")
         assert ("高风险" in text) or ("较高风险" in text)
         _shot(page, "five-why-cell", dialect)

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from resilience import profiles
 from resilience.audit import AuditEntry
 from resilience.errors import Conflict, InvalidInput
 from risk.healthcheck import checks, export
@@ -21,7 +22,8 @@ def test_catalogue_is_seeded_per_year_and_a_year_keeps_its_own_edits(session: Se
     rows = ensure_catalogue(session, YEAR)
     assert [r.code for r in rows] == [d.code for d in DEFAULTS]
     assert all(r.formula_zh and r.formula_en for r in rows)
-    assert {r.source for r in rows} == {"computed", "entered"}
+    # Built-up area and population are the city profile's, shown by the check, not entered in it.
+    assert {r.source for r in rows} == {"computed"}
     target = next(r for r in rows if r.code == "shelter_area_per_capita")
     target.target_value = 2.0  # the city raises its target from this year on
     session.flush()
@@ -34,16 +36,18 @@ def test_catalogue_is_seeded_per_year_and_a_year_keeps_its_own_edits(session: Se
     assert count is not None
 
 
-def test_compute_enter_targets_and_problem_list(session: Session, city: dict[str, Any]) -> None:
+def test_compute_targets_and_problem_list(session: Session, city: dict[str, Any]) -> None:
     check = checks.compute(session, "330106", YEAR, by="engineer")
     assert check.status == "draft" and check.computed_at is not None
-    checks.enter(session, "330106", YEAR, {"built_up_area": "80 km²", "population": "1,000,000"},
-                 by="engineer")
+    unjudged = check.value_of("drainage_density")  # no city profile yet: no data, not judged
+    assert (unjudged.value, unjudged.note, unjudged.target_met) == (None, "no_built_up_area", None)
+    profiles.save(session, "330106", YEAR, {"built_up_area_km2": 80, "population": 1_000_000},
+                  by="admin", source="西湖区统计年鉴")
     checks.compute(session, "330106", YEAR, by="engineer")  # the density now uses 80 km²
     value = check.value_of("drainage_density")
-    assert value is not None and value.note is None
+    assert value is not None and value.note is None and value.target_met is not None
     assert check.value_of("built_up_area").value == 80.0
-    assert check.value_of("built_up_area").entered_by == "engineer"
+    assert check.value_of("built_up_area").source == "computed"
     assert check.value_of("waterlogging_points").target_met is False
     report = checks.report(session, check, "zh")
     problems = {p.code: p for p in report.problems}
@@ -54,25 +58,40 @@ def test_compute_enter_targets_and_problem_list(session: Session, city: dict[str
     assert any(p.text.startswith("1 flood points are not eliminated") for p in en.problems)
     actions = session.scalars(select(AuditEntry.action).where(
         AuditEntry.collection == "health-checks", AuditEntry.record_id == check.id)).all()
-    assert actions == ["compute", "enter", "compute"]
+    assert actions == ["compute", "compute"]
+
+
+def survey_rows(session: Session) -> None:
+    """Two entered (survey-only) rows in the year's catalogue, as a city may add."""
+    ensure_catalogue(session, YEAR)
+    for code, unit, high in (("fire_5min_coverage", "%", 100.0), ("rescue_teams", "个", 1000.0)):
+        session.add(HealthIndicator(code=code, version_year=YEAR, position=99, level="district",
+                                    aspect_zh="安全韧性", aspect_en="Safety", name_zh=code,
+                                    name_en=code, unit=unit, source="entered", min_value=0.0,
+                                    max_value=high, formula_zh="填报", formula_en="entered"))
+    session.flush()
 
 
 @pytest.mark.parametrize(("values", "codes"), [
-    ({"built_up_area": "lots"}, {("built_up_area", "not_a_number")}),
-    ({"built_up_area": "80 ha"}, {("built_up_area", "wrong_unit")}),
-    ({"built_up_area": -3, "population": 10**9},
-     {("built_up_area", "too_small"), ("population", "too_large")}),
+    ({"fire_5min_coverage": "lots"}, {("fire_5min_coverage", "not_a_number")}),
+    ({"fire_5min_coverage": "80 ha"}, {("fire_5min_coverage", "wrong_unit")}),
+    ({"fire_5min_coverage": -3, "rescue_teams": 10**9},
+     {("fire_5min_coverage", "too_small"), ("rescue_teams", "too_large")}),
     ({"waterlogging_points": 3}, {("waterlogging_points", "indicator_computed")}),
+    ({"built_up_area": 80}, {("built_up_area", "indicator_computed")}),  # the profile's
     ({"no_such": 1}, {("no_such", "unknown_indicator")}),
 ])
 def test_entered_values_are_validated_and_nothing_is_half_written(
         session: Session, values: dict[str, Any], codes: set[tuple[str, str]]) -> None:
-    values = {"population": 900_000, **values} if "population" not in values else values
+    survey_rows(session)
+    values = {"rescue_teams": 12, **values} if "rescue_teams" not in values else values
     with pytest.raises(InvalidInput) as caught:
         checks.enter(session, "330106", YEAR, values, by="engineer")
     assert {(p.field, p.code) for p in caught.value.problems} == codes
     check = checks.find(session, "330106", YEAR)
-    assert check is None or check.value_of("population") is None
+    assert check is None or check.value_of("rescue_teams") is None
+    checks.enter(session, "330106", YEAR, {"rescue_teams": "12 个"}, by="engineer")
+    assert checks.find(session, "330106", YEAR).value_of("rescue_teams").value == 12
 
 
 def test_trend_against_earlier_years(session: Session, city: dict[str, Any]) -> None:

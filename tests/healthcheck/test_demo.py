@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 
 from demo import city as demo
 from inventory import FloodPoint, Shelter
+from resilience import profiles
 from resilience.codes import SHELTER_AREA_PER_PERSON
 from resilience.db import make_engine, make_sessions, unit_of_work
 from resilience.migrate import upgrade
@@ -65,7 +66,11 @@ def hand_counts(eng: Engine, prefix: str) -> dict[str, Any]:
 
 def test_the_demo_city_health_check_runs_and_exports(demo_url: Any, tmp_path: Path) -> None:
     url, eng = demo_url
-    for code, prefix, population in (("330100", "3301", 11_940_000), ("330106", "330106", 1_145_000)):
+    for code, prefix in (("330100", "3301"), ("330106", "330106")):
+        with make_sessions(eng)() as s:  # the demo's example city profile, not the division table
+            figures = profiles.figures(s, code, YEAR)
+        assert figures is not None and figures.example and figures.population
+        population = figures.population
         out = cli(["health-check", "run", "--year", str(YEAR), "--division", code], url, tmp_path)
         assert out.returncode == 0, out.stderr
         assert f"{code} " in out.stdout and "28 indicators" in out.stdout
@@ -82,6 +87,8 @@ def test_the_demo_city_health_check_runs_and_exports(demo_url: Any, tmp_path: Pa
         assert rows["shelter_capacity"][4] == hand["capacity"]
         assert rows["shelter_area_per_capita"][4] == pytest.approx(hand["area"] / population,
                                                                    rel=1e-4)
+        assert "示例数据" in rows["shelter_area_per_capita"][11]  # said on the line
+        assert rows["population"][4] == population
         assert rows["tunnel_length"][4] is not None and rows["pipeline_over_age.all"][4] > 0
         problems = [r[4] for r in wb["问题清单"].iter_rows(min_row=2, values_only=True)]
         assert f"{hand['active']} 个易涝点未消除（目标 ≤ 0）" in problems

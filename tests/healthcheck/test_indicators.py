@@ -13,17 +13,24 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from resilience import profiles
 from resilience.divisions import Division
 from risk.grid import to_plane
 from risk.healthcheck import indicators
+from risk.healthcheck.catalogue import note_text
 from risk.healthcheck.indicators import Scope
 from tests.healthcheck.conftest import YEAR
 
 
-def scope(session: Session, code: str = "330106", **inputs: float) -> Scope:
+def scope(session: Session, code: str = "330106", *, year: int = YEAR, example: bool = False,
+          **figures: float) -> Scope:
+    """The division's scope, with city-profile figures for the year entered first when given."""
+    if figures:
+        profiles.save(session, code, year, figures, by="admin", example=example,
+                      source="演示" if example else "统计年鉴")
     division = session.get(Division, code)
     assert division is not None
-    return Scope(session, division, YEAR, dict(inputs), today=date(YEAR, 12, 2))
+    return Scope(session, division, YEAR, {}, today=date(YEAR, 12, 2))
 
 
 def km(*pipes: Any) -> float:
@@ -32,7 +39,7 @@ def km(*pipes: Any) -> float:
 
 def test_waterlogging_points_count_density_and_elimination(session: Session,
                                                           city: dict[str, Any]) -> None:
-    out = indicators.waterlogging(scope(session, built_up_area=50))
+    out = indicators.waterlogging(scope(session, built_up_area_km2=50))
     assert out["waterlogging_points"].value == 1  # the active one in 西湖区
     assert out["waterlogging_density"].value == pytest.approx(1 / 50, abs=1e-3)
     assert out["waterlogging_density"].note is None
@@ -44,15 +51,36 @@ def test_waterlogging_points_count_density_and_elimination(session: Session,
     assert city_wide["waterlogging_points"].value == 2
 
 
-def test_drainage_density_uses_built_up_area_or_notes_the_fallback(
+def test_drainage_density_divides_by_the_profile_s_built_up_area_or_is_no_data(
         session: Session, city: dict[str, Any]) -> None:
     drains = km(city["drain_old"], city["drain_unknown"])  # not the abandoned one
-    entered = indicators.drainage_density(scope(session, built_up_area=0.5))
+    missing = indicators.drainage_density(scope(session))  # never the administrative area
+    assert missing["drainage_density"].value is None
+    assert missing["drainage_density"].note == "no_built_up_area"
+    only_people = indicators.drainage_density(scope(session, population=1_000_000))
+    assert only_people["drainage_density"].value is None
+    entered = indicators.drainage_density(scope(session, built_up_area_km2=0.5))
     assert entered["drainage_density"].value == pytest.approx(drains / 0.5, rel=1e-3)
-    fallback = indicators.drainage_density(scope(session))
-    area = to_plane(np.array([to_shape(session.get(Division, "330106").boundary)]))[0].area / 1e6
-    assert fallback["drainage_density"].note == "area_fallback"
-    assert fallback["drainage_density"].value == pytest.approx(drains / area, rel=1e-2)
+    assert entered["drainage_density"].note is None
+    base = indicators.base_figures(scope(session))
+    assert (base["built_up_area"].value, base["population"].value) == (0.5, 1_000_000)
+
+
+def test_figures_of_an_earlier_year_or_example_figures_are_noted(
+        session: Session, city: dict[str, Any]) -> None:
+    earlier = scope(session, year=YEAR - 2, built_up_area_km2=2.0, population=500_000)
+    out = indicators.drainage_density(earlier)["drainage_density"]
+    assert out.value is not None and out.note == "earlier_figures"
+    assert out.detail["profile_year"] == YEAR - 2 and "example" not in out.detail
+    example = scope(session, year=YEAR - 1, example=True, built_up_area_km2=4.0)
+    out = indicators.drainage_density(example)["drainage_density"]
+    drains = km(city["drain_old"], city["drain_unknown"])
+    assert out.value == pytest.approx(drains / 4.0, rel=1e-3)
+    assert out.note == "example_figures" and out.detail["example"] is True
+    text = note_text(out.note, out.detail, "zh")
+    assert "示例" in text and str(YEAR - 1) in text
+    people = indicators.shelters(example)["shelter_area_per_capita"]  # that year's row has none
+    assert (people.value, people.note) == (None, "no_population")
 
 
 def test_pipelines_past_design_age_per_category(session: Session, city: dict[str, Any]) -> None:
@@ -83,6 +111,9 @@ def test_tunnel_length_and_share_of_lines_in_tunnels(session: Session,
 
 def test_shelter_area_per_person_capacity_and_radius_coverage(
         session: Session, city: dict[str, Any]) -> None:
+    missing = indicators.shelters(scope(session))  # never the division table's population
+    assert missing["shelter_area_per_capita"].value is None
+    assert missing["shelter_area_per_capita"].note == "no_population"
     out = indicators.shelters(scope(session, population=1_000_000))
     assert out["shelter_area_per_capita"].value == pytest.approx(21000 / 1e6, abs=1e-3)
     assert out["shelter_capacity"].value == 20000 // 2 + 1000 // 0.5  # the closed one not
@@ -94,14 +125,12 @@ def test_shelter_area_per_person_capacity_and_radius_coverage(
     reach = a * b + 2 * (a + b) * r + math.pi * r * r
     region = to_plane(np.array([to_shape(session.get(Division, "330106").boundary)]))[0]
     assert out["shelter_coverage"].value == pytest.approx(100 * reach / region.area, rel=0.01)
-    fallback = indicators.shelters(scope(session))
-    assert fallback["shelter_area_per_capita"].note == "population_fallback"
-    assert fallback["shelter_area_per_capita"].value == pytest.approx(21000 / 1_145_000, abs=1e-4)
 
 
 def test_coverage_counts_a_neighbours_shelter(session: Session, city: dict[str, Any]) -> None:
     """上城区 has no shelter of its own; 西湖区's reach may not touch it, but the city's does."""
-    own = indicators.shelters(scope(session, "330102"))
+    assert indicators.shelters(scope(session, "330102"))["shelter_area_per_capita"].value is None
+    own = indicators.shelters(scope(session, "330102", population=1_330_000))
     assert own["shelter_area_per_capita"].value == 0.0
     assert 0.0 <= own["shelter_coverage"].value < 5.0
     assert shapely.is_valid(scope(session, "330102").plane_area)

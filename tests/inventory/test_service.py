@@ -41,7 +41,7 @@ def test_create_locates_division_versions_and_audits(session: Session) -> None:
 
 def test_every_problem_is_reported_and_nothing_written(session: Session) -> None:
     before = count(session, Pipeline)
-    bad = f.pipeline(category="蒸汽", diameter_mm=-5, start_depth_m=80, build_year=2999,
+    bad = f.pipeline(category="暖气", diameter_mm=-5, start_depth_m=80, build_year=2999,
                      colour="red")
     bad["geometry"] = {"type": "Point", "coordinates": [120.1, 30.2]}
     with pytest.raises(InvalidInput) as err:

@@ -1,4 +1,4 @@
-"""The health-check pages: compute, entered values with errors by indicator, XLSX, print, rights."""
+"""The health-check pages: compute, profile figures, entered values with errors by indicator, XLSX, rights."""
 
 from __future__ import annotations
 
@@ -10,14 +10,22 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from resilience import profiles
 from risk.healthcheck import checks
 from tests.healthcheck.conftest import YEAR, build_city
+from tests.healthcheck.test_checks import survey_rows
 from tests.web.test_dashboard import sign_in
 
 
 @pytest.fixture
 def city(session: Session) -> dict[str, Any]:
     return build_city(session)
+
+
+def _row(html: str, code: str) -> str:
+    """The indicator table's row of one code."""
+    start = html.index(f'<tr data-code="{code}"')
+    return html[start:html.index("</tr>", start)]
 
 
 def _token(html: str) -> str:
@@ -35,20 +43,33 @@ def test_an_engineer_computes_enters_and_exports(client: Any, session: Session,
     html = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert 'id="hc-indicators"' in html and "内涝积水点数量" in html and "1 个易涝点未消除" in html
     assert 'data-code="pipeline_over_age.gas"' in html
+    assert "城市概况中无建成区面积：无数据，不作判定" in _row(html, "drainage_density")
+    assert 'id="hc-v-built_up_area"' not in html  # the city profile's, not entered here
+    refused = client.post(f"/health-check/330106/{YEAR}/values", data={
+        "csrf_token": _token(html), "v:built_up_area": "80"})
+    assert refused.status_code == 422
+    survey_rows(session)  # entered (survey-only) rows a city adds to its catalogue
+    session.commit()
     bad = client.post(f"/health-check/330106/{YEAR}/values", data={
-        "csrf_token": _token(html), "v:built_up_area": "80 亩", "v:population": "-5"})
+        "csrf_token": _token(html), "v:fire_5min_coverage": "80 亩", "v:rescue_teams": "-5"})
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
-    assert "单位“亩”与指标单位（km²）不符" in text and "小于最小值" in text
+    assert "单位“亩”与指标单位（%）不符" in text and "小于最小值" in text
     assert 'value="80 亩"' in text  # what was typed is kept
-    assert checks.find(session, "330106", YEAR).value_of("population") is None
+    assert checks.find(session, "330106", YEAR).value_of("rescue_teams") is None
+    profiles.save(session, "330106", YEAR - 1, {"built_up_area_km2": 80, "population": 1_000_000},
+                  by="admin", source="演示", example=True)
+    session.commit()
     good = client.post(f"/health-check/330106/{YEAR}/values", data={
-        "csrf_token": _token(html), "v:built_up_area": "80", "v:population": "1000000"})
+        "csrf_token": _token(html), "v:fire_5min_coverage": "80", "v:rescue_teams": "3"})
     assert good.status_code == 302
     check = checks.find(session, "330106", YEAR)
     session.refresh(check)
+    assert check.value_of("rescue_teams").value == 3
     assert check.value_of("built_up_area").value == 80
-    assert check.value_of("drainage_density").note is None  # recomputed on the entered area
+    assert check.value_of("drainage_density").note == "example_figures"  # recomputed on it
+    html = client.get(good.headers["Location"]).get_data(as_text=True)
+    assert f"城市概况示例数据（{YEAR - 1} 年），非官方统计" in _row(html, "drainage_density")
     xlsx = client.get(f"/health-check/330106/{YEAR}.xlsx")
     assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
     wb = load_workbook(io.BytesIO(xlsx.data))

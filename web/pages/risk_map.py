@@ -174,6 +174,13 @@ def texts() -> dict[str, str]:
         "preset": _("Preset"), "rule": _("Rule"),
         "cell_assets": _("{n} assets in the cell, {length} m of lines."),
         "none": _("none"), "measure_m": _("Length {value} m"), "measure_m2": _("Area {value} km²"),
+        "pop_built_up": _("Population density {density} /km²: residents of the built-up area ÷ "
+                          "built-up area of {division}, city profile {year}"),
+        "pop_resident": _("Population density {density} /km²: resident population ÷ built-up "
+                          "area of {division}, city profile {year}"),
+        "pop_example": _("example figures, not official statistics"),
+        "pop_division": _("Population density {density} /km²: population ÷ whole area of "
+                          "{division} (no city profile figures for it)"),
     }
 
 

@@ -364,7 +364,17 @@
   var SAID = ["formula", "hazards", "risk_by_hazard", "exposure", "vulnerability", "capacity", "weights",
     "terms", "score", "band", "level", "decided_by", "combine", "scheme", "version", "method", "factors",
     "band_name", "label", "colour", "rule", "cell", "cells", "hazard", "source", "area_km2", "assets",
-    "length_km", "point", "points", "counts", "sources", "length_m"];
+    "length_km", "point", "points", "counts", "sources", "length_m", "population"];
+
+  /* Where a cell's population density (in E) comes from: the city profile, or not. */
+  function populationLine(pop) {
+    var values = { density: num(pop.per_km2, 0), division: pop.division, year: pop.year };
+    if (pop.from === "profile") {
+      return fill(pop.people === "built_up_population" ? T.pop_built_up : T.pop_resident, values) +
+        (pop.example ? " (" + T.pop_example + ")" : "");
+    }
+    return fill(T.pop_division, values);
+  }
 
   function renderAny(exp, box, unit) {
     if (!exp || typeof exp !== "object") { return; }
@@ -375,6 +385,9 @@
       renderComposite(exp, box);
       if (exp.assets !== undefined || exp.length_m !== undefined) {
         box.appendChild(el("p", "sentence", fill(T.cell_assets, { n: exp.assets || 0, length: num(exp.length_m || 0, 0) })));
+      }
+      if (exp.population && exp.population.from) {
+        box.appendChild(el("p", "sentence population", populationLine(exp.population)));
       }
     } else if (exp.point) { renderHighestPoint(exp, box); }
     else if (exp.cell) { renderHighestCell(exp, box, unit); }
