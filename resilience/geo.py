@@ -280,3 +280,10 @@ def _unoffset_fn(kind: str):  # type: ignore[no-untyped-def]
         return np.column_stack([lon, lat])
 
     return fn
+
+
+def gauss_kruger_zone(lon: float) -> int:
+    """The EPSG code of the CGCS2000 3° Gauss-Krüger zone without prefix around a longitude
+    (EPSG:4534 is CM 75°E … 4554 CM 135°E; DOMAIN.md §9): a city's local survey plane."""
+    meridian = 3 * round(lon / 3)
+    return 4534 + (min(max(meridian, 75), 135) - 75) // 3

@@ -83,6 +83,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "outside_divisions": ("lies in no division of the registry", "不在任何已登记的行政区划内"),
     "subcategory_mismatch": ("'{value}' is not a sub-category of '{category}'",
                              "“{value}”不是“{category}”的小类"),
+    "subcategory_conflict": ("'{value}' is another sub-category than the one '{category}' names",
+                             "“{value}”与“{category}”所指的小类不一致"),
+    "mapping_wrong_category": ("the mapping file maps '{value}', which names {category}, to "
+                               "'{code}' of {parent}",
+                               "映射文件将属于{category}的“{value}”映射为属于{parent}的“{code}”"),
     "only_for_gas": ("applies to gas lines only (category is '{category}')",
                      "仅适用于燃气管线（当前大类为“{category}”）"),
     "only_for_power": ("applies to power lines only (category is '{category}')",
@@ -216,8 +221,9 @@ def describe(problem: Problem, locale: str = "en") -> str:
 # Why a geometry may lie outside the city, said as advice (``params["hint"]``).
 HINTS: dict[str, tuple[str, str]] = {
     "swapped": ("latitude and longitude look swapped", "经纬度似乎颠倒了"),
-    "projected": ("the numbers look like projected metres: declare the CRS (--crs, e.g. EPSG:4549)",
-                  "坐标像是投影坐标（米）：请声明坐标系（--crs，如 EPSG:4549）"),
+    "projected": ("the numbers look like projected metres: declare the CRS (--crs, e.g. {zone}, "
+                  "the city's Gauss-Krüger zone)",
+                  "坐标像是投影坐标（米）：请声明坐标系（--crs，如本市高斯-克吕格投影带 {zone}）"),
     "geographic": ("the coordinates look like longitude/latitude, not the declared CRS {crs}",
                    "坐标像是经纬度，与声明的坐标系 {crs} 不符"),
     "other_zone": ("the coordinates look like another Gauss-Krüger zone or lack the zone prefix",

@@ -83,9 +83,10 @@ class Settings:
         (EPSG:4534 is CM 75°E … 4554 CM 135°E), the set one or the zone of the city's centre."""
         if self.local_crs is not None:
             return self.local_crs
+        from resilience.geo import gauss_kruger_zone
+
         minx, _, maxx, _ = self.extent
-        meridian = 3 * round((minx + maxx) / 2 / 3)
-        return 4534 + (min(max(meridian, 75), 135) - 75) // 3
+        return gauss_kruger_zone((minx + maxx) / 2)
 
     @property
     def zone(self) -> ZoneInfo:

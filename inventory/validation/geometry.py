@@ -14,6 +14,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from inventory.assets import CollectionSpec
+from resilience import geo
 from resilience.errors import Problem
 
 Extent = tuple[float, float, float, float]
@@ -111,4 +112,5 @@ def _outside(bounds: np.ndarray, ex: Extent) -> Problem | None:
         params["hint"] = "swapped"
     elif abs(cx) > 360 or abs(cy) > 360:
         params["hint"] = "projected"
+        params["zone"] = f"EPSG:{geo.gauss_kruger_zone((ex[0] + ex[2]) / 2)}"
     return Problem("geometry", "outside_city", params)
