@@ -180,3 +180,25 @@ def test_the_bounds_table_is_the_offline_datas() -> None:
     for filename in ("province.geojson", "city.geojson", "district.geojson"):
         for code, box in gb2260._bounds(filename).items():
             assert gb2260.city_bounds(code) == pytest.approx(box, abs=2e-6), code
+
+
+def test_a_time_zone_or_public_url_that_cannot_work_is_named(tmp_path: Path) -> None:
+    from resilience.settings import Settings
+
+    with pytest.raises(ValueError, match="RESILIENCE_TIMEZONE"):
+        Settings.from_env({"RESILIENCE_TIMEZONE": "Asia/Beijing",
+                           "RESILIENCE_INSTANCE_PATH": str(tmp_path)})
+    with pytest.raises(ValueError, match="RESILIENCE_PUBLIC_URL"):
+        Settings.from_env({"RESILIENCE_PUBLIC_URL": "gx.hz.gov.cn",
+                           "RESILIENCE_INSTANCE_PATH": str(tmp_path)})
+    url = f"sqlite:///{tmp_path / 'never.db'}"
+    out = run(["init"], url, tmp_path, env={"RESILIENCE_TIMEZONE": "Asia/Beijing"})
+    assert out.returncode == 2 and "RESILIENCE_TIMEZONE" in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "never.db").exists()
+    zone = Settings.from_env({"RESILIENCE_TIMEZONE": "Asia/Urumqi",
+                              "RESILIENCE_INSTANCE_PATH": str(tmp_path)}).zone
+    from datetime import UTC, datetime
+
+    from resilience.clock import format_local
+
+    assert format_local(datetime(2026, 12, 7, 4, 30, tzinfo=UTC), zone) == "2026-12-07 10:30"
