@@ -3,7 +3,8 @@
 Each construct is built once by the caller, with no idea of the database, and SQLAlchemy's
 compiler picks the spelling when the statement meets a connection (``@compiles``, the way
 GeoAlchemy2 maps its own functions). The arguments are clause elements, so statements stay
-in SQLAlchemy's compiled cache and the constants are bound, not pasted.
+in SQLAlchemy's compiled cache and the constants are bound, not pasted. Most spellings are
+templates (:data:`SPELLINGS`); the spatial-index lookups need code.
 """
 
 from __future__ import annotations
@@ -24,16 +25,19 @@ def _args(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> li
     return [compiler.process(c, **kw) for c in element.clauses]
 
 
-def _renamed(construct: type[FunctionElement[Any]], sqlite: str, postgresql: str) -> None:
-    """The same arguments under another function name on each database."""
+def _spelled(construct: type[FunctionElement[Any]], sqlite: str, postgresql: str) -> None:
+    """Each database's spelling as a template over the compiled arguments: ``{0}``, ``{1}``…
+    for one argument, ``{args}`` for all of them joined by commas."""
 
-    @compiles(construct, SQLITE)
-    def _on_sqlite(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
-        return f"{sqlite}({', '.join(_args(element, compiler, **kw))})"
+    def spell(template: str) -> Any:
+        def compile_(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+            args = _args(element, compiler, **kw)
+            return template.format(*args, args=", ".join(args))
 
-    @compiles(construct, POSTGRESQL)
-    def _on_postgresql(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
-        return f"{postgresql}({', '.join(_args(element, compiler, **kw))})"
+        return compile_
+
+    compiles(construct, SQLITE)(spell(sqlite))
+    compiles(construct, POSTGRESQL)(spell(postgresql))
 
 
 class AsWKB(FunctionElement[bytes]):
@@ -44,7 +48,7 @@ class AsWKB(FunctionElement[bytes]):
 
 
 class AsGeoJSON(FunctionElement[str]):
-    """A geometry as GeoJSON text in lon/lat order, with no ``crs`` member."""
+    """A geometry as GeoJSON text in lon/lat order (geometry, digits), with no ``crs`` member."""
 
     type = Text()
     inherit_cache = True
@@ -100,36 +104,6 @@ class MaxY(MinX):
     inherit_cache = True
 
 
-_renamed(AsWKB, "AsBinary", "ST_AsBinary")
-_renamed(FromWKB, "GeomFromWKB", "ST_GeomFromWKB")
-_renamed(Envelope, "BuildMbr", "ST_MakeEnvelope")
-_renamed(Extent, "Extent", "ST_Extent")
-_renamed(MinX, "MbrMinX", "ST_XMin")
-_renamed(MinY, "MbrMinY", "ST_YMin")
-_renamed(MaxX, "MbrMaxX", "ST_XMax")
-_renamed(MaxY, "MbrMaxY", "ST_YMax")
-
-
-@compiles(AsGeoJSON, SQLITE)
-def _geojson_sqlite(element: AsGeoJSON, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"AsGeoJSON({', '.join(_args(element, compiler, **kw))})"
-
-
-@compiles(AsGeoJSON, POSTGRESQL)
-def _geojson_postgresql(element: AsGeoJSON, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"ST_AsGeoJSON({', '.join(_args(element, compiler, **kw))}, 0)"  # 0: no "crs"
-
-
-@compiles(GeodesicLength, SQLITE)
-def _length_sqlite(element: GeodesicLength, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"GeodesicLength({_args(element, compiler, **kw)[0]})"
-
-
-@compiles(GeodesicLength, POSTGRESQL)
-def _length_postgresql(element: GeodesicLength, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"ST_Length(Geography({_args(element, compiler, **kw)[0]}))"
-
-
 # The conditions below carry no Boolean type on purpose: SQLite has no native boolean, and
 # SQLAlchemy would wrap a Boolean-typed expression in WHERE as "(…) = 1", which hides the
 # R*Tree lookup from SQLite's planner. They render as complete conditions themselves.
@@ -141,14 +115,76 @@ class Contains(FunctionElement[bool]):
     inherit_cache = True
 
 
-@compiles(Contains, SQLITE)
-def _contains_sqlite(element: Contains, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"(ST_Contains({', '.join(_args(element, compiler, **kw))}) = 1)"
+class TextContains(FunctionElement[bool]):
+    """Case-insensitive "contains" (expr, pattern): ILIKE, answered from PostgreSQL's trigram
+    index; SQLite's LIKE folds ASCII case by itself (and ILIKE would become lower() LIKE
+    lower(), which scans twice the work)."""
+
+    inherit_cache = True
 
 
-@compiles(Contains, POSTGRESQL)
-def _contains_postgresql(element: Contains, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"ST_Contains({', '.join(_args(element, compiler, **kw))})"
+class JsonBool(FunctionElement[Any]):
+    """A boolean column as a JSON true/false/null (SpatiaLite keeps 0/1)."""
+
+    inherit_cache = True
+
+
+class JsonTimestamp(FunctionElement[str]):
+    """A UTC timestamp as ISO 8601 text ending in Z (SpatiaLite stores space-separated text)."""
+
+    type = Text()
+    inherit_cache = True
+
+
+class JsonNested(FunctionElement[Any]):
+    """A JSON column nested as JSON, not as a string (SQLite keeps JSON as text)."""
+
+    inherit_cache = True
+
+
+class JsonObject(FunctionElement[str]):
+    """A JSON object built by the database from key, value, key, value…, as text."""
+
+    type = Text()
+    inherit_cache = True
+
+
+class JsonArrayAgg(FunctionElement[str]):
+    """A JSON array of a column's values over the group (``[]`` when empty)."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+# Construct: (SpatiaLite, PostGIS).
+SPELLINGS: dict[type[FunctionElement[Any]], tuple[str, str]] = {
+    AsWKB: ("AsBinary({args})", "ST_AsBinary({args})"),
+    AsGeoJSON: ("AsGeoJSON({args})", "ST_AsGeoJSON({args}, 0)"),  # 0: no "crs" member
+    FromWKB: ("GeomFromWKB({args})", "ST_GeomFromWKB({args})"),
+    Envelope: ("BuildMbr({args})", "ST_MakeEnvelope({args})"),
+    GeodesicLength: ("GeodesicLength({0})", "ST_Length(Geography({0}))"),
+    Extent: ("Extent({args})", "ST_Extent({args})"),
+    MinX: ("MbrMinX({args})", "ST_XMin({args})"),
+    MinY: ("MbrMinY({args})", "ST_YMin({args})"),
+    MaxX: ("MbrMaxX({args})", "ST_XMax({args})"),
+    MaxY: ("MbrMaxY({args})", "ST_YMax({args})"),
+    Contains: ("(ST_Contains({args}) = 1)", "ST_Contains({args})"),
+    TextContains: ("({0} LIKE {1} ESCAPE '\\')", "({0} ILIKE {1} ESCAPE '\\')"),
+    JsonBool: ("json(CASE WHEN ({0} IS NULL) THEN 'null' WHEN ({0} != 0) THEN 'true' "
+               "ELSE 'false' END)", "{0}"),
+    JsonTimestamp: ("strftime('%Y-%m-%dT%H:%M:%SZ', {0})",
+                    """to_char(timezone('UTC', {0}), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""),
+    JsonNested: ("json({0})", "{0}"),
+    JsonObject: ("json_object({args})", "CAST(json_build_object({args}) AS TEXT)"),
+    JsonArrayAgg: ("json_group_array({0})", "coalesce(json_agg({0}), CAST('[]' AS JSON))"),
+}
+for _construct, (_sqlite, _postgresql) in SPELLINGS.items():
+    _spelled(_construct, _sqlite, _postgresql)
+
+
+def box_args(bbox: tuple[float, float, float, float]) -> list[Any]:
+    """A bbox and the registry's SRID as bound parameters."""
+    return [*(literal(float(v), Float()) for v in bbox), literal(SRID)]
 
 
 def _index_frame(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
@@ -203,113 +239,3 @@ def _overlaps_sqlite(element: BBoxOverlaps, compiler: SQLCompiler, **kw: Any) ->
 def _overlaps_postgresql(element: BBoxOverlaps, compiler: SQLCompiler, **kw: Any) -> str:
     geom, *box = _args(element, compiler, **kw)
     return f"({geom} && ST_MakeEnvelope({', '.join(box)}))"
-
-
-def box_args(bbox: tuple[float, float, float, float]) -> list[Any]:
-    """A bbox and the registry's SRID as bound parameters."""
-    return [*(literal(float(v), Float()) for v in bbox), literal(SRID)]
-
-
-class TextContains(FunctionElement[bool]):
-    """Case-insensitive "contains" (expr, pattern): ILIKE, answered from PostgreSQL's trigram
-    index; SQLite's LIKE folds ASCII case by itself (and ILIKE would become lower() LIKE
-    lower(), which scans twice the work)."""
-
-    inherit_cache = True
-
-
-@compiles(TextContains, SQLITE)
-def _text_sqlite(element: TextContains, compiler: SQLCompiler, **kw: Any) -> str:
-    expr, pattern = _args(element, compiler, **kw)
-    return f"({expr} LIKE {pattern} ESCAPE '\\')"
-
-
-@compiles(TextContains, POSTGRESQL)
-def _text_postgresql(element: TextContains, compiler: SQLCompiler, **kw: Any) -> str:
-    expr, pattern = _args(element, compiler, **kw)
-    return f"({expr} ILIKE {pattern} ESCAPE '\\')"
-
-
-class JsonBool(FunctionElement[Any]):
-    """A boolean column as a JSON true/false/null (SpatiaLite keeps 0/1)."""
-
-    inherit_cache = True
-
-
-@compiles(JsonBool, SQLITE)
-def _bool_sqlite(element: JsonBool, compiler: SQLCompiler, **kw: Any) -> str:
-    col = _args(element, compiler, **kw)[0]
-    return f"json(CASE WHEN ({col} IS NULL) THEN 'null' WHEN ({col} != 0) THEN 'true' ELSE 'false' END)"
-
-
-@compiles(JsonBool, POSTGRESQL)
-def _bool_postgresql(element: JsonBool, compiler: SQLCompiler, **kw: Any) -> str:
-    return _args(element, compiler, **kw)[0]
-
-
-class JsonTimestamp(FunctionElement[str]):
-    """A UTC timestamp as ISO 8601 text ending in Z (SpatiaLite stores space-separated text)."""
-
-    type = Text()
-    inherit_cache = True
-
-
-@compiles(JsonTimestamp, SQLITE)
-def _ts_sqlite(element: JsonTimestamp, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"strftime('%Y-%m-%dT%H:%M:%SZ', {_args(element, compiler, **kw)[0]})"
-
-
-@compiles(JsonTimestamp, POSTGRESQL)
-def _ts_postgresql(element: JsonTimestamp, compiler: SQLCompiler, **kw: Any) -> str:
-    col = _args(element, compiler, **kw)[0]
-    return f"""to_char(timezone('UTC', {col}), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
-
-
-class JsonNested(FunctionElement[Any]):
-    """A JSON column nested as JSON, not as a string (SQLite keeps JSON as text)."""
-
-    inherit_cache = True
-
-
-@compiles(JsonNested, SQLITE)
-def _nested_sqlite(element: JsonNested, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json({_args(element, compiler, **kw)[0]})"
-
-
-@compiles(JsonNested, POSTGRESQL)
-def _nested_postgresql(element: JsonNested, compiler: SQLCompiler, **kw: Any) -> str:
-    return _args(element, compiler, **kw)[0]
-
-
-class JsonObject(FunctionElement[str]):
-    """A JSON object built by the database from key, value, key, value…, as text."""
-
-    type = Text()
-    inherit_cache = True
-
-
-@compiles(JsonObject, SQLITE)
-def _object_sqlite(element: JsonObject, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_object({', '.join(_args(element, compiler, **kw))})"
-
-
-@compiles(JsonObject, POSTGRESQL)
-def _object_postgresql(element: JsonObject, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(json_build_object({', '.join(_args(element, compiler, **kw))}) AS TEXT)"
-
-
-class JsonArrayAgg(FunctionElement[str]):
-    """A JSON array of a column's values over the group (``[]`` when empty)."""
-
-    type = JSON()
-    inherit_cache = True
-
-
-@compiles(JsonArrayAgg, SQLITE)
-def _agg_sqlite(element: JsonArrayAgg, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_group_array({_args(element, compiler, **kw)[0]})"
-
-
-@compiles(JsonArrayAgg, POSTGRESQL)
-def _agg_postgresql(element: JsonArrayAgg, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"coalesce(json_agg({_args(element, compiler, **kw)[0]}), CAST('[]' AS JSON))"
