@@ -264,6 +264,22 @@ MESSAGES.update({
     "state_by_transition": ("the state ({current}) changes only by a step of the loop "
                             "(POST /api/hazards/{{id}}/transitions), not to '{value}' by an edit",
                             "状态（{current}）只能通过闭环步骤变更，不能直接改为“{value}”"),
+    "field_by_step": ("is set only by the '{step}' step of the loop, not by an edit "
+                      "(now {current})", "只能通过闭环步骤“{step}”变更，不能直接修改（当前为 {current}）"),
+    "review_by_other": ("a supervised hazard is accepted and closed by someone other than "
+                        "{user}, who submitted its rectification", "挂牌督办隐患须由整改提交人 {user} "
+                        "以外的人员复查验收、销号"),
+    "acceptance_required": ("is required to close a supervised hazard (the supervising unit's "
+                            "acceptance)", "挂牌督办隐患销号须填写督办单位验收信息"),
+    "grade_unchanged": ("the hazard is already '{value}'", "隐患等级已是“{value}”"),
+    "supervised_stays_major": ("a supervised (挂牌督办) hazard stays major; not '{value}'",
+                               "挂牌督办隐患不能降为“{value}”"),
+    "extension_not_later": ("an extension must be later than the current deadline {current}",
+                            "延期后的时限须晚于当前时限 {current}"),
+    "deadline_by_extension": ("once graded, the deadline ({current}) changes only by an "
+                              "extension (延期) with a reason", "定级后整改时限（{current}）只能通过延期变更"),
+    "invalid_period": ("'{value}' is not a period (2026, 2026-Q1, 2026-03, or from/to dates)",
+                       "“{value}”不是有效的期间（如 2026、2026-Q1、2026-03 或起止日期）"),
 })
 
 
@@ -295,6 +311,9 @@ MESSAGES.update({
     "rrule_too_frequent": ("'{value}' recurs more often than daily", "“{value}”的频次高于每天一次"),
     "recurrence_or_risk_based": ("give a recurrence rule or risk-based frequencies, not both",
                                  "重复规则与按风险定频只能二选一"),
+    "frequency_order": ("{level} ('{value}') is visited less often than {lower} ('{lower_value}'); "
+                        "it must be inspected at least as often",
+                        "{level_zh}的频次（“{value}”）低于{lower_zh}（“{lower_value}”），巡检不得少于后者"),
     "assignee_or_team": ("give an assignee or a team role, one of them",
                          "须指定执行人或班组角色（二选一）"),
     "unknown_user": ("'{value}' is not a user", "“{value}”不是系统用户"),

@@ -1,11 +1,21 @@
 """Inspection plans: a checklist, a selection of assets, a recurrence, who goes and for how long.
 
-The recurrence is an RFC 5545 RRULE (python-dateutil's ``rrulestr``), counted from the plan's
-``starts_on``; or it is **risk-based**: a table from the four-colour level (DOMAIN.md §3) to a
-rule — red weekly, orange fortnightly, yellow monthly, blue quarterly by default — kept on the
-plan as data. The levels are handed in by the caller as ``{(collection, asset_id): level}``
-(the scheduler reads them from the published four-colour map); inventory never imports risk.
-An asset the map does not list is taken as low (blue).
+The recurrence is an RFC 5545 RRULE (python-dateutil), counted from the plan's ``starts_on``
+with a 29th–31st anchor kept as the month's last day (``recurrence.py``); or it is
+**risk-based**: a table from the four-colour level (DOMAIN.md §3) to a rule — red weekly,
+orange fortnightly, yellow monthly, blue quarterly by default — kept on the plan as data and
+ordered (重大 at least as often as 较大 … 低, DOMAIN.md §10). The levels are handed in by the
+caller as ``{(collection, asset_id): level}`` (the scheduler reads them from the published
+four-colour map); inventory never imports risk.
+
+An asset the map does not list is **未评估** (``unassessed``), not 低: ``risk_levels: ["low"]``
+does not select it, and it follows the table's own ``unassessed`` row. Unless the plan sets
+that row, it is the plan's 低 row — never less often than a known low risk (the table check
+refuses an ``unassessed`` row rarer than 低), but not the 重大 rate either: the four-colour
+map lists only assets with assessed risk points, so most of a network is 未评估, and visiting
+all of it at the 重大 rate would bury the red assets' visits under everybody else's (and,
+before the first risk run, make every asset weekly). A plan that wants unknown risk visited
+more often says so (e.g. ``"unassessed": "FREQ=MONTHLY"``).
 
 A plan's tasks go to one user (``assignee``) or to a team: every user of ``team_role`` who
 sees the task's division. ``owner`` is who hears about overdue tasks.
@@ -14,14 +24,19 @@ sees the task's division. ``owner`` is who hears about overdue tasks.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from dateutil.rrule import DAILY, rrule, rrulestr
 from sqlalchemy import Boolean, Date, Integer, String, and_, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from inventory.assets import COLLECTIONS
+from inventory.inspections.recurrence import UNASSESSED, check_order
+
+# The date logic lives in recurrence.py; its functions stay importable from here.
+from inventory.inspections.recurrence import check_rule as check_rule
+from inventory.inspections.recurrence import last_before as last_before
+from inventory.inspections.recurrence import occurrences as occurrences
 from resilience import audit
 from resilience.accounts import Principal, User
 from resilience.codes import ROLES
@@ -32,7 +47,7 @@ from resilience.spatial import Json, bbox_filter, point_on_surface
 
 AUDIT_COLLECTION = "inspection-plans"
 FOUR_LEVELS = ("low", "general", "considerable", "major")
-NO_LEVEL = "low"  # an asset the published map does not list
+PLAN_LEVELS = (*FOUR_LEVELS, UNASSESSED)  # what a table or a selection may name
 
 # Risk-based frequency (DOMAIN.md §3 colours) as data; a plan may carry its own table.
 RISK_FREQUENCIES: dict[str, str] = {
@@ -79,50 +94,22 @@ class InspectionPlan(Tracked, Base):
     planned_run_id: Mapped[int | None] = mapped_column(Integer)
 
 
-# -- pure: recurrence ---------------------------------------------------------------------------
-
-def check_rule(rule: Any, field: str = "recurrence") -> list[Problem]:
-    """Problems with an RRULE string: unparsable, empty, or more often than daily."""
-    if not isinstance(rule, str) or not rule.strip():
-        return [Problem(field, "required")]
-    try:
-        parsed = rrulestr(rule.strip(), dtstart=datetime(2026, 1, 1), forceset=False)
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
-        return [Problem(field, "invalid_rrule", {"value": rule, "reason": str(error)})]
-    if not isinstance(parsed, rrule):
-        return [Problem(field, "invalid_rrule", {"value": rule, "reason": "one RRULE expected"})]
-    # rrule keeps what it parsed only in private fields, which the stubs leave out.
-    if parsed._freq > DAILY:  # type: ignore[attr-defined]  # HOURLY, MINUTELY, SECONDLY
-        return [Problem(field, "rrule_too_frequent", {"value": rule})]
-    if (parsed._count is None and parsed._until is None  # type: ignore[attr-defined]
-            and parsed.after(datetime(2026, 1, 1), inc=True) is None):
-        return [Problem(field, "invalid_rrule", {"value": rule, "reason": "no occurrences"})]
-    return []
-
-
-def occurrences(rule: str, starts_on: date, lower: date, upper: date) -> list[date]:
-    """The rule's dates within [lower, upper], counted from ``starts_on``."""
-    if upper < lower:
-        return []
-    parsed = rrulestr(rule.strip(), dtstart=datetime.combine(starts_on, datetime.min.time()))
-    return [d.date() for d in parsed.between(datetime.combine(lower, datetime.min.time()),
-                                             datetime.combine(upper, datetime.min.time()),
-                                             inc=True)]
-
-
-def last_before(rule: str, starts_on: date, before: date, not_before: date) -> date | None:
-    """The rule's latest date before ``before`` and not before ``not_before`` (or None)."""
-    parsed = rrulestr(rule.strip(), dtstart=datetime.combine(starts_on, datetime.min.time()))
-    hit = parsed.before(datetime.combine(before, datetime.min.time()), inc=False)
-    return hit.date() if hit is not None and hit.date() >= not_before else None
-
+# -- pure: recurrence (recurrence.py) --------------------------------------------------------
 
 def rule_for(plan: InspectionPlan, level: str | None) -> str:
-    """The RRULE a task of this plan follows, for an asset at this four-colour level."""
+    """The RRULE a task of this plan follows, for an asset at this four-colour level
+    (None or unlisted: 未评估)."""
     if not plan.risk_based:
         return plan.recurrence or ""
-    table = {**RISK_FREQUENCIES, **(plan.frequencies or {})}
-    return table.get(level or NO_LEVEL, table[NO_LEVEL])
+    table = frequency_table(plan.frequencies)
+    return table.get(level or UNASSESSED, table[UNASSESSED])
+
+
+def frequency_table(own: Mapping[str, str] | None) -> dict[str, str]:
+    """Level → RRULE: the plan's own rows over the defaults; 未评估 is 低's unless given."""
+    table = {**RISK_FREQUENCIES, **(own or {})}
+    table.setdefault(UNASSESSED, table["low"])
+    return table
 
 
 # -- pure: a plan's values ------------------------------------------------------------------------
@@ -149,28 +136,22 @@ def check_values(values: dict[str, Any], *, templates: Mapping[str, list[str]],
           and selection.get("collection") not in templates[template]):
         problems.append(Problem("selection.collection", "template_not_applicable",
                                 {"value": selection.get("collection"), "allowed": templates[template]}))
+    start = today
+    if not _is_date(values.get("starts_on", today.isoformat())):
+        problems.append(Problem("starts_on", "not_a_date", {"value": values.get("starts_on")}))
+    else:  # the rules are checked from the plan's real start
+        start = date.fromisoformat(values.get("starts_on", today.isoformat()))
     risk_based = values.get("risk_based", False)
     if not isinstance(risk_based, bool):
         problems.append(Problem("risk_based", "not_a_boolean", {"value": risk_based}))
     elif risk_based:
         if values.get("recurrence"):
             problems.append(Problem("recurrence", "recurrence_or_risk_based"))
-        frequencies = values.get("frequencies") or {}
-        if not isinstance(frequencies, dict):
-            problems.append(Problem("frequencies", "not_an_object"))
-        else:
-            for level, rule in frequencies.items():
-                if level not in FOUR_LEVELS:
-                    problems.append(Problem(f"frequencies.{level}", "unknown_code",
-                                            {"value": level, "allowed": list(FOUR_LEVELS)}))
-                else:
-                    problems += check_rule(rule, f"frequencies.{level}")
+        problems += _check_frequencies(values.get("frequencies") or {}, start)
     else:
-        problems += check_rule(values.get("recurrence"))
+        problems += check_rule(values.get("recurrence"), starts_on=start)
         if values.get("frequencies"):
             problems.append(Problem("frequencies", "recurrence_or_risk_based"))
-    if not _is_date(values.get("starts_on", today.isoformat())):
-        problems.append(Problem("starts_on", "not_a_date", {"value": values.get("starts_on")}))
     problems += _check_people(values, users)
     open_days = values.get("open_days", 7)
     if not isinstance(open_days, int) or isinstance(open_days, bool) or open_days < 1:
@@ -180,6 +161,22 @@ def check_values(values: dict[str, Any], *, templates: Mapping[str, list[str]],
                                                            "max": MAX_OPEN_DAYS}))
     if not isinstance(values.get("active", True), bool):
         problems.append(Problem("active", "not_a_boolean", {"value": values.get("active")}))
+    return problems
+
+
+def _check_frequencies(frequencies: Any, start: date) -> list[Problem]:
+    """A plan's own level → RRULE rows: known levels, valid rules, and the whole table ordered."""
+    if not isinstance(frequencies, dict):
+        return [Problem("frequencies", "not_an_object")]
+    problems = []
+    for level, rule in frequencies.items():
+        if level not in PLAN_LEVELS:
+            problems.append(Problem(f"frequencies.{level}", "unknown_code",
+                                    {"value": level, "allowed": list(PLAN_LEVELS)}))
+        else:
+            problems += check_rule(rule, f"frequencies.{level}", starts_on=start)
+    if not problems:
+        problems += check_order(frequency_table(frequencies), start)
     return problems
 
 
@@ -235,9 +232,9 @@ def check_selection(selection: Any) -> list[Problem]:
         problems.append(Problem("selection.bbox", "invalid_bbox", {"value": bbox}))
     levels = selection.get("risk_levels")
     if levels is not None and (not isinstance(levels, list)
-                               or any(lv not in FOUR_LEVELS for lv in levels)):
+                               or any(lv not in PLAN_LEVELS for lv in levels)):
         problems.append(Problem("selection.risk_levels", "unknown_code",
-                                {"value": levels, "allowed": list(FOUR_LEVELS)}))
+                                {"value": levels, "allowed": list(PLAN_LEVELS)}))
     return problems
 
 
@@ -309,8 +306,7 @@ def as_dict(plan: InspectionPlan) -> dict[str, Any]:
     return {"id": plan.id, "name": plan.name, "template": plan.template_code,
             "selection": plan.selection, "recurrence": plan.recurrence,
             "risk_based": plan.risk_based,
-            "frequencies": ({**RISK_FREQUENCIES, **(plan.frequencies or {})}
-                            if plan.risk_based else None),
+            "frequencies": (frequency_table(plan.frequencies) if plan.risk_based else None),
             "starts_on": plan.starts_on.isoformat(), "assignee": plan.assignee,
             "team_role": plan.team_role, "team_division": plan.team_division,
             "open_days": plan.open_days, "owner": plan.owner, "active": plan.active,
@@ -344,5 +340,5 @@ def selected_assets(session: Session, plan: InspectionPlan,
                            .order_by(table.c.id)).all()
     wanted = sel.get("risk_levels")
     if wanted:
-        rows = [r for r in rows if levels.get((plan.collection, r[0]), NO_LEVEL) in wanted]
+        rows = [r for r in rows if levels.get((plan.collection, r[0]), UNASSESSED) in wanted]
     return [(r[0], r[1], float(r[2]), float(r[3])) for r in rows]

@@ -19,14 +19,8 @@ from sqlalchemy.orm import Session
 from inventory.assets import COLLECTIONS
 from inventory.inspections import checklists, plans
 from inventory.inspections.checklists import ChecklistTemplate
-from inventory.inspections.plans import (
-    NO_LEVEL,
-    InspectionPlan,
-    last_before,
-    occurrences,
-    rule_for,
-    selected_assets,
-)
+from inventory.inspections.plans import InspectionPlan, rule_for, selected_assets
+from inventory.inspections.recurrence import UNASSESSED, last_before, occurrences
 from inventory.inspections.tasks import InspectionTask, set_status
 from resilience.dialects import insert_rows_ignoring
 from resilience.model import now
@@ -75,7 +69,7 @@ def generate(session: Session, plan: InspectionPlan, today: date, horizon_days: 
         return 0
     by_rule: dict[str, list[date]] = {}
     lowest = today
-    for collection_id in {rule_for(plan, levels.get((plan.collection, a[0]), NO_LEVEL))
+    for collection_id in {rule_for(plan, levels.get((plan.collection, a[0]), UNASSESSED))
                           for a in assets}:
         by_rule[collection_id] = wanted_dates(plan, collection_id, today, horizon_days)
         lowest = min([lowest, *by_rule[collection_id]])
@@ -89,10 +83,10 @@ def generate(session: Session, plan: InspectionPlan, today: date, horizon_days: 
     fixed = {"plan_id": plan.id, "template_id": template.id, "asset_collection": plan.collection,
              "assignee": plan.assignee, "team_role": plan.team_role, "created_at": created}
     collection, span = plan.collection, timedelta(days=plan.open_days - 1)
-    rule_of = {level: rule_for(plan, level) for level in (*plans.FOUR_LEVELS, NO_LEVEL)}
+    rule_of = {level: rule_for(plan, level) for level in plans.PLAN_LEVELS}
     rows: list[dict[str, Any]] = []
     for asset_id, division, lon, lat in assets:
-        level = levels.get((collection, asset_id), NO_LEVEL)
+        level = levels.get((collection, asset_id), UNASSESSED)
         rule = rule_of.get(level) or rule_for(plan, level)
         for due in by_rule[rule]:
             if (asset_id, due) in existing:
@@ -121,7 +115,7 @@ def replan(session: Session, plan: InspectionPlan, today: date, horizon_days: in
     dates_by_rule: dict[str, set[date]] = {}
     upper = today + timedelta(days=horizon_days)
     for asset_id, *_ in selected_assets(session, plan, levels):
-        rule = rule_for(plan, levels.get((plan.collection, asset_id), NO_LEVEL))
+        rule = rule_for(plan, levels.get((plan.collection, asset_id), UNASSESSED))
         if rule not in dates_by_rule:
             dates_by_rule[rule] = set(occurrences(rule, plan.starts_on, today, upper))
         wanted[asset_id], rules[asset_id] = dates_by_rule[rule], rule

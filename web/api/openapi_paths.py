@@ -121,10 +121,13 @@ def inspection_paths() -> dict[str, Any]:
                 "bbox": {"type": "array", "items": {"type": "number"}, "minItems": 4,
                          "maxItems": 4},
                 "risk_levels": {"type": "array", "items": {
-                    "type": "string", "enum": ["low", "general", "considerable", "major"]}}}},
+                    "type": "string",
+                    "enum": ["low", "general", "considerable", "major", "unassessed"]}}}},
             "recurrence": {"type": "string", "description": "RFC 5545 RRULE, e.g. FREQ=WEEKLY"},
             "risk_based": {"type": "boolean"},
-            "frequencies": {"type": "object", "description": "four-colour level → RRULE"},
+            "frequencies": {"type": "object", "description": (
+                "four-colour level or unassessed (未评估; default: the low row) → RRULE; "
+                "major at least as often as considerable, general, low")},
             "starts_on": {"type": "string", "format": "date"},
             "assignee": {"type": "string"}, "team_role": {"type": "string"},
             "team_division": {"type": "string"},
