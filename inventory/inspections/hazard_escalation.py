@@ -1,4 +1,6 @@
-"""Hidden hazards past their deadline, escalated: the emergency managers told once each.
+"""Hidden hazards past their due day, escalated: the emergency managers told once each.
+
+Due is the earlier of the deadline and the 督办 deadline (``hazards.due_on``).
 
 The scheduler's nightly check runs it. Being overdue is derived, not a state (DOMAIN.md §4),
 so escalating changes no state: it adds notification rows (their unique key makes a rerun or
@@ -13,6 +15,7 @@ from typing import cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from inventory.inspections.hazard_wording import title
 from inventory.inspections.hazards import HazardEvent, overdue
 from inventory.inspections.notifications import Notification
 from resilience import accounts
@@ -37,11 +40,12 @@ def escalate_overdue(session: Session, today: date) -> int:
     for hazard in late:
         who = [p.username for p in people if p.role == "emergency_manager"
                and p.sees(hazard.division_code)] or [p.username for p in people if p.is_admin]
+        due = hazard.due
         rows = [{"username": name, "kind": "hazard_overdue", "subject_id": hazard.id,
                  "division_code": hazard.division_code, "created_at": now(),
-                 "params": {"hazard_id": hazard.id, "hazard": hazard.name or
-                            hazard.description[:40], "deadline": hazard.deadline.isoformat()
-                            if hazard.deadline else "", "grade": hazard.grade,
+                 "params": {"hazard_id": hazard.id, "hazard": title(hazard.name,
+                                                                    hazard.description),
+                            "deadline": due.isoformat() if due else "", "grade": hazard.grade,
                             "state": hazard.state}} for name in sorted(who)]
         if not rows:
             continue
@@ -54,6 +58,7 @@ def escalate_overdue(session: Session, today: date) -> int:
                                     to_state=hazard.state, by="scheduler", at=now(),
                                     note=", ".join(sorted(told)),
                                     changes={"deadline": hazard.deadline.isoformat()
-                                             if hazard.deadline else None}))
+                                             if hazard.deadline else None,
+                                             "due": due.isoformat() if due else None}))
     session.flush()
     return new

@@ -7,16 +7,27 @@ step leaves an append-only ``hazard_events`` row. Importing this module register
 collection (``inventory/__init__.py`` does). Open hazards are read by risk (they raise what
 they touch until 销号), by the phone's status page and by the health check: keep the column
 names.
+
+Integrity (DOMAIN.md §10): ``grade``, ``deadline``, ``state`` and the 督办 fields are the
+loop's to set — read-only to edits, and a write outside :func:`stepping` that changes them is
+refused at flush (:func:`_guarded`); a closed hazard is frozen; any other edit goes in the
+trail. Being overdue is one definition (:func:`due_on`, :func:`overdue_condition`), past the
+earlier of the deadline and the 督办 deadline.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any, cast
 
 from geoalchemy2 import WKBElement
+from geoalchemy2.shape import to_shape
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -24,9 +35,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     event,
     func,
     insert,
+    inspect,
+    or_,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -35,11 +49,12 @@ from inventory import attachments
 from inventory.assets import COMMON_HEAD, COMMON_TAIL, AssetColumns, CollectionSpec, F, register
 from inventory.formats.shortnames import SHORT
 from inventory.inspections import hazard_flow as flow
+from inventory.inspections.hazard_acceptance import HazardAcceptance  # noqa: F401 (its table)
 from resilience.accounts import Principal
 from resilience.codes import Code as C
 from resilience.codes import CodeList
 from resilience.divisions import division_prefix, within
-from resilience.errors import NotFound, Problem
+from resilience.errors import Conflict, NotFound, Problem
 from resilience.model import Base, UTCDateTime, now
 from resilience.spatial import Json, geometry
 
@@ -107,9 +122,31 @@ class Hazard(AssetColumns, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     review_failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
+    @property
+    def due(self) -> date | None:
+        """The day it is due: the earlier of its deadline and the 督办 deadline."""
+        return due_on(self.deadline, self.supervision_deadline)
+
     def is_overdue(self, today: date) -> bool:
-        """Derived, not a state (DOMAIN.md §4): the deadline passed and it is not closed."""
-        return self.deadline is not None and self.deadline < today and self.state != flow.CLOSED
+        """Derived, not a state (DOMAIN.md §4, §10): past :attr:`due` and not closed."""
+        due = self.due
+        return due is not None and due < today and self.state != flow.CLOSED
+
+
+def due_on(deadline: date | None, supervision_deadline: date | None) -> date | None:
+    """When a hazard is due: the earlier of the rectification and the 督办 deadline (§10).
+
+    The one definition of overdue: listings, ``?overdue=true``, escalation and the health
+    check's 按期整改销号率 all compare against this day (SQL: :func:`overdue_condition`).
+    """
+    days = [d for d in (deadline, supervision_deadline) if d is not None]
+    return min(days) if days else None
+
+
+def overdue_condition(today: date) -> ColumnElement[bool]:
+    """:func:`due_on` in SQL: not closed, and ``today`` past either deadline."""
+    return and_(Hazard.state != flow.CLOSED,
+                or_(Hazard.deadline < today, Hazard.supervision_deadline < today))
 
 
 class HazardEvent(Base):
@@ -147,6 +184,72 @@ def _found_by(mapper: Any, connection: Any, target: Hazard) -> None:
         target.found_by = target.created_by
 
 
+# The loop's own fields and the step that sets each: no other write may change them.
+BY_STEP = {"grade": "regrade", "deadline": "extend", "state": "transitions",
+           "supervised": "supervise", "supervising_unit": "supervise",
+           "supervision_deadline": "supervise", "closed_at": "close",
+           "review_failures": "fail_review"}
+_STEPPING: ContextVar[frozenset[int]] = ContextVar("hazard_stepping", default=frozenset())
+_UNTRAILED = ("version", "updated_at", "updated_by")
+
+
+@contextmanager
+def stepping(hazard_id: int) -> Iterator[None]:
+    """While a step of the loop writes this hazard, its own fields may change."""
+    token = _STEPPING.set(_STEPPING.get() | {hazard_id})
+    try:
+        yield
+    finally:
+        _STEPPING.reset(token)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, WKBElement):
+        return list(to_shape(value).coords[0])
+    return value
+
+
+@event.listens_for(Hazard, "before_update")
+def _guarded(mapper: Any, connection: Any, target: Hazard) -> None:
+    """Every write, by whatever path: a closed hazard is frozen; the loop's fields change only
+    by its steps; any other change is put in the hazard's own trail (修改信息 / 作废 / 恢复)."""
+    state = inspect(target)
+    was = state.attrs.state.history.deleted
+    if (was[0] if was else target.state) == flow.CLOSED:
+        raise Conflict("closed", [Problem("state", "hazard_closed", {"value": target.id})])
+    changes: dict[str, list[Any]] = {}
+    for attr in mapper.column_attrs:
+        hist = state.attrs[attr.key].history
+        if hist.has_changes() and attr.key not in _UNTRAILED:
+            changes[attr.key] = [_plain(hist.deleted[0] if hist.deleted else None),
+                                 _plain(hist.added[0] if hist.added else None)]
+    if target.id in _STEPPING.get() or not changes:
+        return
+    refused = [Problem(k, "field_by_step", {"step": BY_STEP[k], "current": changes[k][0],
+                                            "value": changes[k][1]})
+               for k in changes if k in BY_STEP]
+    if refused:
+        raise Conflict("changed by a step only", refused)
+    action = "edit"
+    if "retired_at" in changes:
+        action = "restore" if target.retired_at is None else "retire"
+    connection.execute(insert(cast(Table, HazardEvent.__table__)).values(
+        hazard_id=target.id, division_code=target.division_code, action=action,
+        from_state=target.state, to_state=target.state, by=target.updated_by or "system",
+        at=now(), reason=target.retired_reason if action == "retire" else None,
+        changes=changes))
+
+
+@event.listens_for(attachments.Attachment, "before_insert")
+def _no_photos_once_closed(mapper: Any, connection: Any, target: attachments.Attachment) -> None:
+    """Nothing is added to a closed hazard, by whatever path (the asset page's upload too)."""
+    if target.collection == "hazards" and connection.scalar(
+            select(Hazard.state).where(Hazard.id == target.record_id)) == flow.CLOSED:
+        raise Conflict("closed", [Problem("state", "hazard_closed", {"value": target.record_id})])
+
+
 def _asset_check(values: dict[str, Any]) -> list[Problem]:
     """An asset is named by both its collection and its id, or not at all."""
     has_c, has_i = values.get("asset_collection") is not None, values.get("asset_id") is not None
@@ -163,14 +266,16 @@ HAZARDS = register(CollectionSpec(
     fields=(
         *COMMON_HEAD,
         F("category", "code", "隐患类别", "Category", required=True, codes=HAZARD_CATEGORIES),
-        F("grade", "code", "隐患等级", "Grade", codes=HAZARD_GRADES, default="general"),
+        # Set when filed and by 评估定级 / 重新定级 / 延期 only (read-only to edits).
+        F("grade", "code", "隐患等级", "Grade", codes=HAZARD_GRADES, default="general",
+          readonly=True),
         F("description", "text", "隐患描述", "Description", required=True, max_length=4000,
           filterable=False),
         F("state", "code", "状态", "State", readonly=True, codes=HAZARD_STATES),
         F("asset_collection", "code", "关联设施类型", "Asset collection", codes=HAZARD_ASSETS),
         F("asset_id", "int", "关联设施编号", "Asset id", min=1),
         F("responsible_unit", "str", "责任单位", "Responsible unit"),
-        F("deadline", "date", "整改时限", "Deadline", future=True),
+        F("deadline", "date", "整改时限", "Deadline", future=True, readonly=True),
         F("responsibility_person", "str", "责任人", "Person responsible", max_length=100),
         F("measures", "text", "整改措施", "Measures", max_length=4000, filterable=False),
         F("funding", "str", "整改资金", "Funding"),
@@ -228,19 +333,18 @@ def find(session: Session, by: Principal, *, state: str | None = None, grade: st
     if open_only:
         stmt = stmt.where(Hazard.state != flow.CLOSED)
     if overdue_on is not None:
-        stmt = stmt.where(Hazard.deadline < overdue_on, Hazard.state != flow.CLOSED)
+        stmt = stmt.where(overdue_condition(overdue_on))
     if asset is not None:
         stmt = stmt.where(Hazard.asset_collection == asset[0], Hazard.asset_id == asset[1])
     return list(session.scalars(stmt.order_by(Hazard.id.desc()).limit(limit).offset(offset)))
 
 
 def overdue(session: Session, today: date, by: Principal | None = None) -> list[Hazard]:
-    """Open hazards past their deadline, most overdue first (to flag and escalate)."""
-    stmt = select(Hazard).where(Hazard.retired_at.is_(None), Hazard.state != flow.CLOSED,
-                                Hazard.deadline < today)
+    """Open hazards past their due day, most overdue first (to flag and escalate)."""
+    stmt = select(Hazard).where(Hazard.retired_at.is_(None), overdue_condition(today))
     if by is not None and not by.is_admin:
         stmt = stmt.where(within(Hazard.division_code, by.prefixes))
-    return list(session.scalars(stmt.order_by(Hazard.deadline, Hazard.id)))
+    return sorted(session.scalars(stmt), key=lambda h: (h.due or today, h.id))
 
 
 def trail(session: Session, hazard_id: int) -> list[HazardEvent]:
@@ -261,8 +365,30 @@ def counts(session: Session, by: Principal, today: date) -> dict[str, int]:
         base.append(within(Hazard.division_code, by.prefixes))
     one = session.execute(select(
         func.count(),
-        func.count(Hazard.id).filter(Hazard.deadline < today),
+        func.count(Hazard.id).filter(overdue_condition(today)),
         func.count(Hazard.id).filter(Hazard.grade == "major"),
         func.count(Hazard.id).filter(Hazard.supervised.is_(True)),
     ).where(*base)).one()
     return {"open": one[0], "overdue": one[1], "major": one[2], "supervised": one[3]}
+
+
+def submitted_by(session: Session, hazard_id: int) -> str | None:
+    """Who last submitted the hazard's rectification for review (提请复查)."""
+    return session.scalar(select(HazardEvent.by).where(
+        HazardEvent.hazard_id == hazard_id, HazardEvent.action == "submit_review")
+        .order_by(HazardEvent.id.desc()).limit(1))
+
+
+def facts_of(session: Session, hazard: Hazard) -> flow.Facts:
+    """What the loop's guards and buttons look at, as stored (the four-eyes rule included)."""
+    who = submitted_by(session, hazard.id) if hazard.supervised \
+        and hazard.state == flow.PENDING_REVIEW else None
+    return flow.Facts(hazard.state, hazard.grade, supervised=hazard.supervised,
+                      deadline=hazard.deadline, submitted_by=who)
+
+
+def unverified(session: Session, ids: list[int]) -> set[int]:
+    """Of these hazards, those not yet graded (发现/登记): candidates, 待核实."""
+    return {i for start in range(0, len(ids), 500) for i in session.scalars(
+        select(Hazard.id).where(Hazard.id.in_(ids[start:start + 500]),
+                                Hazard.state.in_(flow.UNVERIFIED)))}

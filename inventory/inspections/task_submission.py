@@ -4,7 +4,8 @@ A submission carries the id the phone gave it (``client_id``), so a retry after 
 connection finds the stored one instead of writing another; the task closes by a conditional
 update, so a second phone racing in loses. Each defect answer files a hidden hazard through
 ``hazard_steps.report`` (the loop of DOMAIN.md §4), with the answer's photos as its 'before'
-photos.
+photos, worded in the record's language with the inspector's remarks copied in
+(``hazard_wording.defect_hazard``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from inventory.assets import COLLECTIONS
 from inventory.attachments import Attachment
-from inventory.inspections import checklists, hazard_steps, hazards
+from inventory.inspections import checklists, hazard_steps, hazard_wording, hazards
 from inventory.inspections.tasks import (
     AUDIT_COLLECTION,
     CLIENT_ID_MAX,
@@ -28,7 +30,7 @@ from inventory.inspections.tasks import (
     get,
     may_submit,
 )
-from resilience import audit
+from resilience import audit, divisions
 from resilience.accounts import Principal
 from resilience.errors import Conflict, Forbidden, InvalidInput, Problem
 from resilience.model import now
@@ -138,13 +140,19 @@ def _report_defects(session: Session, task: InspectionTask, sub: InspectionSubmi
     """
     if not found:
         return []
+    template = checklists.get(session, sub.template_id)
+    items = {i["code"]: i for i in template.items}
+    zh = _in_chinese(session, task)
+    notes = [(i, str(sub.answers[i["code"]])) for i in template.items if i["kind"] == "text"
+             and isinstance(sub.answers.get(i["code"]), str) and sub.answers[i["code"]].strip()]
     ids = []
     for d in found:
         category = d.category if d.category and hazards.HAZARD_CATEGORIES.get(d.category) \
             else "other"
+        name, description = hazard_wording.defect_hazard(
+            items[d.item], d.value, notes, template.name("zh" if zh else "en"), task.id, zh)
         values: dict[str, Any] = {
-            "category": category, "grade": d.grade,
-            "description": f"{d.label_zh}：{_answer_text(d.value)}（{d.label_en}）",
+            "name": name, "category": category, "grade": d.grade, "description": description,
             "asset_collection": task.asset_collection, "asset_id": task.asset_id,
             "division_code": task.division_code, "task_id": task.id,
             "answer_ref": f"{sub.id}:{d.item}",
@@ -179,9 +187,10 @@ def _photos_to_hazard(session: Session, task: InspectionTask, sub: InspectionSub
                                uploaded_by=sub.submitted_by))
 
 
-def _answer_text(value: Any) -> str:
-    if value is True:
-        return "是"
-    if value is False:
-        return "否"
-    return str(value)
+def _in_chinese(session: Session, task: InspectionTask) -> bool:
+    """The record's language: Chinese unless its division and asset are both named otherwise."""
+    division = divisions.get(session, task.division_code)
+    spec = COLLECTIONS.get(task.asset_collection or "")
+    asset = session.get(spec.model, task.asset_id) if spec is not None and task.asset_id else None
+    names = [division.name if division is not None else None, getattr(asset, "name", None)]
+    return any(hazard_wording.is_chinese(n) for n in names) or not any(names)

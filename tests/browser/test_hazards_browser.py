@@ -12,6 +12,7 @@ import io
 import json
 import urllib.request
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -141,4 +142,55 @@ def test_a_hazard_walked_to_closed_at_phone_width(live: Any, browser: Any, diale
         risk_run(live, "incremental")  # 销号: the hazard's risk point retires
         assert "重大风险" not in four_level(p, live, pipeline)
         shot(p, "asset-after-close", dialect)
+        assert out == []
+
+
+def pdf() -> dict[str, Any]:
+    return {"name": "验收意见.pdf", "mimeType": "application/pdf",
+            "buffer": b"%PDF-1.4\n% signed acceptance of the supervising unit\n"}
+
+
+def test_a_supervised_hazard_is_extended_and_closed_with_the_acceptance(
+        live: Any, browser: Any, dialect: str) -> None:
+    """挂牌督办 after grading; 延期 with a reason, old → new in the trail; the manager who
+    submitted the rectification cannot close it; the admin closes it with the 督办 unit's
+    acceptance and its signed document (16号令)."""
+    key = file_hazard(live, a_xihu_pipeline(live))
+    url = f"{live.url}/hazards/{key}"
+    with signed_in(browser, live.url, WIDTH, "zh-CN", "engineer", USERS["engineer"]) as (p, out):
+        p.goto(url)
+        take(p, "register", deadline="2099-06-30")
+        take(p, "grade", grade="major")
+        assert out == []
+    with signed_in(browser, live.url, WIDTH, "zh-CN", "manager", USERS["manager"]) as (p, out):
+        p.goto(url)
+        take(p, "supervise", supervising_unit="杭州市安委办", supervision_deadline="2099-12-31")
+        take(p, "extend", deadline="2099-09-30", reason="汛期暂停开挖，经审批延期")
+        assert "2099-06-30 → 2099-09-30" in p.inner_text("#hazard-trail")
+        take(p, "rectify", responsibility_person="王工", measures="回填并加设钢板",
+             funding="区养护资金", contingency_plan="围挡、专人值守")
+        p.set_input_files("#submit_review-photo", png((40, 160, 60)))
+        take(p, "submit_review")
+        assert "复查" in p.inner_text("#hazard-state")
+        assert p.locator("form[data-action=close]").count() == 0  # not by who submitted it
+        assert p.locator("form[data-action=fail_review]").count() == 1
+        shot(p, "supervised-submitted", dialect)
+        assert out == []
+    with signed_in(browser, live.url, WIDTH, "zh-CN", "admin", "admin-demo-2026") as (p, out):
+        p.goto(url)
+        assert p.locator("#close-document[required]").count() == 1
+        p.fill("#close-acceptance_by", "杭州市安委办 张科长")
+        p.fill("#close-acceptance_on", date.today().isoformat())
+        p.fill("#close-acceptance_opinion", "整改措施落实到位，同意销号")
+        p.set_input_files("#close-document", pdf())
+        p.click("form[data-action=close] button[type=submit]")
+        p.wait_for_load_state()
+        assert "销号" in p.inner_text("#hazard-state")
+        assert "杭州市安委办 张科长" in p.inner_text("#hazard-acceptance")
+        width = p.evaluate("document.documentElement.scrollWidth")
+        assert width <= WIDTH + 1, f"the page scrolls sideways at {WIDTH} px: {width}"
+        shot(p, "supervised-closed", dialect)
+        p.goto(f"{live.url}/hazards")
+        assert p.locator("#major-report").count() == 1
+        shot(p, "list-with-report", dialect)
         assert out == []

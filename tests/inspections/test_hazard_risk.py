@@ -1,8 +1,12 @@
 """Open hidden hazards raise the risk of what they touch until 销号 (the next run shows it).
 
+An unverified report (发现/登记) typed as major is a candidate: on the four-colour map it
+weighs at most 一般 (D = 126) until 评估定级 makes it 重大 (DOMAIN.md §10).
+
 The city of tests/risk/test_runs.py: W's water main (condition 1, V = 0.6 · 0.15 + 0.4 =
-0.49, R = 0.09761). A major hazard on it counts as a condition step worse (0.15 + 0.15):
-V = 0.6 · 0.30 + 0.4 = 0.58, R = 0.8 · 0.24900 · 0.58 = 0.11554; and it is a generated LEC
+0.49, scheme v2: R = 0.8 · √(0.290857 · 0.49) = 0.30201). A major hazard on it counts as a
+condition step worse (0.15 + 0.15): V = 0.6 · 0.30 + 0.4 = 0.58, R = 0.8 · √(0.290857 ·
+0.58) = 0.32858; and it is a generated LEC
 point 6 × 6 × 15 = 540 (重大) at the hazard, so the main's four-colour zone is 重大.
 """
 
@@ -46,11 +50,16 @@ def scores(sessions: sessionmaker[Session]) -> dict[tuple[str, str], tuple[str, 
     return {(m, u, r): (lv, sc) for m in snap for u, r, lv, sc in snap[m]}  # type: ignore[misc]
 
 
+def grade(sessions: sessionmaker[Session], hazard_id: int, grade: str = "major") -> None:
+    with sessions() as s:
+        hazard_steps.transition(s, hazard_id, "register", ctx(s, "engineer"))
+        hazard_steps.transition(s, hazard_id, "grade", ctx(s, "engineer"), grade=grade)
+        s.commit()
+
+
 def close_loop(sessions: sessionmaker[Session], hazard_id: int, store: FolderStore) -> None:
     with sessions() as s:
         c = ctx(s)
-        hazard_steps.transition(s, hazard_id, "register", c)
-        hazard_steps.transition(s, hazard_id, "grade", c, grade="major")
         hazard_steps.transition(s, hazard_id, "rectify", c, **FIXED)
         hazard_steps.attach_photo(s, store, hazard_id, "after.png", png(), c.by, side="after")
         hazard_steps.transition(s, hazard_id, "submit_review", c)
@@ -69,7 +78,7 @@ def test_a_hazard_raises_its_asset_until_closed_and_incremental_equals_full(
         city: dict[str, int], sessions: sessionmaker[Session], tmp_path: Path) -> None:
     main = f"pipelines/{city['water_w']}"
     before = scores(sessions)
-    assert before[("five", "cell", ref(W))] == ("fairly_low", pytest.approx(0.09761, abs=2e-4))
+    assert before[("five", "cell", ref(W))] == ("fairly_high", pytest.approx(0.30201, abs=2e-4))
     assert ("four", "asset", main) not in before
 
     with sessions() as s:
@@ -79,11 +88,12 @@ def test_a_hazard_raises_its_asset_until_closed_and_incremental_equals_full(
                                      ctx(s, "inspector"))
         hazard_id = hazard.id
         s.commit()
+    grade(sessions, hazard_id)  # 重大 only once graded (an unverified report: see below)
     run = runs.run_now(sessions, mode="incremental", by="test")
     assert run.status == "succeeded" and run.mode == "incremental", run.error
     raised = scores(sessions)
-    assert raised[("five", "cell", ref(W))] == ("fairly_low", pytest.approx(0.11554, abs=2e-4))
-    assert raised[("five", "asset", main)][1] == pytest.approx(0.11554, abs=2e-4)
+    assert raised[("five", "cell", ref(W))] == ("fairly_high", pytest.approx(0.32858, abs=2e-4))
+    assert raised[("five", "asset", main)][1] == pytest.approx(0.32858, abs=2e-4)
     assert raised[("four", "asset", main)] == ("major", 540.0)
     assert raised[("four", "cell", ref(W))] == ("major", 540.0)
     with sessions() as s:
@@ -117,3 +127,31 @@ def test_a_general_hazard_is_a_general_point(city: dict[str, int],
     assert runs.run_now(sessions, mode="incremental", by="test").status == "succeeded"
     got: dict[Any, Any] = scores(sessions)
     assert got[("four", "asset", f"pipelines/{city['water_w']}")] == ("general", 126.0)
+
+
+def test_an_unverified_major_report_is_no_major_point_until_graded(
+        city: dict[str, int], sessions: sessionmaker[Session]) -> None:
+    main = f"pipelines/{city['water_w']}"
+    with sessions() as s:
+        hazard = hazard_steps.report(s, {"category": "leakage", "grade": "major",
+                                         "description": "疑似燃气泄漏（未核实）",
+                                         "asset_collection": "pipelines",
+                                         "asset_id": city["water_w"], "geometry": spot(W, dx=20)},
+                                     ctx(s, "inspector"))
+        hazard_id = hazard.id
+        s.commit()
+    assert runs.run_now(sessions, mode="incremental", by="test").status == "succeeded"
+    reported = scores(sessions)
+    assert reported[("four", "asset", main)] == ("general", 126.0)
+    assert reported[("four", "cell", ref(W))] == ("general", 126.0)
+    with sessions() as s:
+        point = s.scalars(select(RiskPoint).where(RiskPoint.external_id == f"hazards/{hazard_id}")
+                          ).one()
+        assert (point.level, point.score) == ("general", 126.0)
+
+    grade(sessions, hazard_id)
+    assert runs.run_now(sessions, mode="incremental", by="test").status == "succeeded"
+    graded = scores(sessions)
+    assert graded[("four", "asset", main)] == ("major", 540.0)
+    assert runs.run_now(sessions, mode="full", by="test").status == "succeeded"
+    assert scores(sessions)[("four", "asset", main)] == ("major", 540.0)

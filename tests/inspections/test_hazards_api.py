@@ -156,15 +156,21 @@ def test_state_moves_only_by_transitions(client: Any, auth: Any) -> None:
 def test_supervision_only_for_major_hazards(client: Any, auth: Any) -> None:
     key = int(file(client, auth).get_json()["id"])
     order = {"supervising_unit": "市安委办", "supervision_deadline": "2099-03-31"}
+    assert step(client, auth, "engineer", key, "register").status_code == 200
+    assert step(client, auth, "engineer", key, "grade", grade="general").status_code == 200
     general = step(client, auth, "manager", key, "supervise", **order)
     assert general.status_code == 422 and codes(general) == ["supervision_major_only"]
     major = int(file(client, auth, grade="major").get_json()["id"])
     assert step(client, auth, "engineer", major, "supervise", **order).status_code == 403
+    early = step(client, auth, "manager", major, "supervise", **order)  # 挂牌督办 follows 定级
+    assert early.status_code == 409 and codes(early) == ["transition_not_allowed"]
+    assert step(client, auth, "engineer", major, "register").status_code == 200
+    assert step(client, auth, "engineer", major, "grade", grade="major").status_code == 200
     done = step(client, auth, "manager", major, "supervise", **order)
     assert done.status_code == 200
     props = done.get_json()["properties"]
     assert (props["supervised"], props["supervising_unit"], props["state"]) == (
-        True, "市安委办", "reported")
+        True, "市安委办", "graded")
 
 
 def test_overdue_is_derived_and_listed(client: Any, auth: Any, session: Session) -> None:

@@ -2,10 +2,13 @@
 
 The collection is served by the generic features API; creating one goes through
 :func:`hazard_steps.report` here (a retried POST with the same ``client_id`` answers with the
-first record), and a PATCH or PUT may not change the state, which moves only by
-``POST /api/hazards/{id}/transitions``. ``GET /api/hazards`` lists with the derived
-``overdue`` flag and filter, ``/trail`` gives the append-only steps, ``/photos`` takes
-before/after photos.
+first record). A PATCH or PUT may not change the state, grade, deadline or 督办 fields
+(409 ``state_by_transition`` / ``field_by_step`` naming the field and the step that sets it:
+``POST /api/hazards/{id}/transitions``), nor touch a closed hazard (409 ``hazard_closed``).
+``GET /api/hazards`` lists with the derived ``due`` day and ``overdue`` flag and filter,
+``/trail`` gives the append-only steps and the 督办 unit's acceptance, ``/photos`` takes
+before/after photos and the acceptance document, ``/api/hazards/major-report`` is the
+period's 重大隐患 report (its XLSX is the page ``/hazards/major-report.xlsx``).
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 
 from inventory import service
+from inventory.inspections import hazard_acceptance, hazard_report, hazard_steps, hazards
 from inventory.inspections import hazard_flow as flow
-from inventory.inspections import hazard_steps, hazards
 from resilience.accounts import Principal
-from resilience.errors import Conflict, InvalidInput, Problem
+from resilience.errors import InvalidInput, Problem
 from web.api.features import written
 from web.api.protocol import (
     body_in_storage_crs,
@@ -31,11 +34,12 @@ from web.api.protocol import (
     write_context,
 )
 from web.auth import caller, roles, signed_in
-from web.errors import BadRequest
+from web.errors import BadRequest, locale
 from web.hazard_views import RETIRING_ROLES, event_json, retire_refused
-from web.session import attachment_store, db, settings, unit
+from web.session import attachment_store, db, public_url_for, settings, unit
 
 bp = Blueprint("hazards_api", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAME = hazards.HAZARDS.name
 LIST_MAX = 1000
 
@@ -44,10 +48,12 @@ def as_json(hazard: hazards.Hazard, principal: Principal, today: date) -> dict[s
     """A hazard as the API and the pages' scripts see it, with what the user may do next."""
     snap = service.snapshot(hazards.HAZARDS, hazard)
     geometry = snap.pop("geometry")
-    facts = flow.Facts(hazard.state, hazard.grade)
+    facts = hazards.facts_of(db(), hazard)
+    due = hazard.due
     return {"id": hazard.id, "type": "Feature", "geometry": geometry,
-            "properties": {**snap, "overdue": hazard.is_overdue(today)},
-            "allowed_actions": flow.allowed(principal.role, facts)
+            "properties": {**snap, "due": due.isoformat() if due else None,
+                           "overdue": hazard.is_overdue(today)},
+            "allowed_actions": flow.allowed(principal.role, facts, principal.username)
             if principal.sees(hazard.division_code) else [],
             "links": [{"rel": "self", "href": url_for("features.item", name=NAME, key=hazard.id,
                                                       _external=True)},
@@ -80,27 +86,17 @@ def create() -> Response:
     return resp
 
 
-def _no_state_change(key: Any, body: Any) -> None:
-    props = body.get("properties") if isinstance(body, dict) else None
-    if not isinstance(props, dict) or "state" not in props:
-        return
-    current = hazards.get(db(), key, caller()).state
-    if props["state"] != current:
-        raise Conflict("state moves by transitions", [Problem("state", "state_by_transition", {
-            "value": props["state"], "current": current})])
-
-
 @bp.patch("/api/collections/hazards/items/<key>")
 @signed_in
 def update(key: str) -> Response:
-    """Merge-patch descriptive fields; the state is refused (it moves by transitions)."""
+    """Merge-patch descriptive fields; the loop's fields are refused (they move by steps)."""
     return _change(key, "patch")
 
 
 @bp.put("/api/collections/hazards/items/<key>")
 @signed_in
 def replace(key: str) -> Response:
-    """Replace descriptive fields; the state is refused (it moves by transitions)."""
+    """Replace descriptive fields; the loop's fields are refused (they move by steps)."""
     return _change(key, "replace")
 
 
@@ -109,10 +105,11 @@ def _change(key: str, how: str) -> Response:
     check_csrf()
     ident = key_of(hazards.HAZARDS, key)
     body = body_in_storage_crs(read_body())
-    _no_state_change(ident, body)
     write = service.patch if how == "patch" else service.replace
     with unit() as s:
-        hazards.get(s, ident, principal)
+        hazard = hazards.get(s, ident, principal)
+        hazard_steps.check_edit(hazard, body.get("properties") if isinstance(body, dict)
+                                else None, date.today())
         obj = write(s, NAME, ident, body, write_context(principal), expected_version=if_match())
     return written(hazards.HAZARDS, obj, 200)
 
@@ -194,9 +191,13 @@ def trail_of(hazard_id: int) -> Response:
                "uploaded_at": a.uploaded_at.isoformat(),
                "href": url_for("assets.attachment_file", attachment_id=a.id, _external=True)}
               for a in hazards.photos(session, hazard.id)]
+    accepted = [{"event_id": a.event_id, "supervising_unit": a.supervising_unit,
+                 "by": a.accepted_by, "on": a.accepted_on.isoformat(), "opinion": a.opinion,
+                 "attachment_id": a.attachment_id, "recorded_by": a.recorded_by}
+                for a in hazard_acceptance.of_hazard(session, hazard.id)]
     return json_response({"id": hazard.id, "state": hazard.state,
                           "events": [event_json(e) for e in hazards.trail(session, hazard.id)],
-                          "photos": photos})
+                          "photos": photos, "acceptances": accepted})
 
 
 @bp.post("/api/hazards/<int:hazard_id>/photos")
@@ -216,3 +217,22 @@ def photo(hazard_id: int) -> Response:
         out = {"id": item.id, "side": item.note, "filename": item.filename,
                "content_type": item.content_type, "size": item.size}
     return json_response(out, 201)
+
+
+@bp.get("/api/hazards/major-report")
+@signed_in
+def major_report() -> Response:
+    """The period's graded 重大 hazards the user sees, each with its trail (逐级上报):
+    ``period`` (``2026``, ``2026-Q1``, ``2026-03``) or ``from``/``to``; this quarter by default."""
+    principal = caller()
+    args = request.args
+    today = date.today()
+    period = hazard_report.parse_period(args.get("period"), args.get("from"), args.get("to"),
+                                        today)
+    data = hazard_report.report(
+        db(), principal, period, settings().zone, today,
+        lambda i: public_url_for("hazards.detail_page", hazard_id=i), locale().startswith("zh"))
+    data["links"] = [{"rel": "alternate", "type": XLSX, "href": url_for(
+        "hazards.major_report_xlsx", **{"from": period.start.isoformat(),
+                                        "to": period.end.isoformat()}, _external=True)}]
+    return json_response(data)
