@@ -3,7 +3,9 @@
 It runs outside the web workers (one scheduler per job store), polls the job table for
 long work the web queued, runs the nightly and incremental risk runs, and keeps inspections
 going: tasks created ahead for a horizon (hourly), re-planned when a risk run changed
-levels, overdue ones marked and escalated (every 15 minutes). Every job is idempotent.
+levels, overdue ones marked and escalated (every 15 minutes); once a year, on the day
+``RESILIENCE_HEALTH_CHECK_AT`` names, it computes the year's 城市体检 drafts. Every job is
+idempotent.
 """
 
 from __future__ import annotations
@@ -149,6 +151,19 @@ def check_overdue_inspections(database_url: str, smtp_host: str = "", smtp_port:
             "emailed": emailed}
 
 
+def compute_health_checks(database_url: str, timezone: str = "Asia/Shanghai",
+                          today: date | None = None) -> dict[str, int]:
+    """Compute this year's health-check drafts of the city and every county (final checks are
+    left alone; a rerun recomputes the drafts, one row per division and year)."""
+    from risk.healthcheck import checks
+
+    year = (today or _today(timezone)).year
+    totals = checks.compute_year(_sessions(database_url), year, by="scheduler",
+                                 zone=ZoneInfo(timezone))
+    log.info("health checks %s: %s", year, totals)
+    return {"year": year, **totals}
+
+
 def drain(settings: Settings) -> int:
     """Run every queued job now and return how many ran."""
     total = 0
@@ -194,5 +209,11 @@ def build_scheduler(settings: Settings, *, blocking: bool = False) -> BaseSchedu
         args=[settings.database_url, settings.smtp_host, settings.smtp_port, settings.smtp_from,
               settings.timezone, settings.public_url],
         id="inspection_overdue", replace_existing=True,
+    )
+    month, day, hc_hour, hc_minute = settings.health_check_schedule
+    scheduler.add_job(
+        "console.scheduler:compute_health_checks", "cron", month=month, day=day, hour=hc_hour,
+        minute=hc_minute, args=[settings.database_url, settings.timezone],
+        id="health_check_yearly", replace_existing=True,
     )
     return scheduler

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +17,23 @@ DEFAULT_INSTANCE = Path("instance")
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parse_month_day_time(value: str, name: str) -> tuple[int, int, int, int]:
+    """A yearly moment "MM-DD HH:MM" as (month, day, hour, minute); 29 February is refused
+    (it would skip three years in four)."""
+    match = re.fullmatch(r"\s*(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})\s*", value or "")
+    if match:
+        month, day, hour, minute = (int(g) for g in match.groups())
+        try:
+            date(2001, month, day)  # a year without 29 February
+        except ValueError:
+            match = None
+        else:
+            if hour < 24 and minute < 60:
+                return month, day, hour, minute
+    raise ValueError(f"{name}: {value!r} is not a yearly date and time \"MM-DD HH:MM\" "
+                     "(such as 10-31 03:00; not 02-29)")
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,9 @@ class Settings:
     job_poll_seconds: float = 2.0
     risk_nightly_at: str = "02:30"  # the scheduler's full risk run, local time (Asia/Shanghai)
     risk_incremental_seconds: float = 120.0  # how often it checks for edits to recompute
+    # When the scheduler computes the year's 城市体检 drafts, "MM-DD HH:MM" local time (DOMAIN.md
+    # §5: 杨凌 2022 had data in by the end of October, the report up by the end of December).
+    health_check_at: str = "10-31 03:00"
     # Inspections: how far ahead the scheduler creates tasks; SMTP for escalation e-mails
     # (no host: in-app notifications only).
     inspection_horizon_days: int = 14
@@ -87,6 +109,11 @@ class Settings:
 
         minx, _, maxx, _ = self.extent
         return gauss_kruger_zone((minx + maxx) / 2)
+
+    @property
+    def health_check_schedule(self) -> tuple[int, int, int, int]:
+        """``health_check_at`` as (month, day, hour, minute); ValueError naming the setting."""
+        return parse_month_day_time(self.health_check_at, "RESILIENCE_HEALTH_CHECK_AT")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -125,6 +152,7 @@ class Settings:
             "risk_nightly_at": env.get("RESILIENCE_RISK_NIGHTLY_AT", cls.risk_nightly_at),
             "risk_incremental_seconds": float(env.get("RESILIENCE_RISK_INCREMENTAL_SECONDS",
                                                       cls.risk_incremental_seconds)),
+            "health_check_at": env.get("RESILIENCE_HEALTH_CHECK_AT", cls.health_check_at),
             "inspection_horizon_days": int(env.get("RESILIENCE_INSPECTION_HORIZON_DAYS",
                                                    cls.inspection_horizon_days)),
             "smtp_host": env.get("RESILIENCE_SMTP_HOST", ""),
@@ -148,6 +176,7 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"RESILIENCE_TIMEZONE: {self.timezone!r} is not a time zone name "
                              "(IANA, such as Asia/Shanghai)") from error
+        self.health_check_schedule  # noqa: B018  (refused here, before anything runs)
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise ValueError(f"RESILIENCE_PUBLIC_URL: {self.public_url!r} must start with "
                              "http:// or https://")

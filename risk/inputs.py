@@ -100,7 +100,7 @@ def load(session: Session, bbox: BBox | None = None, today: date | None = None) 
     today = today or date.today()
     p = Pipeline.__table__
     pipelines = layer(session, p, ["category", "condition_grade", "build_year", "pressure_class",
-                                    "status", "division_code", "name"], bbox,
+                                    "status", "division_code", "name", "material"], bbox,
                        [p.c.status.not_in(GONE_STATUSES)])
     t = Tunnel.__table__
     tunnels = layer(session, t, ["condition_grade", "build_year", "design_life_years", "status",

@@ -4,81 +4,45 @@ A check is one row per (division, year). ``compute`` (re)computes the registry's
 from the entered inputs; ``enter`` validates and stores entered values (all problems named by
 indicator code, nothing written on any); ``finalize`` freezes it. The report (values, targets
 met, trends against earlier years' checks of the same division, the 问题清单) is built on
-read, so a page, the XLSX and the print view say the same thing.
+read (``reports``), so a page, the XLSX and the print view say the same thing;
+``compute_year`` is the scheduler's yearly run over the city and its counties.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    Boolean,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    select,
-)
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from resilience import audit
+from resilience.db import unit_of_work
 from resilience.divisions import Division
-from resilience.errors import Conflict, InvalidInput, NotFound, Problem
-from resilience.model import Base, UTCDateTime, now
-from resilience.spatial import Json
-from risk.healthcheck.catalogue import HealthIndicator, ensure_catalogue, note_text
+from resilience.errors import Conflict, InvalidInput, NotFound, Problem, ResilienceError
+from resilience.model import now
+from risk.healthcheck.asof import CITY_ZONE
+from risk.healthcheck.catalogue import HealthIndicator, ensure_catalogue
 from risk.healthcheck.indicators import Scope, compute_all
+from risk.healthcheck.models import STATUSES, HealthCheck, HealthValue
+from risk.healthcheck.reports import (
+    Line,
+    ProblemItem,
+    Report,
+    checks_of,
+    fmt,
+    report,
+    trend,
+)
 
-STATUSES = ("draft", "final")
+__all__ = ["EDITING_ROLES", "STATUSES", "HealthCheck", "HealthValue", "Line", "ProblemItem",
+           "Report", "checks_of", "compute", "compute_year", "enter", "finalize", "find",
+           "fmt", "get", "get_or_create", "parse_entry", "report", "trend"]
+log = logging.getLogger(__name__)
 EDITING_ROLES = frozenset({"admin", "engineer", "emergency_manager"})
-
-
-class HealthCheck(Base):
-    """One division's check for one year; ``final`` freezes it."""
-
-    __tablename__ = "health_checks"
-    __table_args__ = (UniqueConstraint("division_code", "year"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    division_code: Mapped[str] = mapped_column(String(12), ForeignKey("divisions.code"),
-                                               nullable=False, index=True)
-    year: Mapped[int] = mapped_column(Integer, nullable=False)
-    status: Mapped[str] = mapped_column(String(8), nullable=False, default="draft")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
-    created_by: Mapped[str | None] = mapped_column(String(64))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
-    updated_by: Mapped[str | None] = mapped_column(String(64))
-    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    values: Mapped[list[HealthValue]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="HealthValue.id")
-
-    def value_of(self, code: str) -> HealthValue | None:
-        """The stored value of an indicator."""
-        return next((v for v in self.values if v.code == code), None)
-
-
-class HealthValue(Base):
-    """One indicator's value in a check, where it came from, and whether it meets its target."""
-
-    __tablename__ = "health_values"
-    __table_args__ = (UniqueConstraint("check_id", "code"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    check_id: Mapped[int] = mapped_column(ForeignKey("health_checks.id", ondelete="CASCADE"),
-                                          nullable=False, index=True)
-    code: Mapped[str] = mapped_column(String(64), nullable=False)
-    version_year: Mapped[int] = mapped_column(Integer, nullable=False)
-    value: Mapped[float | None] = mapped_column(Float)
-    source: Mapped[str] = mapped_column(String(16), nullable=False)
-    entered_by: Mapped[str | None] = mapped_column(String(64))
-    note: Mapped[str | None] = mapped_column(Text)
-    detail: Mapped[dict[str, Any] | None] = mapped_column(Json)
-    target_met: Mapped[bool | None] = mapped_column(Boolean)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -125,14 +89,18 @@ def _entered_inputs(check: HealthCheck) -> dict[str, float]:
     return {v.code: v.value for v in check.values if v.source == "entered" and v.value is not None}
 
 
-def compute(session: Session, division_code: str, year: int, *, by: str) -> HealthCheck:
-    """(Re)compute the registry's indicators of a draft check; entered values are kept."""
+def compute(session: Session, division_code: str, year: int, *, by: str,
+            zone: ZoneInfo = CITY_ZONE) -> HealthCheck:
+    """(Re)compute the registry's indicators of a draft check; entered values are kept.
+
+    The registry is read as it stood at the end of the year in the city's ``zone``.
+    """
     check = get_or_create(session, division_code, year, by=by)
     _require_draft(check)
     catalogue = {r.code: r for r in ensure_catalogue(session, year)}
     division = session.get(Division, division_code)
     assert division is not None
-    results = compute_all(Scope(session, division, year, _entered_inputs(check)))
+    results = compute_all(Scope(session, division, year, _entered_inputs(check), zone=zone))
     for code, row in catalogue.items():
         if row.source != "computed":
             continue
@@ -235,134 +203,30 @@ def finalize(session: Session, check: HealthCheck, *, by: str) -> HealthCheck:
     return check
 
 
-# --- reading ---------------------------------------------------------------------------------
+def divisions_checked(session: Session) -> list[str]:
+    """The divisions a yearly check covers: the city and each county or district."""
+    return list(session.scalars(
+        select(Division.code).where(Division.level.in_(("city", "county")),
+                                    func.length(Division.code) == 6)
+        .order_by(Division.code)))
 
 
-@dataclass(frozen=True)
-class Line:
-    """One indicator of a report, ready to show."""
-
-    code: str
-    level: str
-    aspect: str
-    name: str
-    unit: str
-    source: str
-    value: float | None
-    target: str
-    met: bool | None
-    trend: str | None  # "better" | "worse" | "same" | None (no earlier value or no direction)
-    previous: list[tuple[int, float | None]]
-    formula: str
-    note: str
-    inferred: bool
-    detail: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ProblemItem:
-    """One entry of the 问题清单: the indicator, why it is listed, and what lies behind it."""
-
-    code: str
-    name: str
-    reason: str  # "target" | "worse"
-    text: str
-
-
-@dataclass(frozen=True)
-class Report:
-    """A check as every output shows it."""
-
-    check: HealthCheck
-    division_name: str
-    lines: list[Line]
-    problems: list[ProblemItem] = field(default_factory=list)
-
-
-def trend(direction: str | None, value: float | None, before: float | None) -> str | None:
-    """better / worse / same against the previous value, by the indicator's direction."""
-    if direction is None or value is None or before is None:
-        return None
-    if abs(value - before) < 1e-9:
-        return "same"
-    up = value > before
-    return "better" if up == (direction == "higher_better") else "worse"
-
-
-def _history(session: Session, check: HealthCheck) -> dict[str, list[tuple[int, float | None]]]:
-    """Earlier years' values of the same division, per indicator code, oldest first."""
-    rows = session.execute(
-        select(HealthCheck.year, HealthValue.code, HealthValue.value)
-        .join(HealthValue, HealthValue.check_id == HealthCheck.id)
-        .where(HealthCheck.division_code == check.division_code, HealthCheck.year < check.year)
-        .order_by(HealthCheck.year)).all()
-    out: dict[str, list[tuple[int, float | None]]] = {}
-    for year, code, value in rows:
-        out.setdefault(code, []).append((year, value))
-    return out
-
-
-def fmt(value: float | None) -> str:
-    """A value for people: thousands separated, two decimals, three significant below 1."""
-    if value is None:
-        return "—"
-    if value == int(value):
-        return f"{int(value):,}"
-    if abs(value) < 1:
-        return f"{value:.3g}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
-def report(session: Session, check: HealthCheck, locale: str = "zh") -> Report:
-    """Values, targets met, trends and the problem list of a check, in a locale."""
-    zh = locale.lower().startswith("zh")
-    catalogue = ensure_catalogue(session, check.year)
-    history = _history(session, check)
-    lines, problems = [], []
-    for row in catalogue:
-        stored = check.value_of(row.code)
-        value = stored.value if stored else None
-        detail = dict(stored.detail or {}) if stored else {}
-        previous = history.get(row.code, [])
-        before = next((v for _, v in reversed(previous) if v is not None), None)
-        t = trend(row.direction, value, before)
-        met = row.meets(value)
-        lines.append(Line(
-            code=row.code, level=row.level, aspect=row.aspect(locale), name=row.name(locale),
-            unit=row.unit, source=row.source, value=value, target=row.target_text(), met=met,
-            trend=t, previous=previous, formula=row.formula(locale),
-            note=note_text(stored.note if stored else None, detail, locale),
-            inferred=row.inferred, detail=detail))
-        if met is False or t == "worse":
-            template = (row.problem_zh if zh else row.problem_en) or ""
-            params = {**{k: fmt(v) if isinstance(v, float) else v for k, v in detail.items()},
-                      "value": fmt(value), "target": row.target_text()}
-            try:
-                said = template.format(**params) if template else ""
-            except (KeyError, IndexError):
-                said = ""
-            if not said:
-                said = (f"{row.name_zh} {fmt(value)} {row.unit}" if zh
-                        else f"{row.name_en}: {fmt(value)} {row.unit}")
-            if met is False:
-                said += (f"（目标 {row.target_text()}）" if zh else f" (target {row.target_text()})")
-            if t == "worse":
-                said += (f"；较上年 {fmt(before)} 变差" if zh
-                         else f"; worse than the previous {fmt(before)}")
-            problems.append(ProblemItem(row.code, row.name(locale),
-                                        "target" if met is False else "worse", said))
-    division = session.get(Division, check.division_code)
-    name = (division.name if zh or not division.name_en else division.name_en) \
-        if division else check.division_code
-    return Report(check, name, lines, problems)
-
-
-def checks_of(session: Session, *, divisions: tuple[str, ...] | None = None,
-              year: int | None = None) -> list[HealthCheck]:
-    """Stored checks, optionally for some division codes and a year."""
-    stmt = select(HealthCheck).order_by(HealthCheck.year.desc(), HealthCheck.division_code)
-    if divisions is not None:
-        stmt = stmt.where(HealthCheck.division_code.in_(divisions))
-    if year is not None:
-        stmt = stmt.where(HealthCheck.year == year)
-    return list(session.scalars(stmt))
+def compute_year(sessions: sessionmaker[Session], year: int, *, by: str = "scheduler",
+                 zone: ZoneInfo = CITY_ZONE) -> dict[str, int]:
+    """Compute the year's draft check of the city and every county, each in its own unit of
+    work; final checks are left alone. Rerunning recomputes the drafts (one row per division
+    and year: a second scheduler racing this one loses on the unique key and is counted)."""
+    with sessions() as session:
+        codes = divisions_checked(session)
+    totals = {"computed": 0, "final": 0, "failed": 0}
+    for code in codes:
+        try:
+            with unit_of_work(sessions) as session:
+                compute(session, code, year, by=by, zone=zone)
+            totals["computed"] += 1
+        except Conflict:
+            totals["final"] += 1
+        except (ResilienceError, SQLAlchemyError) as error:
+            log.warning("health check %s %s not computed: %s", code, year, error)
+            totals["failed"] += 1
+    return totals

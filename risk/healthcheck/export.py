@@ -13,11 +13,13 @@ from risk.healthcheck.checks import Report
 TREND = {"better": "↑", "worse": "↓", "same": "→"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADERS = {
-    "zh": ("层级", "方面", "指标代码", "指标", "数值", "单位", "目标", "达标", "趋势", "上年",
-           "来源", "说明", "计算方法"),
-    "en": ("Level", "Aspect", "Code", "Indicator", "Value", "Unit", "Target", "Met", "Trend",
-           "Previous", "Source", "Note", "Formula"),
+    "zh": ("层级", "方面", "指标代码", "指标", "数值", "单位", "参考值", "达标", "趋势", "上年",
+           "来源", "说明", "计算方法", "参考值来源"),
+    "en": ("Level", "Aspect", "Code", "Indicator", "Value", "Unit", "Reference", "Met", "Trend",
+           "Previous", "Source", "Note", "Formula", "Reference source"),
 }
+JUDGED = {"zh": {"met": "是", "missed": "否", "no_data": "无数据", "not_judged": "未评估"},
+          "en": {"met": "yes", "missed": "no", "no_data": "no data", "not_judged": "not judged"}}
 
 
 def _safe(text: str) -> str:
@@ -26,7 +28,8 @@ def _safe(text: str) -> str:
 
 
 def workbook(report: Report, locale: str = "zh") -> bytes:
-    """Two sheets: the indicators (value, unit, target, met, trend, formula) and the problems."""
+    """Two sheets: the indicators (value, unit, reference value and its source, met — or 无数据,
+    未评估 —, trend, formula) and the problems."""
     zh = locale.lower().startswith("zh")
     wb = Workbook()
     ws = wb.active
@@ -41,17 +44,18 @@ def workbook(report: Report, locale: str = "zh") -> bytes:
     for cell in ws[3]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
-    yes, no = ("是", "否") if zh else ("yes", "no")
+    judged = JUDGED["zh" if zh else "en"]
     for line in report.lines:
         previous = next((v for _, v in reversed(line.previous) if v is not None), None)
         ws.append([
             line.level, line.aspect, line.code, _safe(line.name), line.value, line.unit,
-            line.target, "" if line.met is None else (yes if line.met else no),
+            line.target, judged[line.judgement],
             TREND.get(line.trend or "", ""), previous,
             ("计算" if line.source == "computed" else "填报") if zh else line.source,
             _safe(line.note), _safe(line.formula + (" [I]" if line.inferred else "")),
+            _safe(line.target_source),
         ])
-    for col, width in zip("ABCDEFGHIJKLM", (8, 12, 28, 30, 12, 9, 9, 6, 6, 10, 8, 30, 80),
+    for col, width in zip("ABCDEFGHIJKLMN", (8, 12, 28, 30, 12, 9, 9, 8, 6, 10, 8, 30, 80, 50),
                           strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A4"

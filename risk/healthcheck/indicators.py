@@ -1,126 +1,37 @@
-"""The health-check indicators the registry computes from what it holds (DOMAIN.md §5).
+"""The health-check indicators the registry computes from what it holds (DOMAIN.md §5, §10).
 
 Each function takes a ``Scope`` (session, division, year, entered inputs) and returns
 ``{code: Value}``; its docstring gives the formula the catalogue row repeats. Working
-definitions are **[I]** (the official 统计口径 is [?]). Cost: one grouped query per table
-(pipelines with their cabin lines, flood points, shelters, tunnels, hazards, tasks), so a
-city of 100k segments is computed in seconds; areas and radii in the EPSG:4549 plane.
-Densities and per-person values divide by the city profile's built-up area and population
-(``resilience.profiles``, one query per check): without them the value is no data and is not
-judged, and one computed from example figures says so in its note.
+definitions are **[I]** (the official 统计口径 is [?]). Every value reads the registry as it
+stood at the end of the year (``asof``: build years, first-recorded and event dates,
+retirements and the audit trail), so 2000's check does not count points first recorded in
+2019. What the registry cannot tell is no data (无数据) and is never judged: a division with no
+flood point recorded by then has not been surveyed, not "0 points". Densities and per-person
+values divide by the city profile's built-up area and population (``resilience.profiles``);
+coverage is over a built-up stand-in, the cells holding registered pipe (see ``shelters``).
+Cost: one query per table and one over the audit entries since the year began; areas and
+radii in the EPSG:4549 plane.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from functools import cached_property
-from typing import Any
+from datetime import date
 
 import numpy as np
 import shapely
-from geoalchemy2.shape import to_shape
-from sqlalchemy import and_, case, func, inspect, select, text
+from shapely import STRtree
+from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
-from inventory import CabinLine, FloodPoint, Pipeline, Shelter, Tunnel, WaterloggingEvent
-from resilience import profiles
 from resilience.codes import SHELTER_AREA_PER_PERSON
-from resilience.divisions import Division, division_prefix, within
-from resilience.profiles import Figures
-from resilience.spatial import as_wkb
 from risk.grid import to_plane
-from risk.healthcheck.catalogue import CATEGORIES, DESIGN_AGE_YEARS, SERVICE_RADIUS_M
+from risk.healthcheck.asof import as_date
+from risk.healthcheck.defaults import FOOTPRINT_CELL_M, SERVICE_RADIUS_M
+from risk.healthcheck.networks import pipeline_age, renewal_completion, tunnels
+from risk.healthcheck.scope import Scope, Value, pct
 
-
-@dataclass(frozen=True)
-class Value:
-    """A computed value, the note it stands on (a NOTES code) and the records behind it."""
-
-    value: float | None
-    note: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Scope:
-    """What one division's computation reads: where, when, and the entered inputs."""
-
-    session: Session
-    division: Division
-    year: int
-    inputs: dict[str, float] = field(default_factory=dict)
-    today: date = field(default_factory=lambda: datetime.now(UTC).date())
-    # Tables other parts of the registry keep (their names, so a test can point elsewhere).
-    tables: dict[str, str] = field(default_factory=lambda: {
-        "hazards": "hazards", "inspection_tasks": "inspection_tasks"})
-
-    @property
-    def prefix(self) -> str:
-        """The division's code prefix (this division and everything below it)."""
-        return division_prefix(self.division.code)
-
-    @cached_property
-    def plane_area(self) -> shapely.Geometry | None:
-        """The division's boundary in the EPSG:4549 plane (None without a boundary)."""
-        if self.division.boundary is None:
-            return None
-        geom = to_shape(self.division.boundary)
-        return to_plane(np.array([geom]))[0]
-
-    @cached_property
-    def profile(self) -> Figures | None:
-        """The city profile's figures of the division in force in the year (one query)."""
-        return profiles.figures(self.session, self.division.code, self.year)
-
-    def area_km2(self) -> tuple[float | None, str | None, dict[str, Any]]:
-        """Built-up area from the city profile; none there is no data (never the whole area)."""
-        return self._figure("built_up_area_km2", "no_built_up_area")
-
-    def population(self) -> tuple[float | None, str | None, dict[str, Any]]:
-        """Resident population from the city profile; none there is no data."""
-        return self._figure("population", "no_population")
-
-    def _figure(self, name: str, missing: str) -> tuple[float | None, str | None, dict[str, Any]]:
-        """A profile figure, with the note a value computed from it carries and its params.
-
-        Example figures (the demo's) are noted as such; figures of an earlier year than the
-        check's are noted with their year.
-        """
-        fig = self.profile
-        value = getattr(fig, name) if fig is not None else None
-        if fig is None or not value:
-            return None, missing, {}
-        params: dict[str, Any] = {"profile_year": fig.year, "profile_source": fig.source or ""}
-        if fig.example:
-            return float(value), "example_figures", {**params, "example": True}
-        return float(value), None if fig.year == self.year else "earlier_figures", params
-
-    @cached_property
-    def pipelines(self) -> dict[str, dict[str, float]]:
-        """Per category: in-service length, length past design age (and segments), in tunnels."""
-        p = Pipeline.__table__.c
-        cl = CabinLine.__table__.c
-        length = func.coalesce(p.length_m, 0.0)
-        limit = case(*[(p.category == cat, self.year - age)
-                       for cat, age in DESIGN_AGE_YEARS.items()], else_=self.year - 50)
-        over = and_(p.build_year.is_not(None), p.build_year < limit)
-        stmt = (
-            select(p.category, func.sum(length), func.count(),
-                   func.sum(case((over, length), else_=0.0)),
-                   func.sum(case((over, 1), else_=0)),
-                   func.sum(case((cl.pipeline_id.is_not(None), length), else_=0.0)))
-            .select_from(Pipeline.__table__.outerjoin(
-                CabinLine.__table__, cl.pipeline_id == p.id))
-            .where(within(p.division_code, (self.prefix,)), p.retired_at.is_(None),
-                   p.status == "in_service")
-            .group_by(p.category)
-        )
-        return {cat: {"length": float(total or 0), "segments": int(n or 0),
-                      "over": float(o or 0), "over_segments": int(on or 0),
-                      "tunnel": float(t or 0)}
-                for cat, total, n, o, on, t in self.session.execute(stmt)}
+__all__ = ["COMPUTERS", "Scope", "Value", "compute_all"]
 
 
 def base_figures(scope: Scope) -> dict[str, Value]:
@@ -131,56 +42,43 @@ def base_figures(scope: Scope) -> dict[str, Value]:
     return {"built_up_area": Value(area, note, params), "population": Value(people, p_note, p_params)}
 
 
-def _pct(part: float, whole: float) -> float | None:
-    return None if not whole else round(100.0 * part / whole, 4)
-
-
 def waterlogging(scope: Scope) -> dict[str, Value]:
-    """内涝积水点数量 = active flood points (not retired); 内涝积水点密度 = that ÷ built-up km²;
-    积水点消除比例 = points eliminated in the year ÷ points open on 1 January × 100.
+    """内涝积水点数量 = flood points open at the end of the year; 内涝积水点密度 = that ÷
+    built-up km²; 积水点消除比例 = points eliminated in the year ÷ points open at the end of the
+    previous year × 100.
 
-    A point existed on 1 January when the earliest of its first waterlogging event, its survey
-    date and its record date lies before it [I]; it was open then unless eliminated before.
+    A point is there from its first record (the earliest of its first waterlogging event, its
+    survey date and its entry); with none recorded by the end of the year the division's
+    points are no data (not surveyed), never "0, target met".
     """
-    f = FloodPoint.__table__.c
-    first_event = (select(func.min(WaterloggingEvent.occurred_on))
-                   .where(WaterloggingEvent.flood_point_id == f.id)
-                   .scalar_subquery())
-    rows = scope.session.execute(
-        select(f.status, f.eliminated_on, f.survey_date, f.created_at, first_event)
-        .where(within(f.division_code, (scope.prefix,)), f.retired_at.is_(None))).all()
-    start = date(scope.year, 1, 1)
-    end = date(scope.year, 12, 31)
-    open_now = start_open = eliminated_in_year = 0
-    for status, eliminated_on, survey, created, first in rows:
-        eliminated_on = _as_date(eliminated_on)
-        known = [d for d in (_as_date(first), _as_date(survey), _as_date(created)) if d]
-        existed = bool(known) and min(known) < start
-        if existed and (eliminated_on is None or eliminated_on >= start):
-            start_open += 1
-            if eliminated_on is not None and eliminated_on <= end:
-                eliminated_in_year += 1
-        if status == "active":
-            open_now += 1
-    out = {"waterlogging_points": Value(float(open_now), detail={"open": open_now})}
-    area, note, params = scope.area_km2()
-    out["waterlogging_density"] = Value(
-        round(open_now / area, 6) if area else None, note,
-        {**params, "open": open_now})
+    points = scope.registry.flood_points(scope.year)
+    if not points:
+        missing = Value(None, "no_flood_survey")
+        out = {"waterlogging_points": missing, "waterlogging_density": missing}
+    else:
+        open_now = sum(1 for p in points if p["open"])
+        area, note, params = scope.area_km2()
+        out = {"waterlogging_points": Value(float(open_now), detail={
+                   "open": open_now, "recorded": len(points)}),
+               "waterlogging_density": Value(round(open_now / area, 6) if area else None, note,
+                                             {**params, "open": open_now})}
+    start = {p["id"] for p in scope.registry.flood_points(scope.year - 1) if p["open"]}
+    first, last = date(scope.year, 1, 1), date(scope.year, 12, 31)
+    eliminated = sum(1 for p in points if p["id"] in start and not p["open"]
+                     and p["eliminated_on"] is not None and first <= p["eliminated_on"] <= last)
     out["waterlogging_elimination"] = Value(
-        _pct(eliminated_in_year, start_open), None if start_open else "none_open",
-        {"start_open": start_open, "eliminated": eliminated_in_year,
-         "still_open": start_open - eliminated_in_year})
+        pct(eliminated, len(start)), None if start else "none_open",
+        {"start_open": len(start), "eliminated": eliminated,
+         "still_open": len(start) - eliminated})
     return out
 
 
 def drainage_density(scope: Scope) -> dict[str, Value]:
-    """排水管网密度 = in-service drainage length (km) ÷ built-up area (km²).
+    """排水管网密度 = in-service drainage length (km) ÷ built-up area (km², city profile).
 
-    Built-up area is entered per division; without it the division's area stands in, noted.
     A division with no in-service drainage in the registry has no value (not yet surveyed).
     """
-    km = scope.pipelines.get("drainage", {}).get("length", 0.0) / 1000
+    km = sum(p.length_m for p in scope.pipes if p.category == "drainage") / 1000
     if not km:  # no drainage surveyed here: no data rather than a density of zero [I]
         return {"drainage_density": Value(None, "no_lines", {"drainage_km": 0})}
     area, note, params = scope.area_km2()
@@ -188,64 +86,32 @@ def drainage_density(scope: Scope) -> dict[str, Value]:
                                       {**params, "drainage_km": round(km, 1)})}
 
 
-def pipeline_age(scope: Scope) -> dict[str, Value]:
-    """管线超设计年限比例 per category = in-service length with (year − build year) > design
-    life (``DESIGN_AGE_YEARS``) ÷ in-service length × 100; ``.all`` sums every category.
-
-    Segments of unknown build year count in the denominator only. These are 管线焕新 candidates.
-    """
-    out = {}
-    stats = scope.pipelines
-    for cat in [*CATEGORIES, "all"]:
-        parts = list(stats.values()) if cat == "all" else [stats.get(cat, {})]
-        total = sum(s.get("length", 0.0) for s in parts)
-        over = sum(s.get("over", 0.0) for s in parts)
-        segs = sum(s.get("over_segments", 0) for s in parts)
-        out[f"pipeline_over_age.{cat}"] = Value(
-            _pct(over, total), None if total else "no_lines",
-            {"segments": segs, "over_km": round(over / 1000, 2), "total_km": round(total / 1000, 2)})
-    return out
-
-
-def tunnels(scope: Scope) -> dict[str, Value]:
-    """综合管廊长度 = Σ length of in-service tunnels (km); 管线入廊率 per category = length
-    carried in tunnel cabins ÷ in-service length × 100 (``.all`` over every category)."""
-    t = Tunnel.__table__.c
-    metres = scope.session.scalar(
-        select(func.coalesce(func.sum(t.length_m), 0.0))
-        .where(within(t.division_code, (scope.prefix,)), t.retired_at.is_(None),
-               t.status == "in_service")) or 0.0
-    count = scope.session.scalar(
-        select(func.count()).select_from(Tunnel.__table__)
-        .where(within(t.division_code, (scope.prefix,)), t.retired_at.is_(None),
-               t.status == "in_service")) or 0
-    out = {"tunnel_length": Value(round(float(metres) / 1000, 3), detail={"tunnels": count})}
-    stats = scope.pipelines
-    for cat in [*CATEGORIES, "all"]:
-        parts = list(stats.values()) if cat == "all" else [stats.get(cat, {})]
-        total = sum(s.get("length", 0.0) for s in parts)
-        inside = sum(s.get("tunnel", 0.0) for s in parts)
-        out[f"tunnel_share.{cat}"] = Value(
-            _pct(inside, total), None if total else "no_lines",
-            {"tunnel_km": round(inside / 1000, 2), "total_km": round(total / 1000, 2)})
-    return out
+def footprint(scope: Scope) -> np.ndarray:
+    """Centres (EPSG:4549) of the cells holding in-service registered pipe at the end of the
+    year: the built-up stand-in coverage is measured over [I]."""
+    spots = [p.lonlat for p in scope.pipes if p.lonlat is not None]
+    if not spots:
+        return np.empty(0, dtype=object)
+    xy = shapely.get_coordinates(to_plane(shapely.points(np.array(spots))))
+    cells = np.unique(np.floor(xy / FOOTPRINT_CELL_M).astype(np.int64), axis=0)
+    centres: np.ndarray = shapely.points((cells + 0.5) * FOOTPRINT_CELL_M)
+    return centres
 
 
 def shelters(scope: Scope) -> dict[str, Value]:
     """人均避难场所面积 = Σ effective area of the division's open shelters ÷ population;
     避难场所容量 = Σ floor(area ÷ the class's per-capita minimum);
-    避难场所服务半径覆盖率 = area of the division within the service radius of any open
-    shelter (``SERVICE_RADIUS_M`` by class, neighbours' shelters too) ÷ its area × 100.
+    避难场所服务半径覆盖率 = of the built-up stand-in's cells (``footprint``), those whose centre
+    lies within the service radius (``SERVICE_RADIUS_M`` by class) of any open shelter,
+    neighbours' included, ÷ all × 100. Never over the whole county: mountains and lakes
+    without registered assets are not what a shelter must reach.
     """
-    s = Shelter.__table__.c
-    wkb = as_wkb(s.geom)
-    rows = scope.session.execute(
-        select(s.division_code, s.shelter_class, s.effective_area_m2, wkb)
-        .where(s.retired_at.is_(None), s.is_open.is_(True))).all()
-    mine = [r for r in rows if r[0] and r[0].startswith(scope.prefix)]
-    area_m2 = sum(float(r[2] or 0) for r in mine)
-    capacity = sum(int(float(r[2]) // SHELTER_AREA_PER_PERSON[r[1]]) for r in mine
-                   if r[2] and r[1] in SHELTER_AREA_PER_PERSON)
+    rows = scope.registry.shelters(scope.year)
+    mine = [r for r in rows if (r["division_code"] or "").startswith(scope.prefix)]
+    area_m2 = sum(float(r["effective_area_m2"] or 0) for r in mine)
+    capacity = sum(int(float(r["effective_area_m2"]) // SHELTER_AREA_PER_PERSON[r["shelter_class"]])
+                   for r in mine
+                   if r["effective_area_m2"] and r["shelter_class"] in SHELTER_AREA_PER_PERSON)
     pop, note, params = scope.population()
     out = {
         "shelter_area_per_capita": Value(
@@ -253,23 +119,24 @@ def shelters(scope: Scope) -> dict[str, Value]:
             {**params, "shelters": len(mine), "area_m2": round(area_m2)}),
         "shelter_capacity": Value(float(capacity), detail={"shelters": len(mine)}),
     }
-    region = scope.plane_area
-    if region is None or region.area == 0:
-        out["shelter_coverage"] = Value(None, "no_area")
+    centres = footprint(scope)
+    if not len(centres):
+        out["shelter_coverage"] = Value(None, "no_footprint")
         return out
-    covered_area = 0.0
+    covered = np.zeros(len(centres), dtype=bool)
     if rows:
-        geoms = to_plane(shapely.from_wkb([bytes(r[3]) for r in rows]))
-        radii = np.array([SERVICE_RADIUS_M.get(r[1], 0.0) for r in rows])
-        near = shapely.intersects(shapely.buffer(shapely.envelope(geoms), radii), region)
-        if near.any():
-            reach = shapely.union_all(shapely.buffer(geoms[near], radii[near], quad_segs=16))
-            covered_area = float(shapely.intersection(reach, region).area)
-    total = float(region.area)
+        geoms = to_plane(shapely.from_wkb([bytes(r["wkb"]) for r in rows]))
+        radii = np.array([SERVICE_RADIUS_M.get(r["shelter_class"], 0.0) for r in rows])
+        cell, hit = STRtree(geoms).query(centres, predicate="dwithin", distance=float(radii.max()))
+        near = shapely.distance(centres[cell], geoms[hit]) <= radii[hit]
+        covered[cell[near]] = True
+    n, m = len(centres), int(covered.sum())
+    cell_km2 = FOOTPRINT_CELL_M ** 2 / 1e6
     out["shelter_coverage"] = Value(
-        round(100.0 * covered_area / total, 4), None,
-        {"uncovered_km2": round((total - covered_area) / 1e6, 1),
-         "area_km2": round(total / 1e6, 1), "shelters": int(len(rows))})
+        pct(m, n), "asset_footprint",
+        {"cells": n, "covered": m, "cell_m": FOOTPRINT_CELL_M,
+         "area_km2": round(n * cell_km2, 1), "uncovered_km2": round((n - m) * cell_km2, 1),
+         "shelters": len(rows)})
     return out
 
 
@@ -285,8 +152,9 @@ ROAD_COLLAPSE = "road_collapse"  # the hazards' category code of 道路塌陷
 
 
 def hazards(scope: Scope) -> dict[str, Value]:
-    """隐患发现数 = hazards found in the year; 按期整改销号率 = of the hazards whose deadline
-    fell in the year and has passed, those closed on or before it ÷ all of them × 100;
+    """隐患发现数 = hazards found in the year; 按期整改销号率 = of the hazards whose due day (the
+    earlier of the rectification and the 督办 deadline) fell in the year and has passed, those
+    closed on or before it ÷ all of them × 100;
     道路塌陷隐患点数量 = road-collapse hazards found by and still open at the end of the year
     (or today, whichever is earlier).
 
@@ -302,14 +170,17 @@ def hazards(scope: Scope) -> dict[str, Value]:
                 "road_collapse_hazards": missing}
     start, end = date(scope.year, 1, 1), date(scope.year, 12, 31)
     live = " AND retired_at IS NULL" if "retired_at" in cols else ""  # withdrawn entries
+    supervised = "supervision_deadline" if "supervision_deadline" in cols else "NULL"
     rows = scope.session.execute(
-        text(f"SELECT found_at, closed_at, deadline, category FROM {table} "  # noqa: S608
-             f"WHERE division_code >= :lo AND division_code < :hi{live}"),
+        text(f"SELECT found_at, closed_at, deadline, category, {supervised} "  # noqa: S608
+             f"FROM {table} WHERE division_code >= :lo AND division_code < :hi{live}"),
         {"lo": scope.prefix, "hi": scope.prefix + ":"}).all()
     found = due = on_time = collapses = 0
     as_of = min(end, scope.today)
-    for found_at, closed_at, deadline, category in rows:
-        f, c, d = _as_date(found_at), _as_date(closed_at), _as_date(deadline)
+    for found_at, closed_at, deadline, category, supervision in rows:
+        f, c = as_date(found_at), as_date(closed_at)
+        days = [d for d in (as_date(deadline), as_date(supervision)) if d is not None]
+        d = min(days) if days else None  # overdue past the earlier of the two (DOMAIN.md §10)
         if f is not None and start <= f <= end:
             found += 1
         if category == ROAD_COLLAPSE and f is not None and f <= as_of and (c is None or c > as_of):
@@ -319,7 +190,7 @@ def hazards(scope: Scope) -> dict[str, Value]:
             on_time += int(c is not None and c <= d)
     return {
         "hazards_found": Value(float(found), detail={"found": found}),
-        "hazards_closed_on_time": Value(_pct(on_time, due), None if due else "none_due",
+        "hazards_closed_on_time": Value(pct(on_time, due), None if due else "none_due",
                                         {"due": due, "on_time": on_time, "late": due - on_time}),
         "road_collapse_hazards": Value(float(collapses), detail={"open": collapses}),
     }
@@ -349,32 +220,19 @@ def inspections(scope: Scope) -> dict[str, Value]:
         {"lo": scope.prefix, "hi": scope.prefix + ":", "start": start, "end": end}).all()
     due = on_time = 0
     for due_on, closes_on, done_at in rows:
-        last = _as_date(closes_on) or _as_date(due_on)
+        last = as_date(closes_on) or as_date(due_on)
         if last is None or last >= scope.today:
             continue
         due += 1
-        done = _as_date(done_at)
+        done = as_date(done_at)
         on_time += int(done is not None and done <= last)
-    return {"inspections_on_time": Value(_pct(on_time, due), None if due else "none_due",
+    return {"inspections_on_time": Value(pct(on_time, due), None if due else "none_due",
                                          {"due": due, "on_time": on_time, "late": due - on_time})}
 
 
-def _as_date(value: Any) -> date | None:
-    """A date from what either database returns (date, aware/naive datetime or ISO text)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 COMPUTERS: tuple[Callable[[Scope], dict[str, Value]], ...] = (
-    base_figures, waterlogging, drainage_density, pipeline_age, tunnels, shelters, hazards, inspections,
+    base_figures, waterlogging, drainage_density, pipeline_age, renewal_completion, tunnels,
+    shelters, hazards, inspections,
 )
 
 

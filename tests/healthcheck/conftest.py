@@ -39,10 +39,11 @@ def build_city(session: Session) -> dict[str, Any]:
         return service.create(session, "pipelines", f.pipeline(near(f.XIHU, i), **props), c)
 
     made: dict[str, Any] = {
-        "water": pipe(0, build_year=2005),  # 21 a < 50: not past its design life
+        "water": pipe(0, build_year=2005),  # 21 a, condition 2: not old (30 a with defects)
         "gas": pipe(1, category="gas", subcategory="natural_gas", material="pe",
-                    build_year=1975),  # 51 a > 30: past
-        "drain_old": pipe(2, category="drainage", subcategory="sewage", build_year=1960),
+                    build_year=1975, condition_grade=4),  # PE ≥ 20 a, assessed unsafe: old
+        "drain_old": pipe(2, category="drainage", subcategory="sewage", build_year=1960,
+                          condition_grade=3),  # ≥ 50 a with defects: old
         "drain_unknown": pipe(3, category="drainage", subcategory="stormwater", build_year=None),
         "drain_abandoned": pipe(4, category="drainage", subcategory="sewage", build_year=1950,
                                 status="abandoned"),  # not in service: counts nowhere

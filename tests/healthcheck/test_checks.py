@@ -22,8 +22,15 @@ def test_catalogue_is_seeded_per_year_and_a_year_keeps_its_own_edits(session: Se
     rows = ensure_catalogue(session, YEAR)
     assert [r.code for r in rows] == [d.code for d in DEFAULTS]
     assert all(r.formula_zh and r.formula_en for r in rows)
-    # Built-up area and population are the city profile's, shown by the check, not entered in it.
-    assert {r.source for r in rows} == {"computed"}
+    # Built-up area and population are the city profile's, shown by the check, not entered in it;
+    # what is entered is what the registry cannot know (survey-only indicators, monitoring).
+    entered = {r.code for r in rows if r.source == "entered"}
+    assert entered == {"fire_5min_coverage", "drainage_rescue_capacity",
+                       *(f"lifeline_monitoring.{k}" for k in ("gas", "water_supply", "drainage",
+                                                              "bridge", "tunnel"))}
+    assert {r.code for r in rows if r.source == "computed"} >= {
+        "built_up_area", "population", "renewal_completion"}
+    assert all(r.target_source_zh and r.target_source_en for r in rows if r.target_op)
     target = next(r for r in rows if r.code == "shelter_area_per_capita")
     target.target_value = 2.0  # the city raises its target from this year on
     session.flush()
@@ -51,7 +58,7 @@ def test_compute_targets_and_problem_list(session: Session, city: dict[str, Any]
     assert check.value_of("waterlogging_points").target_met is False
     report = checks.report(session, check, "zh")
     problems = {p.code: p for p in report.problems}
-    assert problems["waterlogging_points"].text.startswith("1 个易涝点未消除")
+    assert problems["waterlogging_points"].text == "1 个易涝点未消除（参考值 ≤ 0）"
     assert "2 段管线" in problems["pipeline_over_age.all"].text
     assert problems["shelter_area_per_capita"].reason == "target"
     en = checks.report(session, check, "en")
@@ -62,9 +69,9 @@ def test_compute_targets_and_problem_list(session: Session, city: dict[str, Any]
 
 
 def survey_rows(session: Session) -> None:
-    """Two entered (survey-only) rows in the year's catalogue, as a city may add."""
+    """An entered row a city adds to the year's catalogue beside the shipped survey-only ones."""
     ensure_catalogue(session, YEAR)
-    for code, unit, high in (("fire_5min_coverage", "%", 100.0), ("rescue_teams", "个", 1000.0)):
+    for code, unit, high in (("rescue_teams", "个", 1000.0),):
         session.add(HealthIndicator(code=code, version_year=YEAR, position=99, level="district",
                                     aspect_zh="安全韧性", aspect_en="Safety", name_zh=code,
                                     name_en=code, unit=unit, source="entered", min_value=0.0,
@@ -137,9 +144,13 @@ def test_xlsx_has_the_indicators_and_the_problems(session: Session, city: dict[s
     ws = wb["指标"]
     assert ws["A1"].value.endswith(f"{YEAR} 年城市体检")
     header = [c.value for c in ws[3]]
-    assert header[:9] == ["层级", "方面", "指标代码", "指标", "数值", "单位", "目标", "达标", "趋势"]
+    assert header[:9] == ["层级", "方面", "指标代码", "指标", "数值", "单位", "参考值", "达标", "趋势"]
+    assert header[13] == "参考值来源"
     rows = {r[2]: r for r in ws.iter_rows(min_row=4, values_only=True)}
     assert rows["waterlogging_points"][4] == 1 and rows["waterlogging_points"][7] == "否"
+    assert "工作定义" in rows["waterlogging_points"][13]
+    assert rows["fire_5min_coverage"][7] == "无数据"  # entered, not yet: never judged
+    assert rows["tunnel_length"][7] == "未评估"  # a value without a reference value
     assert rows["pipeline_over_age.gas"][4] == 100
     assert "[I]" in rows["shelter_coverage"][12]
     problems = list(wb["问题清单"].iter_rows(min_row=2, values_only=True))

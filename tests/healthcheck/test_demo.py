@@ -73,7 +73,7 @@ def test_the_demo_city_health_check_runs_and_exports(demo_url: Any, tmp_path: Pa
         population = figures.population
         out = cli(["health-check", "run", "--year", str(YEAR), "--division", code], url, tmp_path)
         assert out.returncode == 0, out.stderr
-        assert f"{code} " in out.stdout and "28 indicators" in out.stdout
+        assert f"{code} " in out.stdout and "34 indicators" in out.stdout
         path = tmp_path / f"hc-{code}.xlsx"
         out = cli(["health-check", "export", "--year", str(YEAR), "--division", code, "-o",
                    str(path)], url, tmp_path)
@@ -91,7 +91,7 @@ def test_the_demo_city_health_check_runs_and_exports(demo_url: Any, tmp_path: Pa
         assert rows["population"][4] == population
         assert rows["tunnel_length"][4] is not None and rows["pipeline_over_age.all"][4] > 0
         problems = [r[4] for r in wb["问题清单"].iter_rows(min_row=2, values_only=True)]
-        assert f"{hand['active']} 个易涝点未消除（目标 ≤ 0）" in problems
+        assert f"{hand['active']} 个易涝点未消除（参考值 ≤ 0）" in problems
     again = cli(["health-check", "run", "--year", str(YEAR), "--division", "330106"], url,
                 tmp_path)
     assert again.returncode == 0 and "check " in again.stdout  # recomputed, not duplicated

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from typing import Any
 
-import numpy as np
 import pytest
 import shapely
-from geoalchemy2.shape import to_shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from inventory import ageing, service
 from resilience import profiles
 from resilience.divisions import Division
-from risk.grid import to_plane
 from risk.healthcheck import indicators
 from risk.healthcheck.catalogue import note_text
 from risk.healthcheck.indicators import Scope
-from tests.healthcheck.conftest import YEAR
+from tests import factories as f
+from tests.healthcheck.conftest import YEAR, ctx
 
 
 def scope(session: Session, code: str = "330106", *, year: int = YEAR, example: bool = False,
@@ -83,7 +81,8 @@ def test_figures_of_an_earlier_year_or_example_figures_are_noted(
     assert (people.value, people.note) == (None, "no_population")
 
 
-def test_pipelines_past_design_age_per_category(session: Session, city: dict[str, Any]) -> None:
+def test_ageing_pipelines_per_category_by_the_one_rule(session: Session,
+                                                      city: dict[str, Any]) -> None:
     out = indicators.pipeline_age(scope(session))
     assert out["pipeline_over_age.water_supply"].value == 0.0
     assert out["pipeline_over_age.gas"].value == 100.0
@@ -96,6 +95,10 @@ def test_pipelines_past_design_age_per_category(session: Session, city: dict[str
     assert out["pipeline_over_age.all"].detail["segments"] == 2
     assert out["pipeline_over_age.heat"].value is None
     assert out["pipeline_over_age.heat"].note == "no_lines"
+    assert out["pipeline_over_age.all"].detail["rule"] == ageing.VERSION
+    # 国办发〔2022〕22号 has no rule for power or telecom lines: not computed, never "0 %"
+    assert (out["pipeline_over_age.power"].value, out["pipeline_over_age.power"].note) == (
+        None, "no_ageing_rule")
 
 
 def test_tunnel_length_and_share_of_lines_in_tunnels(session: Session,
@@ -117,14 +120,27 @@ def test_shelter_area_per_person_capacity_and_radius_coverage(
     out = indicators.shelters(scope(session, population=1_000_000))
     assert out["shelter_area_per_capita"].value == pytest.approx(21000 / 1e6, abs=1e-3)
     assert out["shelter_capacity"].value == 20000 // 2 + 1000 // 0.5  # the closed one not
-    # The fixed shelter's 2 km reach (a square buffered by r: ab + 2(a+b)r + πr²) lies inside
-    # 西湖区 and holds the emergency one's 500 m; so the covered area is that shape.
-    square = to_plane(np.array([to_shape(city["fixed"].geom)]))[0]
-    minx, miny, maxx, maxy = square.bounds
-    a, b, r = maxx - minx, maxy - miny, 2000.0
-    reach = a * b + 2 * (a + b) * r + math.pi * r * r
-    region = to_plane(np.array([to_shape(session.get(Division, "330106").boundary)]))[0]
-    assert out["shelter_coverage"].value == pytest.approx(100 * reach / region.area, rel=0.01)
+    # Coverage is over the built-up stand-in (the 250 m cells holding registered pipe), never
+    # the whole county: every pipe of the city lies within the fixed shelter's 2 km.
+    cov = out["shelter_coverage"]
+    assert (cov.value, cov.note) == (100.0, "asset_footprint")
+    assert cov.detail["cells"] >= 3 and cov.detail["uncovered_km2"] == 0.0
+    text = note_text(cov.note, cov.detail, "zh")
+    assert "250 m 网格" in text and "建成区近似" in text
+
+
+def test_coverage_is_over_the_registered_built_up_area_not_the_county(
+        session: Session, city: dict[str, Any]) -> None:
+    """A pipe laid far out in 西湖区's hills adds one cell out of every shelter's reach; the
+    hills with nothing registered add nothing (today's county-wide figure was ~5 %)."""
+    far = service.create(session, "pipelines", f.pipeline((120.05, 30.22)), ctx(session))
+    assert far.division_code == "330106"
+    cov = indicators.shelters(scope(session))["shelter_coverage"]
+    n = cov.detail["cells"]
+    assert cov.detail["covered"] == n - 1 and cov.detail["uncovered_km2"] == 0.1  # 0.0625 km²
+    assert cov.value == pytest.approx(100 * (n - 1) / n, abs=1e-3)
+    nothing = indicators.shelters(scope(session, "330105"))["shelter_coverage"]  # no pipe at all
+    assert (nothing.value, nothing.note) == (None, "no_footprint")
 
 
 def test_coverage_counts_a_neighbours_shelter(session: Session, city: dict[str, Any]) -> None:

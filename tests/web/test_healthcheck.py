@@ -133,7 +133,58 @@ def test_the_api_lists_and_reads_checks_of_granted_divisions(client: Any, auth: 
     by_code = {i["code"]: i for i in body["indicators"]}
     assert by_code["waterlogging_points"]["value"] == 1
     assert by_code["waterlogging_points"]["target_met"] is False
+    assert by_code["waterlogging_points"]["judgement"] == "missed"
+    assert by_code["waterlogging_points"]["target_source"].startswith("working definition")
+    assert by_code["fire_5min_coverage"]["judgement"] == "no_data"
     assert by_code["waterlogging_points"]["name"] == "Waterlogging points"
     assert any(p["text"].startswith("1 flood points") for p in body["problems"])
     assert {link["rel"] for link in body["links"]} == {"self", "alternate"}
     assert client.get("/api/health-checks").status_code == 401
+
+
+def test_reference_values_and_no_data_are_shown_as_such(client: Any, session: Session,
+                                                        city: dict[str, Any]) -> None:
+    checks.compute(session, "330106", YEAR, by="t")
+    checks.compute(session, "330105", YEAR, by="t")  # 拱墅区: no flood survey
+    session.commit()
+    sign_in(client, "manager", "manager-demo-2026")
+    html = client.get(f"/health-check?division=330106&year={YEAR}").get_data(as_text=True)
+    row = _row(html, "waterlogging_points")
+    assert "参考值 ≤ 0" in row and "来源：工作定义" in row and 'data-judgement="missed"' in row
+    assert 'data-judgement="not_judged"' in _row(html, "tunnel_length")
+    assert "未评估" in _row(html, "tunnel_length")
+    entered = _row(html, "fire_5min_coverage")  # survey-only: entered, not yet — 无数据
+    assert 'data-judgement="no_data"' in entered and "无数据" in entered
+    assert 'id="hc-evaluation"' in html and 'id="hc-renewal"' in html
+    other = client.get(f"/health-check?division=330105&year={YEAR}").get_data(as_text=True)
+    row = _row(other, "waterlogging_points")
+    assert 'data-judgement="no_data"' in row and "未普查" in row
+    problems = other[other.index('id="hc-problems"'):other.index('id="hc-indicators"')]
+    assert "易涝点" not in problems  # never "0 易涝点, target met", never a problem either
+    printed = client.get(f"/health-check/330106/{YEAR}/print").get_data(as_text=True)
+    assert "参考值及其来源" in printed and "工作定义" in printed
+
+
+def test_the_five_year_evaluation_page_draws_each_trend(client: Any, session: Session,
+                                                        city: dict[str, Any]) -> None:
+    for year in (YEAR - 1, YEAR):
+        checks.compute(session, "330106", year, by="t")
+    session.commit()
+    sign_in(client, "engineer", "engineer-demo-2026")
+    resp = client.get(f"/health-check/evaluation?division=330106&year={YEAR}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "五年一评估" in html
+    card = html[html.index('data-code="waterlogging_points"'):]
+    card = card[:card.index("</article>")]
+    assert "<svg" in card and "<polyline" in card and 'class="reference"' in card
+    assert card.count('class="gap"') == 3  # three of the five years have no check
+    assert "http" not in card  # nothing fetched from outside
+    assert 'id="hc-eval-compute"' in html
+    done = client.post("/health-check/330106/evaluation/compute",
+                       data={"csrf_token": _token(html), "year": str(YEAR)})
+    assert done.status_code == 302
+    html = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert 'id="hc-eval-compute"' not in html  # every year now has its check
+    assert len(checks.checks_of(session, divisions=("330106",))) == 5
+    sign_in(client, "engineer_sc", "engineer-demo-2026")
+    assert client.get(f"/health-check/evaluation?division=330106&year={YEAR}").status_code == 403

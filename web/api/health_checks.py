@@ -71,7 +71,8 @@ def one(check_id: int) -> Response:
         "indicators": [{
             "code": line.code, "level": line.level, "aspect": line.aspect, "name": line.name,
             "unit": line.unit, "source": line.source, "value": line.value,
-            "target": line.target or None, "target_met": line.met, "trend": line.trend,
+            "target": line.target or None, "target_source": line.target_source or None,
+            "target_met": line.met, "judgement": line.judgement, "trend": line.trend,
             "previous": [{"year": y, "value": v} for y, v in line.previous],
             "formula": line.formula, "working_definition": line.inferred,
             "note": line.note or None, "detail": line.detail,

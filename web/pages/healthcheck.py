@@ -1,4 +1,5 @@
-"""The city health check (城市体检) pages: a division's yearly check, its XLSX and print view.
+"""The city health check (城市体检) pages: a division's yearly check, its XLSX and print view,
+and the five-year evaluation (五年一评估) with each indicator's trend drawn as inline SVG.
 
 Thin: ``risk.healthcheck.checks`` computes, validates and builds the report (values, targets,
 trends, problem list) that the page, the workbook and the print view all show.
@@ -18,7 +19,7 @@ from resilience.divisions import Division
 from resilience.errors import Conflict, InvalidInput, Problem
 from resilience.messages import describe
 from resilience.model import now
-from risk.healthcheck import checks, export
+from risk.healthcheck import checks, evaluation, export
 from web.auth import caller, roles, signed_in
 from web.extensions import csrf, select_locale
 from web.session import db, local_time, unit
@@ -184,6 +185,41 @@ def print_page(division: str, year: int) -> Any:
     """A printable A4 report: title, division, year, the indicators and the problem list."""
     check = _stored(division, year)
     report = checks.report(db(), check, select_locale())
+    sources = list(dict.fromkeys(line.target_source for line in report.lines if line.target_source))
     return render_template("healthcheck_print.html", report=report, check=check,
-                           arrows=TREND_ARROW, fmt=checks.fmt,
+                           arrows=TREND_ARROW, fmt=checks.fmt, sources=sources,
                            printed=local_time(now())[:10], title=_("City health check"))
+
+
+@bp.get("/health-check/evaluation")
+@signed_in
+def evaluation_page() -> Any:
+    """五年一评估: the check of ``year`` and the four before it, each indicator's trend as a chart."""
+    principal = caller()
+    locale = select_locale()
+    options = _divisions(principal, locale)
+    division = request.args.get("division") or _home(principal, options)
+    if division is None:
+        abort(403)
+    _require(principal, division)
+    year = _year(request.args.get("year"))
+    result = evaluation.evaluate(db(), division, year, locale)
+    return render_template("healthcheck_evaluation.html", ev=result, division=division, year=year,
+                           options=options, may_edit=may_edit(principal),
+                           done=request.args.get("done"))
+
+
+@bp.post("/health-check/<division>/evaluation/compute")
+@roles(*checks.EDITING_ROLES)
+def compute_span(division: str) -> Any:
+    """Compute the draft checks of the five years that are not final (final ones are kept)."""
+    principal = _editor(division)
+    year = _year(request.form.get("year"))
+    with unit() as s:
+        for y in range(year - evaluation.SPAN + 1, year + 1):
+            try:
+                checks.compute(s, division, y, by=principal.username)
+            except Conflict:
+                continue  # a final check stays as it was reported
+    return redirect(url_for("healthcheck.evaluation_page", division=division, year=year,
+                            done="computed"))
