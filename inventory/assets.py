@@ -85,8 +85,10 @@ class CollectionSpec:
     # Required fields another column stands in for (a 小类 names its 大类): a file with that
     # column is not refused for lacking the field's own.
     implied_by: dict[str, str] = field(default_factory=dict)
-    # Values computed from the others on every write and import (a risk point's level).
-    derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # Values computed from the others on every write and import (a risk point's level), given
+    # the writer's session (None where there is none) to read what they stand on (a city's
+    # own scoring table).
+    derive: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
     # Roles that may write this collection (None: the registry's EDITING_ROLES); risk data
     # is also the emergency manager's to keep.
     editing_roles: frozenset[str] | None = None

@@ -100,7 +100,7 @@ def check_batch(session: Session, spec: CollectionSpec, chunk: list[tuple[Record
                 found.append(Problem("division_code", "division_not_granted",
                                      {"value": division}, record.row))
         if not found and spec.derive is not None:
-            derived, wrong = derive(spec, values)
+            derived, wrong = derive(spec, values, session)
             values.update(derived)
             found.extend(p.at_row(record.row) for p in wrong)
         if found:
@@ -111,7 +111,8 @@ def check_batch(session: Session, spec: CollectionSpec, chunk: list[tuple[Record
     return _with_references(session, spec, valid, report)
 
 
-def derive(spec: CollectionSpec, values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+def derive(spec: CollectionSpec, values: dict[str, Any], session: Session | None = None
+           ) -> tuple[dict[str, Any], list[Problem]]:
     """The values a collection derives for a row (a risk point's score and level).
 
     The row has passed the collection's checks, so this normally succeeds; should the
@@ -119,7 +120,7 @@ def derive(spec: CollectionSpec, values: dict[str, Any]) -> tuple[dict[str, Any]
     """
     assert spec.derive is not None
     try:
-        return spec.derive(values), []
+        return spec.derive(values, session), []
     except InvalidInput as error:
         return {}, list(error.problems)
     except (KeyError, TypeError, ValueError) as error:

@@ -117,7 +117,7 @@ class _Writer:
             if lengths is not None:
                 values["length_m"] = lengths[i]
             if self.spec.name == "shelters":
-                values.update(derived_values(self.spec, values, v.geom))
+                values.update(derived_values(self.spec, values, v.geom, self.session))
             row = {k: values.get(k) for k in self.columns if k in values}
             for k, default in self.defaults.items():
                 row.setdefault(k, default)
@@ -164,7 +164,7 @@ class _Writer:
             if self.spec.derive is not None:  # from the stored record with the file's values
                 merged = {**{k: getattr(obj, k) for k in self.columns}, **new}
                 wrong = [p for check in self.spec.cross_checks for p in check(merged)]
-                derived, more = derive(self.spec, merged) if not wrong else ({}, [])
+                derived, more = derive(self.spec, merged, self.session) if not wrong else ({}, [])
                 wrong += more
                 if wrong:
                     self.rejected.extend(p.at_row(v.row) for p in wrong)

@@ -56,8 +56,8 @@ def same_place(stored: Any, given: Any) -> np.ndarray:
     return np.asarray(shapely.equals_exact(stored, given, tolerance=SAME_PLACE_DEG), dtype=bool)
 
 
-def derived_values(spec: CollectionSpec, values: dict[str, Any], geom: BaseGeometry
-                   ) -> dict[str, Any]:
+def derived_values(spec: CollectionSpec, values: dict[str, Any], geom: BaseGeometry,
+                   session: Any = None) -> dict[str, Any]:
     """Values the registry computes on every write: length, a shelter's default capacity."""
     out: dict[str, Any] = {}
     if "length_m" in spec.model.__table__.c:
@@ -66,5 +66,5 @@ def derived_values(spec: CollectionSpec, values: dict[str, Any], geom: BaseGeome
         out["capacity_persons"] = capacity_from_area(values.get("shelter_class"),
                                                      values.get("effective_area_m2"))
     if spec.derive is not None:
-        out.update(spec.derive(values))
+        out.update(spec.derive(values, session))
     return out

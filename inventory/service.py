@@ -275,7 +275,7 @@ def _write(session: Session, spec: CollectionSpec, obj: Any, body: Any, ctx: Wri
         geom = stored  # handed back as shown (8 decimals): it keeps its own, and its length
     else:
         obj.geom = from_shape(geom, srid=SRID)
-    for name, value in derived_values(spec, values, geom).items():
+    for name, value in derived_values(spec, values, geom, session).items():
         setattr(obj, name, value)
     stamp = now()
     if action == "create":

@@ -27,7 +27,7 @@ from resilience.tilegrid import tile_bbox
 MAX_ZOOM = 22
 KEEP_PIXELS = 4  # a feature this long on screen reads as a line, not a dot: never thinned
 # Bump when what a tile holds changes (properties, rules), so clients drop cached copies.
-FORMAT = "1"
+FORMAT = "2"
 
 # Draw order of pipeline categories, lowest first: gas, then water and drainage end on top,
 # as the GeoJSON layer of the map draws them (safety-critical lines stay visible).

@@ -54,6 +54,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "exceeds": ("{value} is more than {other} ({max})", "{value} 大于{other}（{max}）"),
     "out_of_range": ("{value} is outside the allowed range {min} to {max}",
                      "{value} 超出允许范围（{min} 至 {max}）"),
+    "condition_order": ("the condition scores {value} must not fall as the grade worsens "
+                        "(1 best … 4 worst) and lie in 0–1, or a poorer asset would lower a "
+                        "colour", "状况分值 {value} 应在 0–1 之间且随等级变差（1 最好…4 最差）而不降低，"
+                        "否则较差的设施会使颜色变低"),
+    "bands_gap": ("the score {value} falls in no band: every score the factors can give needs "
+                  "one", "分值 {value} 不在任何分级区间内：因子可能得出的每个分值都应有对应区间"),
+    "bands_overlap": ("the score {value} falls in two bands", "分值 {value} 同时落在两个分级区间内"),
+    "bands_order": ("the score {value} gets a lower level than a smaller score; levels must "
+                    "rise with the score", "分值 {value} 的等级低于更小分值的等级，等级应随分值升高"),
+    "name_taken": ("'{value}' is already the name of a five-colour scheme",
+                   "“{value}”已是五色图方案的名称"),
     "preset_read_only": ("'{value}' is a published preset and cannot be changed; save the scheme "
                          "under another name", "“{value}”是已发布的预置方案，不能修改，请以其他名称保存"),
     "read_only_collection": ("'{value}' is read-only: it is computed by the risk run or kept by "
@@ -271,6 +282,8 @@ MESSAGES.update({
                         "以外的人员复查验收、销号"),
     "acceptance_required": ("is required to close a supervised hazard (the supervising unit's "
                             "acceptance)", "挂牌督办隐患销号须填写督办单位验收信息"),
+    "already_supervised": ("the hazard is already supervised (挂牌督办); its unit and deadline "
+                           "are not set again", "隐患已挂牌督办，督办单位和期限不能重新设定"),
     "grade_unchanged": ("the hazard is already '{value}'", "隐患等级已是“{value}”"),
     "supervised_stays_major": ("a supervised (挂牌督办) hazard stays major; not '{value}'",
                                "挂牌督办隐患不能降为“{value}”"),

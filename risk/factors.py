@@ -15,6 +15,8 @@ import numpy as np
 import shapely
 from shapely import STRtree
 
+from inventory import ageing
+from risk import cells as cells_
 from risk.grid import Grid
 from risk.inputs import Inputs, Layer
 from risk.schemes import Composite, Factors, Score, score
@@ -37,6 +39,9 @@ class CellResult:
     assets: int
     length_m: float
     population: dict[str, Any] = field(default_factory=dict)  # the density E used, and whence
+    registered: bool = True  # False: nothing registered here (无登记设施), hazard level shown
+    place: str | None = None  # street and district, as people name the place
+    parts: dict[str, Any] = field(default_factory=dict)  # E's parts, the most vulnerable asset
 
 
 @dataclass
@@ -61,18 +66,32 @@ def clip_pairs(grid: Grid, boxes: np.ndarray, tree: STRtree, geoms: np.ndarray
 
 
 def candidate_cells(grid: Grid, inputs: Inputs) -> np.ndarray:
-    """Cells touched by any asset's bounding box."""
-    parts = [shapely.bounds(getattr(inputs, name).geoms) for name in LINE_LAYERS + SPOT_LAYERS
-             if len(getattr(inputs, name))]
+    """Cells touched by any asset's, hazard zone's or flood point's bounding box."""
+    parts = [shapely.bounds(getattr(inputs, name).geoms)
+             for name in (*LINE_LAYERS, *SPOT_LAYERS, "zones") if len(getattr(inputs, name))]
     if not parts:
         return np.empty((0, 2), dtype=np.int64)
     return grid.covering(np.concatenate(parts))
 
 
-def _age_ratio(build_year: Any, life: float, year: int) -> float:
+def _age_ratio(build_year: Any, life: float, year: int, pipe: tuple[Any, Any, Any] | None = None
+               ) -> float:
+    """The vulnerability's age term, 0–1. A pipeline (``pipe``: category, material, condition
+    grade) follows the one ageing rule (``inventory.ageing``, 国办发〔2022〕22号): 1 when old,
+    else its age over its category's renewal age (``life`` where the rule has none); a tunnel
+    its age over its design life. 0.5 when the build year is unknown."""
+    if pipe is not None:
+        category, material, grade = pipe
+        return ageing.age_term(category, material, build_year, grade, year, life)
     if build_year is None or not life:
         return 0.5
     return float(min(1.0, max(0.0, (year - int(build_year)) / life)))
+
+
+def _material(layer: Layer, k: int) -> Any:
+    """A line's material, when the layer was read with it (None otherwise: material unknown)."""
+    materials = layer.attrs.get("material")
+    return None if materials is None else materials[k]
 
 
 def _asset_vulnerability(scheme: Composite, layer: Layer, kind: str, year: int,
@@ -101,7 +120,8 @@ def _asset_vulnerability(scheme: Composite, layer: Layer, kind: str, year: int,
             life = float(own_life[k] or lives.get("tunnel", 100))  # type: ignore[index]
         else:
             life = float(lives.get(cats[k], lives.get("other", 40)))  # type: ignore[index]
-        out[k] = min(1.0, max(0.0, (1 - aw) * float(c) + aw * _age_ratio(years[k], life, year)))
+        pipe = None if kind == "tunnels" else (cats[k], _material(layer, k), conds[k])  # type: ignore[index]
+        out[k] = min(1.0, max(0.0, (1 - aw) * float(c) + aw * _age_ratio(years[k], life, year, pipe)))
     return out
 
 
@@ -117,7 +137,14 @@ def flood_point_hazard(scheme: Composite, events: list[tuple[Any, float]], year:
 
 def compute(inputs: Inputs, scheme: Composite, cells: np.ndarray | None = None
             ) -> tuple[list[CellResult], list[AssetLink]]:
-    """Score the cells (default: every cell holding an asset) and link assets to them."""
+    """Score the cells (default: every cell holding an asset or inside a hazard zone) and
+    link assets to them.
+
+    A cell is mapped when it holds an exposed asset (pipelines, tunnels, shelters) or lies
+    in a hazard zone or holds a flood point (hazard-first, DOMAIN.md §10); one with hazard
+    and nothing registered is scored at the scheme's reference cell (``unregistered``) and
+    said so (无登记设施). Flood points are hazard evidence, not exposure or capacity.
+    """
     grid = Grid(scheme.cell_size_m)
     ij = candidate_cells(grid, inputs) if cells is None else cells
     boxes = grid.boxes(ij) if len(ij) else np.empty(0, dtype=object)
@@ -125,36 +152,37 @@ def compute(inputs: Inputs, scheme: Composite, cells: np.ndarray | None = None
     n = len(ij)
     year = inputs.today.year
     expo = scheme.section("exposure")
-    cap = scheme.section("capacity")
+    vul = scheme.section("vulnerability")
+    critical_w = expo.get("critical", {})
     weighted = np.zeros(n)
     line_len = np.zeros(n)
-    vuln_len = np.zeros(n)
-    drainage = np.zeros(n)
-    tunnelled = np.zeros(n)
-    pipe_len = np.zeros(n)
-    pumps = np.zeros(n)
     count = np.zeros(n, dtype=np.int64)
+    most = cells_.Highest(n)  # the most vulnerable exposed asset of each cell
+    critical = cells_.Highest(n, 0.0)  # the most critical one, if any
     links: list[AssetLink] = []
 
     for kind in LINE_LAYERS:
         layer: Layer = getattr(inputs, kind)
         gi, ci, lengths = clip_pairs(grid, boxes, tree, layer.geoms)
+        touched = {i for c, i in inputs.hazard_assets if c == kind}
+        v = _asset_vulnerability(scheme, layer, kind, year, touched)[gi] if len(gi) \
+            else np.empty(0)
         if kind == "pipelines":
             cats = layer.attrs["category"][gi]
             w = np.array([expo["category_weights"].get(c, 1.0) for c in cats], dtype=float)
             inside = np.array([i in inputs.tunnel_pipeline_ids for i in layer.ids[gi]], dtype=bool)
-            np.add.at(drainage, ci, np.where(cats == "drainage", lengths, 0.0))
-            np.add.at(tunnelled, ci, np.where(inside, lengths, 0.0))
-            np.add.at(pipe_len, ci, lengths)
+            v = np.where(inside, v * float(vul.get("in_tunnel_factor", 1.0)), v)
+            crit, crit_kind = cells_.pipeline_critical(expo, cats, layer.attrs["pressure_class"][gi])
         else:
             w = np.full(len(gi), float(expo["tunnel_weight"]))
-        touched = {i for c, i in inputs.hazard_assets if c == kind}
-        v = _asset_vulnerability(scheme, layer, kind, year, touched)[gi] if len(gi) \
-            else np.empty(0)
+            crit = np.full(len(gi), float(critical_w.get("tunnel", 0.0)))
+            crit_kind = np.full(len(gi), "tunnel", dtype=object)
+        refs = [f"{kind}/{int(i)}" for i in layer.ids[gi].tolist()]
         np.add.at(weighted, ci, w * lengths)
         np.add.at(line_len, ci, lengths)
-        np.add.at(vuln_len, ci, v * lengths)
         np.add.at(count, ci, 1)
+        most.offer(ci, v, refs)
+        critical.offer(ci, crit, [str(k) for k in crit_kind.tolist()])
         links += _links(kind, layer, gi, ci, lengths)
 
     for kind in SPOT_LAYERS:
@@ -162,39 +190,47 @@ def compute(inputs: Inputs, scheme: Composite, cells: np.ndarray | None = None
         if not len(layer):
             continue
         gi, ci = tree.query(layer.geoms, predicate="intersects")
-        np.add.at(weighted, ci, float(expo["point_weight_m"]))
-        np.add.at(count, ci, 1)
-        if kind == "flood_points":
-            np.add.at(pumps, ci, np.array([float(x or 0) for x in layer.attrs["pumps"][gi]]))
+        if kind == "shelters":  # exposed and critical (people gather there)
+            np.add.at(weighted, ci, float(expo.get("shelter_weight_m", 0.0)))
+            np.add.at(count, ci, 1)
+            most.offer(ci, np.full(len(gi), float(vul.get("shelter", vul["unknown_condition"]))),
+                       [f"shelters/{int(i)}" for i in layer.ids[gi].tolist()])
+            critical.offer(ci, np.full(len(gi), float(critical_w.get("shelter", 0.0))),
+                           ["shelter"] * len(gi))
         links += _links(kind, layer, gi, ci, np.zeros(len(gi)))
 
-    keep = np.nonzero(count > 0)[0]  # a cell with no asset has nothing at risk: not mapped
+    all_hazards, all_sources = _hazards(inputs, scheme, boxes)
+    keep = np.array([c for c in range(n) if count[c] > 0 or all_hazards[c]], dtype=np.int64)
     centres = shapely.centroid(boxes[keep]) if len(keep) else np.empty(0, dtype=object)
     division, people = _division_of(inputs, centres)
-    covered = _covered(inputs, centres, float(cap["shelter_radius_m"]))
-    hazards, sources = _hazards(inputs, scheme, boxes[keep], keep)
-
-    pw = float(expo["population_weight"])
-    vw = scheme.section("vulnerability")
+    places = cells_.place_names(division, inputs.divisions)
+    hazards = [all_hazards[c] for c in keep.tolist()]
+    cap = scheme.section("capacity")
+    shelters, at_shelters = _open_shelters(inputs, scheme, grid)
+    anywhere, per_hazard = cells_.shelter_credit(
+        centres, hazards, shelters, at_shelters, float(cap["shelter_radius_m"]),
+        float(cap["shelter_weight"]), float(cap["max"]))
+    reference = scheme.params.get("unregistered", {"E": 0.5, "V": 0.5})
     results = []
     for row, c in enumerate(keep.tolist()):
-        e_assets = min(1.0, weighted[c] / float(expo["length_ref_m"]))
-        e_pop = min(1.0, people[row]["per_km2"] / float(expo["population_ref_per_km2"]))
-        exposure = (1 - pw) * e_assets + pw * e_pop if count[c] else 0.0
-        vulnerability = vuln_len[c] / line_len[c] if line_len[c] > 0 else \
-            float(vw["unknown_condition"])
-        capacity = min(float(cap["max"]),
-                       float(cap["shelter_weight"]) * covered[row]
-                       + float(cap["drainage_weight"]) * min(1.0, drainage[c]
-                                                             / float(cap["drainage_ref_m"]))
-                       + float(cap["pump_weight"]) * min(1.0, pumps[c] / float(cap["pumps_ref"]))
-                       + float(cap["tunnel_weight"]) * (tunnelled[c] / pipe_len[c]
-                                                        if pipe_len[c] > 0 else 0.0))
-        f = Factors(hazards[row], exposure, vulnerability, capacity)
         i, j = int(ij[c, 0]), int(ij[c, 1])
+        registered = bool(count[c] > 0)
+        if registered:
+            e = cells_.exposure(weighted[c], critical.value[c], critical.by[c],
+                                float(people[row].get("per_km2", 0.0)), expo)
+            f = Factors(hazards[row], e.value, float(most.value[c]), float(anywhere[row]),
+                        per_hazard[row])
+            parts: dict[str, Any] = {"assets": round(e.assets, 4), "critical": round(e.critical, 4),
+                                     "critical_kind": e.critical_kind,
+                                     "people": round(e.people, 4),
+                                     "most_vulnerable": most.by[c]}
+        else:  # 无登记设施: the reference cell, which gives its hazard level
+            f = Factors(hazards[row], float(reference["E"]), float(reference["V"]), 0.0)
+            parts = {}
         results.append(CellResult(grid.key(i, j), (i, j), boxes[c], division[row], f,
-                                  score(scheme, f), sources[row], int(count[c]),
-                                  float(line_len[c]), people[row]))
+                                  score(scheme, f), all_sources[c], int(count[c]),
+                                  float(line_len[c]), people[row], registered, places[row],
+                                  parts))
     remap = {c: row for row, c in enumerate(keep.tolist())}
     for link in links:
         link.cells = [remap[c] for c in link.cells if c in remap]
@@ -257,21 +293,33 @@ def _division_of(inputs: Inputs, centres: np.ndarray
     return codes, people
 
 
-def _covered(inputs: Inputs, centres: np.ndarray, radius: float) -> np.ndarray:
-    """1 where an open shelter lies within walking distance of the cell centre."""
-    out = np.zeros(len(centres))
+def _open_shelters(inputs: Inputs, scheme: Composite, grid: Grid
+                   ) -> tuple[np.ndarray, list[set[str]]]:
+    """The open shelters and, for each, the hazards of the cells it stands in (it is no
+    refuge from those): looked up from the shelter's place, so a run over part of the city
+    agrees with a full one."""
     s = inputs.shelters
-    if not len(s) or not len(centres):
-        return out
+    if not len(s):
+        return np.empty(0, dtype=object), []
     open_ = s.take(np.array([bool(x) for x in s.attrs["is_open"]], dtype=bool))
     if not len(open_):
-        return out
-    rows, _ = STRtree(open_.geoms).query(centres, predicate="dwithin", distance=radius)
-    out[np.unique(rows)] = 1.0
-    return out
+        return np.empty(0, dtype=object), []
+    lo = np.floor(shapely.bounds(open_.geoms)[:, :2] / grid.size).astype(np.int64)
+    hi = np.floor(shapely.bounds(open_.geoms)[:, 2:] / grid.size).astype(np.int64)
+    owner, ij = [], []  # every cell each shelter touches (one that straddles an edge: both)
+    for k in range(len(open_)):
+        for i in range(int(lo[k, 0]), int(hi[k, 0]) + 1):
+            for j in range(int(lo[k, 1]), int(hi[k, 1]) + 1):
+                owner.append(k)
+                ij.append((i, j))
+    hazards, _ = _hazards(inputs, scheme, grid.boxes(np.array(ij, dtype=np.int64)))
+    kinds: list[set[str]] = [set() for _ in range(len(open_))]
+    for k, found in zip(owner, hazards, strict=True):
+        kinds[k] |= set(found)
+    return open_.geoms, kinds
 
 
-def _hazards(inputs: Inputs, scheme: Composite, boxes: np.ndarray, keep: np.ndarray
+def _hazards(inputs: Inputs, scheme: Composite, boxes: np.ndarray
              ) -> tuple[list[dict[str, float]], list[dict[str, str]]]:
     """H per hazard kind for each cell: the highest zone class / 5, and flood-point evidence."""
     n = len(boxes)

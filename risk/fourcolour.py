@@ -17,6 +17,8 @@ import shapely
 from sqlalchemy import Table, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from inventory import ageing
+from inventory.inspections.hazards import unverified
 from resilience.dialects import insert_many
 from resilience.divisions import division_prefix
 from resilience.model import now
@@ -37,10 +39,11 @@ RULES: dict[str, dict[str, Any]] = {
                             "pressure": ("medium_a", "medium_b")},
     # 燃气舱: L = 3, S = 5 → R = 15 (较大)
     "gas_cabin": {"category": "tunnel_cabin", "method": "ls", "factors": {"L": 3, "S": 5}},
-    # 老化或状况差的管线在人员密集处: 较差 → D = 135 (一般), 差或超龄 → D = 270 (较大)
+    # 老化或状况差的管线在人员密集处: 较差 → D = 135 (一般), 差或老化 → D = 270 (较大); 老化 by
+    # the one ageing rule (inventory.ageing, 国办发〔2022〕22号: material, years, condition).
     "ageing_busy": {"category": "ageing_pipeline", "method": "lec",
                     "factors": {"L": 3, "E": 3, "C": 15}, "worse": {"L": 6, "E": 3, "C": 15},
-                    "busy_per_km2": 5000.0, "age_over_life": 1.0, "design_life_years": 50},
+                    "busy_per_km2": 5000.0, "ageing_rule": ageing.VERSION},
     # 未销号的事故隐患, at the hazard, until 销号 (DOMAIN.md §4): 一般 可能但不经常 × 每天暴露 ×
     # 重伤 → D = 126 (一般); 重大 相当可能 × 每天暴露 × 一人死亡 → D = 540 (重大).
     "hidden_hazard": {"category": "hidden_hazard", "method": "lec",
@@ -80,8 +83,8 @@ def wanted_points(inputs: Inputs, density: dict[str, float]) -> dict[tuple[str, 
                 factors = RULES[rule]["factors"]
             else:
                 grade, built = p.attrs["condition_grade"][k], p.attrs["build_year"][k]
-                old = built is not None and (inputs.today.year - int(built)) \
-                    > rule_a["age_over_life"] * rule_a["design_life_years"]
+                material = p.attrs["material"][k] if "material" in p.attrs else None
+                old = ageing.is_old(cat, material, built, grade, inputs.today.year)[0]
                 busy = density.get(p.attrs["division_code"][k] or "", 0.0) \
                     >= rule_a["busy_per_km2"]
                 if busy and (grade in (3, 4) or old):
@@ -153,8 +156,13 @@ def sync_generated(session: Session, inputs: Inputs, density: dict[str, float],
             "checked": updated + hazards["checked"]}
 
 
-def wanted_hazard_points(inputs: Inputs) -> dict[int, dict[str, Any]]:
-    """One point per open hidden hazard, at the hazard, linked to the asset it touches."""
+def wanted_hazard_points(inputs: Inputs, unverified: set[int] | frozenset[int] = frozenset()
+                         ) -> dict[int, dict[str, Any]]:
+    """One point per open hidden hazard, at the hazard, linked to the asset it touches.
+
+    A report not yet graded (``unverified``: 发现/登记) is a candidate and weighs at most 一般,
+    whatever grade it was filed with; 重大 appears only after 评估定级 (DOMAIN.md §10).
+    """
     h = inputs.hazards
     by_grade = RULES[HAZARD_RULE]["by_grade"]
     out = {}
@@ -162,8 +170,9 @@ def wanted_hazard_points(inputs: Inputs) -> dict[int, dict[str, Any]]:
         hid = int(h.ids[k])
         coll, aid = h.attrs["asset_collection"][k], h.attrs["asset_id"][k]
         name = h.attrs["name"][k]
+        grade = "general" if hid in unverified else h.attrs["grade"][k]
         out[hid] = {"geom": h.lonlat[k] if h.lonlat is not None else None,
-                    "factors": by_grade.get(h.attrs["grade"][k], RULES[HAZARD_RULE]["factors"]),
+                    "factors": by_grade.get(grade, RULES[HAZARD_RULE]["factors"]),
                     "asset_collection": coll if aid is not None else "hazards",
                     "asset_id": int(aid) if aid is not None else hid,
                     "tunnel_id": int(aid) if coll == "tunnels" and aid is not None else None,
@@ -176,7 +185,7 @@ def sync_hazard_points(session: Session, inputs: Inputs,
                        scope: set[tuple[str, int]] | None = None) -> dict[str, int]:
     """Keep one generated point per open hazard (``external_id`` = ``hazards/<id>``): added
     when filed, moved or re-graded with it, retired at 销号."""
-    wanted = wanted_hazard_points(inputs)
+    wanted = wanted_hazard_points(inputs, unverified(session, [int(i) for i in inputs.hazards.ids]))
     table = cast(Table, RiskPoint.__table__)
     c = table.c
     stmt = select(c.id, c.external_id, c.factor_l, c.factor_e, c.factor_c, c.asset_collection,

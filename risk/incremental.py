@@ -104,15 +104,18 @@ def scope(session: Session, changed: Changed) -> set[tuple[str, int]]:
 
 def affected_cells(session: Session, grid: Grid, scheme: Composite,
                    changed: Changed) -> np.ndarray:
-    """Cells whose inputs changed: under changed geometry (old and new), near a shelter."""
+    """Cells whose inputs changed: under changed geometry (old and new), near a shelter, and
+    near a changed hazard (it decides which hazards the shelters in it are a refuge from)."""
     geoms, pads = [], []
     radius = float(scheme.section("capacity")["shelter_radius_m"])
+    reach = {"shelters": radius, "hazard-zones": radius + grid.size,
+             "flood-points": radius + grid.size}
     for name, items in changed.items():
         if name == "risk-points":
             continue
         for _, geom in items:
             geoms.append(geom)
-            pads.append(radius if name == "shelters" else 0.0)
+            pads.append(reach.get(name, 0.0))
     refs = [f"{name}/{i}" for name, items in changed.items() if name != "risk-points"
             for i, _ in items]
     if refs:  # where changed assets were last published (covers moves and retirements)
@@ -159,7 +162,8 @@ def recompute(session: Session, grid: Grid, scheme: Composite, affected: np.ndar
             if len(gi):
                 reach.append(grid.covering(shapely.bounds(rows.geoms[np.unique(gi)])))
     every = np.unique(np.concatenate(reach), axis=0)
-    inputs = load(session, bbox=_lonlat_bbox(grid, every, pad=radius))
+    # Shelters within reach, and the hazards of the cells they stand in.
+    inputs = load(session, bbox=_lonlat_bbox(grid, every, pad=radius + grid.size))
     cells, links = five.compute(inputs, scheme, every)
     in_affected = {grid.key(int(i), int(j)) for i, j in affected}
     kept = [lk for lk in links if any(cells[c].ref in in_affected for c in lk.cells)]

@@ -20,7 +20,8 @@ RISK_POINTS = register_layer(TileLayer(
     draw_order=("level", FOUR_LEVEL_ORDER)))
 # Every unit (cells, assets, tunnels, divisions) in one layer. Not tracked by ``updated_at``:
 # a tile's ETag is its content's digest, as for divisions.
-FIVE_COLOUR = register_layer(TileLayer("risk-five-colour", RESULT_PROPERTIES,
+# A five-colour cell without exposure holds nothing registered (无登记设施): drawn apart.
+FIVE_COLOUR = register_layer(TileLayer("risk-five-colour", (*RESULT_PROPERTIES, "exposure"),
                                        order_column="ordinal"))
 FOUR_COLOUR_LAYER = register_layer(TileLayer("risk-four-colour", RESULT_PROPERTIES,
                                              order_column="ordinal"))

@@ -100,7 +100,46 @@ PRESETS: dict[str, Scheme] = {
         Band(1, 3, "low", low_closed=True), Band(4, 9, "general", low_closed=True),
         Band(10, 16, "considerable", low_closed=True), Band(20, 25, "major", low_closed=True),
     ), LS_VALUES),
+    # The common variant of DOMAIN.md §10 ("LS tables", [I]): R 20–25 重大, 15–16 较大,
+    # 9–12 一般, 1–8 低.
+    "ls_r15_considerable": Scheme("ls_r15_considerable", 1, "ls", "four", (
+        Band(1, 8, "low", low_closed=True), Band(9, 12, "general", low_closed=True),
+        Band(15, 16, "considerable", low_closed=True), Band(20, 25, "major", low_closed=True),
+    ), LS_VALUES),
 }
+# Which presets are conventions rather than published tables (shown as 参考, DOMAIN.md §3, §10):
+# the LEC five-to-four collapse and the third LS table are [I]; both LS tables of §3 are
+# published but the city's choice between them is not.
+CONVENTION_PRESETS = frozenset({"lec_default", "ls_r15_considerable"})
+
+# The factors' Chinese and English names (DOMAIN.md §3): L, E, C of LEC; L and S of LS.
+FACTOR_NAMES: dict[str, dict[str, tuple[str, str]]] = {
+    "lec": {"L": ("事故发生的可能性", "likelihood"),
+            "E": ("暴露于危险环境的频繁程度", "exposure frequency"),
+            "C": ("事故后果的严重程度", "consequence")},
+    "ls": {"L": ("事故发生的可能性", "likelihood"), "S": ("后果严重性", "severity")},
+}
+SCORE_SYMBOL = {"lec": "D", "ls": "R"}
+
+
+def interval_text(band: Band, symbol: str) -> str:
+    """A band's real interval, e.g. ``D > 320``, ``160 < D ≤ 320``, ``9 ≤ R ≤ 12``."""
+    low = None if math.isinf(band.low) else f"{band.low:g}"
+    high = None if math.isinf(band.high) else f"{band.high:g}"
+    if low is None and high is None:
+        return symbol  # pragma: no cover (no shipped band is unbounded both ways)
+    if high is None:
+        return f"{symbol} {'≥' if band.low_closed else '>'} {low}"
+    if low is None:
+        return f"{symbol} ≤ {high}"
+    return f"{low} {'≤' if band.low_closed else '<'} {symbol} ≤ {high}"
+
+
+def band_label(band: Band, method: str) -> str:
+    """How a band is shown beside a level: the LEC class with D's interval, never a bare
+    "一般" that could be read as 一般风险 (DOMAIN.md §10); an LS band is its interval."""
+    interval = interval_text(band, SCORE_SYMBOL.get(method, "R"))
+    return f"{band.name}（{interval}）" if band.name else interval
 
 
 @dataclass(frozen=True)

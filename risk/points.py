@@ -13,13 +13,13 @@ from typing import Any
 
 from geoalchemy2 import WKBElement
 from sqlalchemy import Date, Float, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from inventory.assets import COMMON_HEAD, COMMON_TAIL, AssetColumns, CollectionSpec, F, register
 from resilience.errors import InvalidInput, Problem
 from resilience.model import Base
 from resilience.spatial import geometry
-from risk import codes
+from risk import codes, presets
 from risk.levels import PRESETS, assess
 
 FACTOR_FIELDS = {"L": "factor_l", "E": "factor_e", "C": "factor_c", "S": "factor_s"}
@@ -80,12 +80,14 @@ def _point_checks(v: dict[str, Any]) -> list[Problem]:
         return []
     preset = preset_of(v)
     scheme = PRESETS.get(preset)
-    if scheme is None or scheme.method != method:
+    if scheme is not None and scheme.method != method:
         allowed = [n for n, s in PRESETS.items() if s.method == method]
         return [Problem("preset", "unknown_code", {"value": preset, "allowed": allowed})]
     problems = []
+    # A city's own table (risk.presets) is looked up when the point is written (derive); here
+    # the factors are checked against the method's tables, which every table of it shares.
     try:
-        assess(scheme, factors_of(v))
+        assess(scheme or PRESETS[DEFAULT_PRESET[method]], factors_of(v))
     except InvalidInput as error:
         problems += _on_fields(error.problems, method)
     stray = ("factor_s",) if method == "lec" else ("factor_e", "factor_c")
@@ -102,22 +104,25 @@ def _on_fields(problems: list[Problem], method: str) -> list[Problem]:
             for p in problems]
 
 
-def derive(values: dict[str, Any]) -> dict[str, Any]:
+def derive(values: dict[str, Any], session: Session | None = None) -> dict[str, Any]:
     """Score, level and band from the factors (called on every write and import).
 
-    Raises InvalidInput on the record's own fields when the factors are off their tables
-    (the checks normally catch that first).
+    The preset is a shipped one or, given a session, one of the city's own tables
+    (:mod:`risk.presets`). Raises InvalidInput on the record's own fields when the factors
+    are off their tables (the checks normally catch that first) or the preset is unknown.
     """
     method = values.get("method")
     if method not in DEFAULT_PRESET:
         raise InvalidInput("unknown method", [Problem("method", "unknown_code", {
             "value": method, "allowed": list(DEFAULT_PRESET)})])
     preset = preset_of(values)
-    if preset not in PRESETS or PRESETS[preset].method != method:
+    scheme = presets.find(session, preset)
+    if scheme is None or scheme.method != method:
+        known = presets.every(session) if session is not None else PRESETS
         raise InvalidInput("unknown preset", [Problem("preset", "unknown_code", {
-            "value": preset, "allowed": [n for n, s in PRESETS.items() if s.method == method]})])
+            "value": preset, "allowed": [n for n, s in known.items() if s.method == method]})])
     try:
-        result = assess(PRESETS[preset], factors_of(values))
+        result = assess(scheme, factors_of(values))
     except InvalidInput as error:
         raise InvalidInput(error.message, _on_fields(error.problems, method)) from error
     return {"preset": preset, "score": result.score, "level": result.level.code,
@@ -156,6 +161,6 @@ RISK_POINTS = register(CollectionSpec(
     ),
     cross_checks=(_point_checks,),
     references={"tunnel_id": "tunnels"},
-    derive=derive,
+    derive=derive,  # given the writer's session, to find a city's own preset
     editing_roles=codes.RISK_EDITING_ROLES,
 ))

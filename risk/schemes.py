@@ -26,49 +26,14 @@ from resilience.model import Base, UTCDateTime, now
 from resilience.spatial import Json
 from risk.levels import FIVE_COLOUR, PRESETS, Level
 from risk.levels import Scheme as PresetScheme
+from risk.scheme_defaults import (
+    COMPOSITE_V1,
+    COMPOSITE_V2,
+    SHIPPED_NOTES,
+)
 
-HAZARD_KEYS = ("flood", "waterlogging", "geological_susceptibility", "geological_prevention",
-               "seismic", "typhoon_surge", "other")
-
-DEFAULT_COMPOSITE: dict[str, Any] = {
-    "formula": "power_product",
-    "cell_size_m": 500,
-    "weights": {"H": 1.0, "E": 0.8, "V": 1.0, "C": 1.0},
-    "breaks": [0.08, 0.14, 0.22, 0.30],  # calibrated on the demo city: a pyramid, not a red map
-    "combine": "max",
-    "hazard_weights": {k: 1.0 for k in HAZARD_KEYS},
-    "exposure": {
-        "length_ref_m": 3000.0,
-        "category_weights": {"gas": 2.0, "power": 1.5, "heat": 1.5, "water_supply": 1.2,
-                             "drainage": 1.0, "telecom": 0.6, "industrial": 1.5, "other": 0.8},
-        "tunnel_weight": 3.0,
-        "point_weight_m": 200.0,
-        "population_weight": 0.25,
-        "population_ref_per_km2": 8000.0,
-    },
-    "vulnerability": {
-        "condition": {"1": 0.15, "2": 0.4, "3": 0.7, "4": 0.95},
-        "unknown_condition": 0.5,
-        "age_weight": 0.4,
-        "design_life_years": {"gas": 30, "water_supply": 50, "drainage": 50, "heat": 30,
-                              "power": 30, "telecom": 20, "industrial": 30, "other": 40,
-                              "tunnel": 100},
-        "open_hazard_step": 0.15,
-    },
-    "capacity": {
-        "shelter_radius_m": 1000.0,
-        "shelter_weight": 0.35,
-        "drainage_ref_m": 2000.0,
-        "drainage_weight": 0.25,
-        "pumps_ref": 4.0,
-        "pump_weight": 0.1,
-        "tunnel_weight": 0.2,
-        "max": 0.8,
-    },
-    "flood_points": {"base": 0.4, "per_event": 0.1, "depth_cm_for_max": 60.0, "years": 5},
-    "matrix": [[1, 1, 2, 2, 3], [1, 2, 2, 3, 3], [2, 2, 3, 4, 4], [2, 3, 4, 4, 5],
-               [3, 3, 4, 5, 5]],
-}
+DEFAULT_COMPOSITE: dict[str, Any] = copy.deepcopy(COMPOSITE_V2)
+SHIPPED: dict[int, dict[str, Any]] = {1: COMPOSITE_V1, 2: COMPOSITE_V2}
 
 
 class RiskScheme(Base):
@@ -118,7 +83,14 @@ class Factors:
     hazards: dict[str, float]
     exposure: float
     vulnerability: float
-    capacity: float
+    capacity: float  # against every hazard not in ``capacity_by_hazard``
+    # Capacity credited against one hazard only (a shelter is no refuge from the hazard its
+    # own place lies in): where given, it replaces ``capacity`` for that hazard.
+    capacity_by_hazard: dict[str, float] = field(default_factory=dict)
+
+    def capacity_for(self, kind: str) -> float:
+        """C against one hazard kind."""
+        return self.capacity_by_hazard.get(kind, self.capacity)
 
 
 @dataclass(frozen=True)
@@ -141,7 +113,10 @@ class Score:
                 "risk_by_hazard": {k: round(v, 5) for k, v in self.per_hazard.items()},
                 "exposure": round(factors.exposure, 4),
                 "vulnerability": round(factors.vulnerability, 4),
-                "capacity": round(factors.capacity, 4),
+                "capacity": round(factors.capacity_for(self.decided_by or ""), 4),
+                "capacity_by_hazard": {k: round(v, 4) for k, v in
+                                       factors.capacity_by_hazard.items()
+                                       if k in factors.hazards},
                 "weights": dict(scheme.params["weights"]), "terms": self.terms,
                 "score": round(self.score, 5),
                 "band": [None if math.isinf(b) else b for b in self.band],
@@ -184,15 +159,20 @@ def level_of(score: float, breaks: list[float]) -> tuple[Level, tuple[float, flo
 def score(scheme: Composite, factors: Factors) -> Score:
     """Score each hazard alone, combine (max or weighted sum), and find the level."""
     scorer = SCORERS[scheme.params["formula"]]
-    e, v, c = factors.exposure, factors.vulnerability, factors.capacity
-    per = {k: scorer(scheme, h, e, v, c) for k, h in factors.hazards.items() if h > 0}
+    e, v = factors.exposure, factors.vulnerability
+    per = {k: scorer(scheme, h, e, v, factors.capacity_for(k))
+           for k, h in factors.hazards.items() if h > 0}
     decided_by = max(per, key=lambda k: (per[k], k)) if per else None
+    c = factors.capacity_for(decided_by) if decided_by else factors.capacity
     if scheme.params["combine"] == "weighted_sum":
         # A sum, not an average: a further hazard can only add to the risk (capped at 1).
         hw = scheme.params["hazard_weights"]
         r = min(1.0, sum(hw.get(k, 1.0) * x for k, x in per.items()))
     else:
         r = max(per.values(), default=0.0)
+    # To nine places, so that a score that meets a break exactly (0.5 ** 0.5 ** 2 is
+    # 0.5000000000000001) is read as on it, not just above it.
+    r = round(r, 9)
     level, band = level_of(r, scheme.breaks)
     w = scheme.params["weights"]
     h = factors.hazards.get(decided_by, 0.0) if decided_by else 0.0
@@ -208,7 +188,7 @@ def check_params(params: Any) -> list[Problem]:
     problems: list[Problem] = []
     unknown = sorted(set(params) - set(DEFAULT_COMPOSITE))
     problems += [Problem(f"params.{k}", "unknown_property", {}) for k in unknown]
-    merged = {**DEFAULT_COMPOSITE, **params}
+    merged = _merged(params)
     if merged["formula"] not in SCORERS:
         problems.append(Problem("params.formula", "unknown_code",
                                 {"value": merged["formula"], "allowed": list(SCORERS)}))
@@ -233,8 +213,9 @@ def check_params(params: Any) -> list[Problem]:
             elif value < 0:
                 problems.append(Problem(f"params.{group}.{key}", "negative_weight",
                                         {"value": value}))
-    if isinstance(merged["weights"], dict):
-        missing = sorted({"H", "E", "V", "C"} - set(merged["weights"]))
+    given = params.get("weights", merged["weights"])  # weights are given whole, never in part
+    if isinstance(given, dict):
+        missing = sorted({"H", "E", "V", "C"} - set(given))
         problems += [Problem(f"params.weights.{k}", "required", {}) for k in missing]
     size = merged["cell_size_m"]
     if not _number(size) or not 50 <= size <= 10000:
@@ -247,6 +228,53 @@ def check_params(params: Any) -> list[Problem]:
     if isinstance(cap, dict) and not (_number(cap.get("max")) and 0 <= cap["max"] < 1):
         problems.append(Problem("params.capacity.max", "out_of_range",
                                 {"value": cap.get("max"), "min": 0, "max": 0.99}))
+    return problems + _monotone_checks(merged)
+
+
+# Parameters that must stay in 0–1 for the factors to stay in 0–1 (and so monotone), and
+# references that must be positive: (group, key, sub-key or None).
+UNIT_RANGE = (("exposure", "population_weight", None), ("vulnerability", "unknown_condition",
+              None), ("vulnerability", "in_tunnel_factor", None), ("vulnerability", "shelter",
+              None), ("vulnerability", "age_weight", None), ("capacity", "shelter_weight", None),
+              ("unregistered", "E", None), ("unregistered", "V", None))
+POSITIVE = (("exposure", "length_ref_m"), ("exposure", "population_ref_per_km2"),
+            ("capacity", "shelter_radius_m"))
+
+
+def _monotone_checks(merged: dict[str, Any]) -> list[Problem]:
+    """Parameters that would let evidence lower a level (DOMAIN.md §10): a condition score
+    that falls as the grade worsens, factor parts outside 0–1, non-positive references."""
+    problems: list[Problem] = []
+
+    def group(name: str) -> dict[str, Any]:
+        value = merged.get(name)
+        return value if isinstance(value, dict) else {}
+
+    for name, key, _ in UNIT_RANGE:
+        value = group(name).get(key)
+        if value is not None and not (_number(value) and 0 <= value <= 1):
+            problems.append(Problem(f"params.{name}.{key}", "out_of_range",
+                                    {"value": value, "min": 0, "max": 1}))
+    for name, key in POSITIVE:
+        value = group(name).get(key)
+        if value is not None and not (_number(value) and value > 0):
+            problems.append(Problem(f"params.{name}.{key}", "must_be_positive", {"value": value}))
+    share = group("division_rule").get("share")
+    if share is not None and not (_number(share) and 0 < share <= 1):
+        problems.append(Problem("params.division_rule.share", "out_of_range",
+                                {"value": share, "min": 0.01, "max": 1}))
+    for key, value in (group("exposure").get("critical") or {}).items():
+        if not (_number(value) and 0 <= value <= 1):
+            problems.append(Problem(f"params.exposure.critical.{key}", "out_of_range",
+                                    {"value": value, "min": 0, "max": 1}))
+    scores = group("vulnerability").get("condition")
+    if isinstance(scores, dict):
+        raw = [scores.get(str(g)) for g in range(1, 5)]
+        ordered = [float(x) for x in raw if x is not None and _number(x)]
+        if len(ordered) < 4 or not all(0 <= x <= 1 for x in ordered) or any(
+                b < a for a, b in zip(ordered, ordered[1:], strict=False)):
+            problems.append(Problem("params.vulnerability.condition", "condition_order",
+                                    {"value": str(scores)}))
     return problems
 
 
@@ -279,12 +307,25 @@ def preset_params(scheme: PresetScheme) -> dict[str, Any]:
 
 
 def ensure_defaults(session: Session) -> None:
-    """Store the shipped schemes (composite default, LEC and both LS presets) once."""
-    have = {(n, v) for n, v in session.execute(select(RiskScheme.name, RiskScheme.version))}
-    if (DEFAULT_NAME, 1) not in have:
-        session.add(RiskScheme(name=DEFAULT_NAME, version=1, map="five", method="composite",
-                               params=copy.deepcopy(DEFAULT_COMPOSITE),
-                               note="shipped default (DOMAIN.md §2, [I])"))
+    """Store the shipped schemes (composite default v1 and v2, the LEC and LS presets) once.
+
+    A shipped version has no author. Where an admin already saved a version under the
+    shipped number (their v2 made from v1), the shipped one comes next: it is still the
+    newest, so the next run uses it, and old runs keep the version they used.
+    """
+    rows = session.execute(select(RiskScheme.name, RiskScheme.version,
+                                  RiskScheme.created_by, RiskScheme.note)).all()
+    have = {(r.name, r.version) for r in rows}
+    shipped = {r.note for r in rows if r.name == DEFAULT_NAME and r.created_by is None}
+    for version, params in SHIPPED.items():
+        note = SHIPPED_NOTES[version]
+        if note in shipped or (version == 1 and (DEFAULT_NAME, 1) in have):
+            continue
+        number = version if (DEFAULT_NAME, version) not in have else \
+            max(v for n, v in have if n == DEFAULT_NAME) + 1
+        session.add(RiskScheme(name=DEFAULT_NAME, version=number, map="five",
+                               method="composite", params=copy.deepcopy(params), note=note))
+        have.add((DEFAULT_NAME, number))
     for name, preset in PRESETS.items():
         if (name, preset.version) not in have:
             session.add(RiskScheme(name=name, version=preset.version, map="four",
@@ -300,6 +341,15 @@ def latest(session: Session, name: str = DEFAULT_NAME) -> Composite:
                           .order_by(RiskScheme.version.desc()).limit(1)).first()
     if row is None or row.map != "five":
         raise NotFound(f"no five-colour scheme {name!r}")
+    return Composite(row.name, row.version, _merged(row.params))
+
+
+def version_of(session: Session, name: str, version: int) -> Composite:
+    """A stored five-colour scheme version (what a run was computed with); the newest if gone."""
+    row = session.scalars(select(RiskScheme).where(RiskScheme.name == name,
+                                                   RiskScheme.version == version)).first()
+    if row is None or row.map != "five":
+        return latest(session)
     return Composite(row.name, row.version, _merged(row.params))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from resilience.divisions import Division
+from resilience.divisions import Division, level_of
 from risk.levels import FIVE_COLOUR, FOUR_COLOUR
 from risk.points import RiskPoint
 from risk.results import FiveColourResult, FourColourResult
@@ -138,10 +138,30 @@ def results_extent(session: Session, map_: str, prefixes: tuple[str, ...] | None
     return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
+def presets_in_use(session: Session) -> list[str]:
+    """The four-colour tables the live risk points were assessed with (the legend shows them)."""
+    return sorted(session.scalars(select(RiskPoint.preset).distinct()
+                                  .where(RiskPoint.retired_at.is_(None))))
+
+
 def division_name(session: Session, code: str) -> tuple[str, str | None] | None:
     """A division's Chinese and English names."""
     row = session.get(Division, code)
     return (row.name, row.name_en) if row is not None else None
+
+
+def place_name(session: Session, code: str | None, locale: str = "zh") -> str | None:
+    """A division as people name the place: a street or township with its district
+    (``西湖区 北山街道``), a district alone; None when the code is unknown."""
+    if not code:
+        return None
+    zh = locale.lower().startswith("zh")
+    names = []
+    for part in ((code[:6], code) if level_of(code) == "township" else (code,)):
+        found = division_name(session, part)
+        if found is not None:
+            names.append(found[0] if zh or not found[1] else found[1])
+    return " ".join(names) or None
 
 
 LEVELS = {"five": FIVE_COLOUR, "four": FOUR_COLOUR}

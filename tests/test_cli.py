@@ -122,7 +122,7 @@ def test_the_demo_computes_its_risk_twice_and_risk_run_recomputes(fresh: str,
     assert run(["init"], fresh, tmp_path).returncode == 0
     out = run(["demo", "--segments", "200"], fresh, tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "risk run 1 (full, scheme composite_default v1)" in out.stdout
+    assert "risk run 1 (full, scheme composite_default v2)" in out.stdout
     assert "demo edit: risk point" in out.stdout
     assert "risk run 2 (incremental" in out.stdout
     again = run(["risk", "run"], fresh, tmp_path)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory.inspections import hazards as hazard_records
+from inventory.inspections.hazard_flow import REGISTERED, REPORTED
 from inventory.inspections.hazards import Hazard
 from inventory.inspections.status_rules import Facts
 from inventory.inspections.tasks import OPEN, InspectionTask
@@ -49,7 +50,9 @@ def asset_status(session: Session, collection: str, asset_id: int, by: Principal
     facts = Facts(
         four_level=four_level, five_level=five_level,
         open_hazards=len(found),
-        open_major_hazards=sum(1 for h in found if h.grade == "major"),
+        # A report not yet graded weighs at most 一般 (DOMAIN.md §10): 重大 once graded.
+        open_major_hazards=sum(1 for h in found if h.grade == "major"
+                               and h.state not in (REPORTED, REGISTERED)),
         supervised_hazards=sum(1 for h in found if h.supervised),
         overdue_hazards=sum(1 for h in found if h.is_overdue(today)),
         overdue_tasks=sum(1 for t in tasks if t.status == "overdue" or t.closes_on < today),

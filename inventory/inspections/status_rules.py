@@ -2,17 +2,23 @@
 
 Zhejiang's 浙江安全码 rules are not known (DOMAIN.md §10), so the colour comes from a small
 table, not from code: each rule names one fact about the asset and the value from which it
-applies, and the most severe colour whose rule applies wins (blue when none does). The
-default table follows the four-colour levels and the hidden-hazard loop:
+applies, and the most severe colour whose rule applies wins. The colours are the four-colour
+map's, with the same meaning (DOMAIN.md §10 "One meaning per colour"): the default table
+follows the four-colour levels and the hidden-hazard loop:
 
 ==========  ==================================================================
 colour      when (any of)
 ==========  ==================================================================
-red 红      four-colour level major (重大); an open 重大 hidden hazard
-orange 橙   four-colour level considerable (较大); any open hidden hazard
-yellow 黄   four-colour level general (一般); an overdue inspection
-blue 蓝     otherwise
+red 红      four-colour level major (重大); an open 重大 hidden hazard, once graded
+orange 橙   four-colour level considerable (较大)
+yellow 黄   four-colour level general (一般); an open 一般 hidden hazard (or a report
+            not yet graded, which weighs at most 一般); an overdue inspection
+blue 蓝     four-colour level low (低)
+grey 灰     not assessed: no four-colour level and nothing else applies — never blue
 ==========  ==================================================================
+
+When no rule of a registry's own table applies, the asset shows its four-colour level's
+colour, or grey when it has none.
 
 A registry replaces the table with its own (`parse`, from JSON such as
 ``[{"colour": "red", "fact": "overdue_tasks", "at_least": 3}, …]``); the page says which
@@ -29,15 +35,19 @@ from resilience.codes import Code as C
 from resilience.codes import CodeList
 from resilience.errors import InvalidInput, Problem
 
-# Most severe first; the hex values are the four-colour map's (DOMAIN.md §3).
+# Most severe first; the hex values are the four-colour map's (DOMAIN.md §3); grey is "not
+# assessed", a colour no risk level uses.
 COLOURS = CodeList("colour", [
     C("red", "红码", "Red", colour="#FF0000"),
     C("orange", "橙码", "Orange", colour="#FF8000"),
     C("yellow", "黄码", "Yellow", colour="#FFFF00"),
     C("blue", "蓝码", "Blue", colour="#0070FF"),
+    C("grey", "未评估", "Not assessed", colour="#9AA0A6"),
 ])
 SEVERITY = COLOURS.values()
-DEFAULT_COLOUR = "blue"
+DEFAULT_COLOUR = "grey"
+# The colour of each four-colour level (DOMAIN.md §3), shown when no rule applies.
+LEVEL_COLOURS = {"major": "red", "considerable": "orange", "general": "yellow", "low": "blue"}
 
 # The facts a rule may test: level facts compare by equality, count facts by ``at_least``.
 LEVEL_FACTS = frozenset({"four_level", "five_level"})
@@ -80,9 +90,10 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("red", "four_level", equals="major"),
     Rule("red", "open_major_hazards", at_least=1),
     Rule("orange", "four_level", equals="considerable"),
-    Rule("orange", "open_hazards", at_least=1),
     Rule("yellow", "four_level", equals="general"),
+    Rule("yellow", "open_hazards", at_least=1),
     Rule("yellow", "overdue_tasks", at_least=1),
+    Rule("blue", "four_level", equals="low"),
 )
 
 
@@ -97,17 +108,18 @@ class Verdict:
     def hex(self) -> str:
         """The colour as the page paints it."""
         code = COLOURS.get(self.colour)
-        return code.colour if code is not None and code.colour else "#0070FF"
+        return code.colour if code is not None and code.colour else "#9AA0A6"
 
 
 def decide(facts: Facts, rules: Sequence[Rule] = DEFAULT_RULES) -> Verdict:
-    """The most severe colour whose rules apply, with every applying rule of that colour."""
+    """The most severe colour whose rules apply, with every applying rule of that colour;
+    else the four-colour level's own colour, or grey (not assessed) without one."""
     applying = [r for r in rules if r.applies(facts)]
     for colour in SEVERITY:
         because = tuple(r for r in applying if r.colour == colour)
         if because:
             return Verdict(colour, because)
-    return Verdict(DEFAULT_COLOUR, ())
+    return Verdict(LEVEL_COLOURS.get(facts.four_level or "", DEFAULT_COLOUR), ())
 
 
 def parse(data: Iterable[Mapping[str, Any]]) -> tuple[Rule, ...]:

@@ -1,8 +1,10 @@
 """The published 五色图: cells and assets replaced from a run's scores, divisions from the cells.
 
-A cell keeps its factors (H, E, V, C) and its explanation; an asset takes the level of the
-highest cell it crosses, and a division the highest of its cells (就高, DOMAIN.md §2), with
-the area of each level and the assets in it. Each writer returns its diff lines.
+A cell keeps its factors (H, E, V, C), its place and its explanation (a 无登记设施 cell its
+hazard level, with no E, V, C of its own); an asset takes the level of the highest cell it
+crosses (DOMAIN.md §1.3); a division publishes its area per level and the level its rule
+gives (:func:`area_level`, DOMAIN.md §10 — not its worst cell). Each writer returns its
+diff lines.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any, cast
 
 import numpy as np
 import shapely
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from resilience.dialects import insert_many
@@ -21,7 +23,7 @@ from resilience.spatial import as_wkb
 from risk import factors as five
 from risk.grid import Grid, to_lonlat
 from risk.inputs import Inputs
-from risk.levels import FIVE_COLOUR
+from risk.levels import FIVE_COLOUR, Level
 from risk.publishing.rows import change, delete_rows, published_rows
 from risk.results import FiveColourResult, RiskRun
 from risk.schemes import Composite
@@ -42,17 +44,24 @@ def cells_and_assets(session: Session, run: RiskRun, scheme: Composite, grid: Gr
         s, f = cell.score, cell.factors
         explanation = s.explain(scheme, f)
         explanation.update(sources=cell.sources, assets=cell.assets,
-                           length_m=round(cell.length_m, 1),
+                           length_m=round(cell.length_m, 1), place=cell.place,
                            population={**cell.population,
                                        "per_km2": round(cell.population.get("per_km2", 0.0), 1)})
-        rows.append({"unit": "cell", "ref": cell.ref, "name": None, "geom": box,
+        if cell.registered:
+            explanation["exposure_parts"] = cell.parts
+            measured: dict[str, Any] = {"exposure": f.exposure, "vulnerability": f.vulnerability,
+                                        "capacity": f.capacity_for(s.decided_by or "")}
+        else:  # 无登记设施: the hazard level, scored at the reference cell; no E, V, C of its own
+            explanation.update(unregistered=True, reference={"E": f.exposure,
+                                                             "V": f.vulnerability})
+            measured = {"exposure": None, "vulnerability": None, "capacity": None}
+        rows.append({"unit": "cell", "ref": cell.ref, "name": cell.place, "geom": box,
                      "division_code": cell.division_code, "level": s.level.code,
                      "ordinal": s.level.ordinal, "colour": s.level.colour, "score": s.score,
                      "measure": grid.size * grid.size,
                      "decided_by": cell.sources.get(s.decided_by or "", s.decided_by),
                      "explanation": explanation, "hazard": max(f.hazards.values(), default=0.0),
-                     "exposure": f.exposure, "vulnerability": f.vulnerability,
-                     "capacity": f.capacity, **common})
+                     **measured, **common})
     lookup = {name: {int(i): k for k, i in enumerate(getattr(inputs, name).ids.tolist())}
               for name in five.LINE_LAYERS + five.SPOT_LAYERS}
     for link in links:
@@ -68,6 +77,7 @@ def cells_and_assets(session: Session, run: RiskRun, scheme: Composite, grid: Gr
                      "ordinal": lv.ordinal, "colour": lv.colour, "score": cell.score.score,
                      "measure": link.length_m or None, "decided_by": cell.ref,
                      "explanation": {"rule": "highest", "cell": cell.ref,
+                                     "place": cell.place, "unregistered": not cell.registered,
                                      "cells": len(link.cells), "level": lv.code,
                                      "score": round(cell.score.score, 5),
                                      "hazard": cell.score.decided_by,
@@ -76,7 +86,8 @@ def cells_and_assets(session: Session, run: RiskRun, scheme: Composite, grid: Gr
                                                                 default=0.0), 4),
                                                  "E": round(cell.factors.exposure, 4),
                                                  "V": round(cell.factors.vulnerability, 4),
-                                                 "C": round(cell.factors.capacity, 4)}},
+                                                 "C": round(cell.factors.capacity_for(
+                                                     cell.score.decided_by or ""), 4)}},
                      "hazard": None, "exposure": None, "vulnerability": None, "capacity": None,
                      **common})
     if region is None:
@@ -105,23 +116,69 @@ def _reason(before: Any, row: dict[str, Any]) -> dict[str, Any]:
     """Why a five-colour unit changed: its factors (cells) or the cell it inherits (assets)."""
     after = {"score": round(row["score"] or 0.0, 5), "decided_by": row["decided_by"]}
     if row["unit"] == "cell":
-        after.update(H=round(row["hazard"], 4), E=round(row["exposure"], 4),
-                     V=round(row["vulnerability"], 4), C=round(row["capacity"], 4))
+        after.update(H=_r(row["hazard"]), E=_r(row["exposure"]), V=_r(row["vulnerability"]),
+                     C=_r(row["capacity"]))
     if before is None:
         return {"after": after, "new": True}
     was = {"score": round(before.score or 0.0, 5), "decided_by": before.decided_by}
     if row["unit"] == "cell":
-        was.update(H=round(before.hazard or 0.0, 4), E=round(before.exposure or 0.0, 4),
-                   V=round(before.vulnerability or 0.0, 4), C=round(before.capacity or 0.0, 4))
+        was.update(H=_r(before.hazard), E=_r(before.exposure), V=_r(before.vulnerability),
+                   C=_r(before.capacity))
     moved = sorted(k for k in after if k in was and after[k] != was[k])
     return {"before": was, "after": after, "changed": moved}
 
 
-def divisions(session: Session, run: RiskRun, scheme: Composite) -> list[dict[str, Any]]:
-    """Each division takes the highest level of its cells (就高), with area and lengths."""
+def _r(value: float | None) -> float | None:
+    """A factor rounded for a diff line (None where a 无登记设施 cell has none)."""
+    return None if value is None else round(value, 4)
+
+
+def area_level(area: dict[str, float], share: float) -> tuple[Level, float]:
+    """A division's published level from its area per level: the highest level that, with
+    the levels above it, covers at least ``share`` of the mapped area (the area-weighted
+    median for 0.5). Monotone: raising any cell never lowers it, unlike the largest share."""
+    total = sum(area.values())
+    covered = 0.0
+    for lv in sorted(FIVE_COLOUR, key=lambda lv: -lv.ordinal):
+        covered += area.get(lv.code, 0.0)
+        if total > 0 and covered / total >= share - 1e-12:
+            return lv, covered / total
+    return FIVE_COLOUR[0], 1.0
+
+
+def _cell_groups(session: Session) -> tuple[list[Any], list[Any]]:
+    """The published cells summed by division code, level and 无登记设施 (a few hundred rows
+    for tens of thousands of cells), and the highest cell of each such group: two queries,
+    so the roll-up never reads every cell row (hazard-first coverage maps whole zones)."""
     t = FiveColourResult.__table__
-    cells = session.execute(select(t.c.division_code, t.c.ref, t.c.ordinal, t.c.score,
-                                   t.c.measure).where(t.c.unit == "cell")).all()
+    bare = t.c.exposure.is_(None)
+    groups = session.execute(select(t.c.division_code, t.c.ordinal, bare, func.count(),
+                                    func.sum(t.c.measure), func.max(t.c.score))
+                             .where(t.c.unit == "cell")
+                             .group_by(t.c.division_code, t.c.ordinal, bare)).all()
+    tops: dict[str, tuple[int, float]] = {}
+    for code, ordinal, _, _, _, score in groups:
+        if code is not None and score is not None:
+            key = (int(ordinal), float(score))
+            tops[code] = max(tops.get(code, key), key)
+    if not tops:
+        return list(groups), []
+    wanted = [(code, o, sc) for code, (o, sc) in sorted(tops.items())]
+    # Ties are common (every 无登记设施 cell of a hazard class scores alike): the last ref.
+    refs = session.execute(select(func.max(t.c.ref)).where(
+        t.c.unit == "cell", tuple_(t.c.division_code, t.c.ordinal, t.c.score).in_(wanted))
+        .group_by(t.c.division_code)).scalars().all()
+    highest = session.execute(select(t.c.division_code, t.c.ref, t.c.name, t.c.ordinal,
+                                     t.c.score)
+                              .where(t.c.unit == "cell", t.c.ref.in_(list(refs)))).all()
+    return list(groups), list(highest)
+
+
+def divisions(session: Session, run: RiskRun, scheme: Composite) -> list[dict[str, Any]]:
+    """Each division's area per level (its shares shown) and the level its rule publishes
+    (:func:`area_level`, DOMAIN.md §10), with the assets and lengths per level."""
+    t = FiveColourResult.__table__
+    groups, highest = _cell_groups(session)
     assets = session.execute(select(t.c.division_code, t.c.level, func.count(),
                                     func.sum(t.c.measure)).where(t.c.unit == "asset")
                              .group_by(t.c.division_code, t.c.level)).all()
@@ -129,35 +186,51 @@ def divisions(session: Session, run: RiskRun, scheme: Composite) -> list[dict[st
     bounded = session.execute(select(d.c.code, d.c.name, as_wkb(d.c.boundary))
                               .where(d.c.boundary.is_not(None))).all()
     by_ordinal = {lv.ordinal: lv for lv in FIVE_COLOUR}
+    rule = dict(scheme.params.get("division_rule") or {"rule": "area_share_from_top",
+                                                       "share": 0.5})
+    share = float(rule.get("share", 0.5))
     rows = []
     stamp = now()
     for code, name, raw in bounded:
         prefix = division_prefix(code)
-        mine = [c for c in cells if (c.division_code or "").startswith(prefix)]
+        mine = [g for g in groups if (g[0] or "").startswith(prefix)]
         if not mine:
             continue
-        top = max(mine, key=lambda c: (c.ordinal, c.score or 0.0, c.ref))
-        lv = by_ordinal[top.ordinal]
+        top = max((c for c in highest if (c.division_code or "").startswith(prefix)),
+                  key=lambda c: (c.ordinal, c.score or 0.0, c.ref), default=None)
         area: dict[str, float] = {}
+        bare: dict[str, float] = {}
         count: dict[str, int] = {}
-        for c in mine:
-            code_ = by_ordinal[c.ordinal].code
-            area[code_] = area.get(code_, 0.0) + (c.measure or 0.0) / 1e6
-            count[code_] = count.get(code_, 0) + 1
+        for _, ordinal, unregistered, n, measure, _ in mine:
+            code_ = by_ordinal[int(ordinal)].code
+            km2 = float(measure or 0.0) / 1e6
+            area[code_] = area.get(code_, 0.0) + km2
+            count[code_] = count.get(code_, 0) + int(n)
+            if unregistered:  # 无登记设施: in the shares, and said apart
+                bare[code_] = bare.get(code_, 0.0) + km2
+        lv, covered = area_level(area, share)
+        total = sum(area.values())
         n_assets: dict[str, int] = {}
         length: dict[str, float] = {}
-        for division_code, level, n, total in assets:
+        for division_code, level, n, amount in assets:
             if (division_code or "").startswith(prefix):
                 n_assets[level] = n_assets.get(level, 0) + int(n)
-                length[level] = length.get(level, 0.0) + float(total or 0.0) / 1000
+                length[level] = length.get(level, 0.0) + float(amount or 0.0) / 1000
         rows.append({"unit": "division", "ref": code, "name": name,
                      "geom": shapely.from_wkb(bytes(raw)), "division_code": code,
                      "level": lv.code, "ordinal": lv.ordinal, "colour": lv.colour,
-                     "score": top.score, "measure": sum(area.values()) * 1e6,
-                     "decided_by": top.ref,
-                     "explanation": {"rule": "highest", "cell": top.ref, "level": lv.code,
-                                     "score": round(top.score or 0.0, 5), "cells": count,
+                     "score": round(covered, 4), "measure": total * 1e6,
+                     "decided_by": "area_share",
+                     "explanation": {"rule": "area_share", "share": share, "level": lv.code,
+                                     "covered": round(covered, 4), "cells": count,
                                      "area_km2": {k: round(v, 3) for k, v in area.items()},
+                                     "share_by_level": {k: round(v / total, 4)
+                                                        for k, v in area.items()},
+                                     "unregistered_km2": {k: round(v, 3)
+                                                          for k, v in bare.items()},
+                                     "highest": None if top is None else {
+                                         "cell": top.ref, "place": top.name,
+                                         "level": by_ordinal[int(top.ordinal)].code},
                                      "assets": n_assets,
                                      "length_km": {k: round(v, 3) for k, v in length.items()}},
                      "hazard": None, "exposure": None, "vulnerability": None, "capacity": None,
@@ -173,5 +246,7 @@ def divisions(session: Session, run: RiskRun, scheme: Composite) -> list[dict[st
             diff.append(change("five", "division", row["ref"], row["name"], row["ref"], before,
                                row, {"before": {"decided_by": getattr(before, "decided_by",
                                                                       None)},
-                                     "after": {"decided_by": row["decided_by"]}}))
+                                     "after": {"decided_by": row["decided_by"],
+                                               "share_by_level": row["explanation"][
+                                                   "share_by_level"]}}))
     return diff

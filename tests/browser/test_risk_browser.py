@@ -131,7 +131,9 @@ def test_an_asset_says_which_cell_decided_its_colour(risk_live: Any, browser: An
         _click_at(page, lon, lat)
         page.wait_for_selector("body[data-explained-cell]", timeout=10000)
         text = page.inner_text("#risk-explain")
-        assert "decided by cell" in text and asset["properties"]["decided_by"] in text, text
+        # The place, never the raw grid reference (issue 14 §9).
+        assert "decided by the grid cell in" in text, text
+        assert asset["properties"]["decided_by"] not in text, text
         assert "Exposure E" in text and "Largest contributor" in text
         link = page.locator("#risk-explain a[href^='/collections/']").first
         assert link.count() == 1

@@ -11,18 +11,23 @@ the age term is 1 whatever the year; 1960 is past every design life):
   condition 2.
 - S (上城区): a water main in condition 4 and an open shelter; a low hand-entered point.
 
-Five colour, default scheme (``R = H · E^0.8 · V · (1 − C)``, breaks .08/.14/.22/.30):
-西湖区 has 1,145,000 people on 308.73 km² (3,708.7 /km², population term 0.463589),
-上城区 11,035 /km² (term 1.0). V = 0.6 · condition score + 0.4 · 1.
+Five colour, default scheme v2 (``R = H · E^0.5 · V^0.5 · (1 − C)``, reference breaks
+.1/.2/.3/.4; ``E = 1 − (1 − A)(1 − K)(1 − P)`` with ``A = 1 − e^(−weighted m / 3000)``, K the
+most critical asset, P = 0.5 · density / 8,000; V the most vulnerable asset's): 西湖区 has
+1,145,000 people on 308.73 km² (3,708.7 /km², P = 0.231795), 上城区 11,035 /km² (P = 0.5).
+V of a main = 0.6 · condition score + 0.4 · 1.
 
-- W: E = 0.75 · (1.2 · 200 / 3000) + 0.25 · 0.463589 = 0.175897; V = 0.6 · 0.15 + 0.4 = 0.49;
-  C = 0; R = 0.8 · 0.175897^0.8 · 0.49 = 0.8 · 0.24900 · 0.49 = 0.09761 → fairly_low.
-  After condition 1 → 4: V = 0.97, R = 0.19322 → medium.
+- W: A = 1 − e^(−1.2 · 200 / 3000) = 0.076884, E = 1 − 0.923116 · 0.768205 = 0.290857;
+  V = 0.6 · 0.15 + 0.4 = 0.49; C = 0; R = 0.8 · √(0.290857 · 0.49) = 0.30202 → fairly_high.
+  After condition 1 → 4: V = 0.97, R = 0.42493 → high.
 - G: no hazard → R = 0 → low.
-- F: E = 0.75 · (200 + 200) / 3000 + 0.115897 = 0.215897; V = 0.64;
-  C = 0.25 · 200 / 2000 = 0.025; R = 1.0 · 0.29335 · 0.64 · 0.975 = 0.18305 → medium.
-- S: no hazard → low; E = 0.75 · 440 / 3000 + 0.25 = 0.36, V = 0.97, C = 0.35 (shelter).
-- 西湖区 takes F (medium), 上城区 S (low), 杭州市 medium.
+- F: the flood point is hazard evidence only (its pumps are no capacity): A = 1 − e^(−200 /
+  3000) = 0.064493, E = 0.281337, V = 0.64, C = 0; R = 1.0 · √(0.281337 · 0.64) = 0.42433
+  → high.
+- S: no hazard → low; E = 1 − (1 − 0.136418)(1 − 0.5)(1 − 0.5) = 0.784105 (the main and
+  the shelter, a critical asset: K = 0.5), V = 0.97, C = 0.2 (the shelter).
+- 西湖区 is a third each 高, 较高, 低: 高 and above cover 1/3, 较高 and above 2/3 ≥ 1/2 →
+  较高; 上城区 低; 杭州市 (a quarter each 高, 较高, and half 低) 较高.
 
 Four colour: the gas main gives gas_high_pressure (3 × 6 × 15 = 270, 较大); S's main is
 old in a busy district (≥ 5000 /km²) and in condition 4 → ageing_busy worse (270, 较大);
@@ -172,30 +177,35 @@ def test_five_colour_levels_by_hand(city: dict[str, int], session: Session) -> N
     rows = five(session)
     cells = {k[1]: r for k, r in rows.items() if k[0] == "cell"}
     assert {r: cells[r].level for r in cells} == {
-        ref(W): "fairly_low", ref(G): "low", ref(F): "medium", ref(S): "low"}
-    assert cells[ref(W)].score == pytest.approx(0.09761, abs=2e-4)
-    assert cells[ref(F)].score == pytest.approx(0.18305, abs=2e-4)
+        ref(W): "medium", ref(G): "low", ref(F): "high", ref(S): "low"}
+    assert cells[ref(W)].score == pytest.approx(0.49154, abs=2e-4)
+    assert cells[ref(F)].score == pytest.approx(0.65141, abs=2e-4)
     w = cells[ref(W)]
     assert (w.hazard, w.exposure, w.vulnerability, w.capacity) == pytest.approx(
-        (0.8, 0.175897, 0.49, 0.0), abs=1e-4)
+        (0.8, 0.290857, 0.49, 0.0), abs=1e-4)
     s_ = cells[ref(S)]
-    assert (s_.exposure, s_.vulnerability, s_.capacity) == pytest.approx((0.36, 0.97, 0.35),
+    assert (s_.exposure, s_.vulnerability, s_.capacity) == pytest.approx((0.784105, 0.97, 0.2),
                                                                          abs=1e-4)
-    assert (cells[ref(F)].hazard, cells[ref(F)].capacity) == pytest.approx((1.0, 0.025), abs=1e-4)
+    assert (cells[ref(F)].hazard, cells[ref(F)].capacity) == pytest.approx((1.0, 0.0), abs=1e-4)
+    assert {cells[r].name for r in cells} == {"西湖区", "上城区"}  # the place, not a grid id
     assert {r: cells[r].division_code for r in cells} == {
         ref(W): "330106", ref(G): "330106", ref(F): "330106", ref(S): "330102"}
     assets = {k[1]: r.level for k, r in rows.items() if k[0] == "asset"}
-    assert assets == {f"pipelines/{city['water_w']}": "fairly_low",
+    assert assets == {f"pipelines/{city['water_w']}": "medium",
                       f"pipelines/{city['gas_g']}": "low",
-                      f"pipelines/{city['drain_f']}": "medium",
+                      f"pipelines/{city['drain_f']}": "high",
                       f"pipelines/{city['water_s']}": "low",
-                      f"flood-points/{city['flood_f']}": "medium",
+                      f"flood-points/{city['flood_f']}": "high",
                       f"shelters/{city['shelter_s']}": "low"}
     divisions = {k[1]: r for k, r in rows.items() if k[0] == "division"}
     assert {k: r.level for k, r in divisions.items()} == {
         "330106": "medium", "330102": "low", "330100": "medium",
         "330000": "medium"}
-    assert divisions["330106"].decided_by == ref(F)
+    xihu = divisions["330106"].explanation
+    assert divisions["330106"].decided_by == "area_share"
+    assert xihu["share_by_level"] == pytest.approx({"high": 1 / 3, "medium": 1 / 3,
+                                                    "low": 1 / 3}, abs=1e-4)
+    assert xihu["highest"] == {"cell": ref(F), "place": "西湖区", "level": "high"}
 
 
 def test_explanations_carry_factors_terms_band_and_zone(city: dict[str, int],
@@ -206,18 +216,23 @@ def test_explanations_carry_factors_terms_band_and_zone(city: dict[str, int],
     zone = f"hazard-zones/{city['zone_w']}"
     assert w.decided_by == zone and why["sources"] == {"waterlogging": zone}
     assert why["hazards"] == {"waterlogging": 0.8} and why["decided_by"] == "waterlogging"
-    assert why["exposure"] == pytest.approx(0.1759, abs=1e-4)
+    assert why["exposure"] == pytest.approx(0.2909, abs=1e-4)
     assert why["vulnerability"] == 0.49 and why["capacity"] == 0.0
-    assert why["terms"] == pytest.approx({"H": 0.8, "E": 0.249, "V": 0.49, "C": 1.0},
+    assert why["terms"] == pytest.approx({"H": 0.8, "E": 0.7344, "V": 0.8367, "C": 1.0},
                                          abs=2e-4)
-    assert why["band"] == [0.08, 0.14] and why["level"] == "fairly_low"
-    assert why["weights"] == {"H": 1.0, "E": 0.8, "V": 1.0, "C": 1.0}
+    assert why["band"] == [0.353553, 0.494975] and why["level"] == "medium"
+    assert why["weights"] == {"H": 1.0, "E": 0.25, "V": 0.25, "C": 1.0}
+    assert why["place"] == "西湖区"
+    assert why["exposure_parts"] == {"assets": 0.0769, "critical": 0.0, "critical_kind": None,
+                                     "people": 0.2318,
+                                     "most_vulnerable": f"pipelines/{city['water_w']}"}
     f_ = rows[("cell", ref(F))]
     assert f_.decided_by == f"flood-points/{city['flood_f']}"
     asset = rows[("asset", f"pipelines/{city['water_w']}")].explanation
     assert asset["cell"] == ref(W) and asset["source"] == zone
-    assert asset["factors"] == pytest.approx({"H": 0.8, "E": 0.1759, "V": 0.49, "C": 0.0},
+    assert asset["factors"] == pytest.approx({"H": 0.8, "E": 0.2909, "V": 0.49, "C": 0.0},
                                              abs=1e-4)
+    assert asset["place"] == "西湖区"
 
 
 def test_generated_points_and_four_colour_zones_take_the_highest(
@@ -250,12 +265,12 @@ def test_an_edit_is_recorded_in_the_next_runs_diff(city: dict[str, int],
     with sessions() as s:
         lines = {(c.map, c.unit, c.ref): c for c in runs.changes(s, run.id)}
         cell = lines[("five", "cell", ref(W))]
-        assert (cell.before_level, cell.after_level) == ("fairly_low", "medium")
-        assert cell.after_score == pytest.approx(0.19322, abs=2e-4)
+        assert (cell.before_level, cell.after_level) == ("medium", "fairly_high")
+        assert cell.after_score == pytest.approx(0.58305, abs=2e-4)
         assert cell.reason["changed"] == ["V", "score"]
         assert cell.reason["before"]["V"] == 0.49 and cell.reason["after"]["V"] == 0.97
         asset = lines[("five", "asset", f"pipelines/{city['water_w']}")]
-        assert (asset.before_level, asset.after_level) == ("fairly_low", "medium")
+        assert (asset.before_level, asset.after_level) == ("medium", "fairly_high")
         assert run.summary["raised"] >= 2 and run.summary["lowered"] == 0
         assert ("five", "cell", ref(F)) not in lines  # untouched cells say nothing
 
@@ -308,15 +323,16 @@ def test_an_incremental_run_publishes_what_a_full_run_would(
     assert snapshot(sessions) == after_incremental
     scores = {(u, r): (lv, sc) for u, r, lv, sc in after_incremental["five"]}
     if change == "condition":
-        assert scores[("cell", ref(W))] == ("medium", pytest.approx(0.19322, abs=2e-4))
+        assert scores[("cell", ref(W))] == ("fairly_high", pytest.approx(0.58305, abs=2e-4))
     else:
-        # W: E = 0.75 · 440 / 3000 + 0.115897 = 0.225897, V = (0.49 + 0.64) / 2 = 0.565,
-        # C = 0.025: R = 0.8 · 0.30417 · 0.565 · 0.975 = 0.13405 → fairly_low. F keeps only the
-        # flood point: V unknown (0.5), E = 0.165897, R = 0.23760 · 0.5 = 0.1188 → fairly_low.
-        assert scores[("cell", ref(W))] == ("fairly_low", pytest.approx(0.13405, abs=2e-4))
-        assert scores[("cell", ref(F))] == ("fairly_low", pytest.approx(0.1188, abs=2e-4))
+        # W: A = 1 − e^(−440 / 3000) = 0.136418, E = 0.336591, V = max(0.49, 0.64) = 0.64:
+        # R = 0.8 · (0.336591 · 0.64)^¼ = 0.54502 → fairly_high. F keeps only the flood
+        # point: nothing registered (无登记设施), its hazard level at the reference cell:
+        # R = 1.0 · (0.5 · 0.5)^¼ = 0.70711 → high.
+        assert scores[("cell", ref(W))] == ("fairly_high", pytest.approx(0.54502, abs=2e-4))
+        assert scores[("cell", ref(F))] == ("high", pytest.approx(0.70711, abs=2e-4))
         asset = scores[("asset", f"pipelines/{city['drain_f']}")]
-        assert asset == ("fairly_low", pytest.approx(0.13405, abs=2e-4))
+        assert asset == ("fairly_high", pytest.approx(0.54502, abs=2e-4))
 
 
 def test_a_second_request_while_one_is_queued_conflicts(city: dict[str, int],
@@ -354,7 +370,7 @@ def test_a_failed_run_keeps_the_maps_and_frees_the_key(
     again = runs.run_now(sessions, by="test")
     assert again.status == "succeeded", again.error
     with sessions() as s:
-        assert five(s)[("cell", ref(W))].level == "medium"
+        assert five(s)[("cell", ref(W))].level == "fairly_high"
 
 
 def test_retired_assets_leave_the_maps_and_their_points_retire(

@@ -22,9 +22,9 @@ from risk.grid import Grid
 from risk.inputs import Layer
 from risk.levels import FIVE_COLOUR, FOUR_COLOUR, LEC_VALUES, LS_VALUES, PRESETS, assess, highest
 from risk.points import DEFAULT_PRESET
+from risk.scheme_defaults import HAZARD_KEYS
 from risk.schemes import (
     DEFAULT_COMPOSITE,
-    HAZARD_KEYS,
     SCORERS,
     Composite,
     Factors,
@@ -102,8 +102,8 @@ def test_adding_a_small_hazard_never_lowers_the_level_when_combined_by_weighted_
     params = copy.deepcopy(DEFAULT_COMPOSITE)
     params["combine"] = "weighted_sum"
     scheme = Composite("ws", 1, params)
-    alone = Factors({"flood": 0.5}, 1.0, 1.0, 0.0)
-    with_more = Factors({"flood": 0.5, "seismic": 0.01}, 1.0, 1.0, 0.0)
+    alone = Factors({"flood": 0.8}, 1.0, 1.0, 0.0)
+    with_more = Factors({"flood": 0.8, "seismic": 0.01}, 1.0, 1.0, 0.0)
     assert score(scheme, alone).level.code == "high"
     assert ordinal(scheme, with_more) >= ordinal(scheme, alone)
 
@@ -154,11 +154,13 @@ def test_a_score_on_a_break_falls_in_the_lower_band_and_just_above_in_the_next(
 
 def test_default_breaks_exactly() -> None:
     breaks = DEFAULT_COMPOSITE["breaks"]
+    # v2: a reference cell (E = V = ½) sits mid-band of its hazard class
+    assert breaks == [0.212132, 0.353553, 0.494975, 0.636396]
     assert [level_of(b, breaks)[0].code for b in breaks] == [
         "low", "fairly_low", "medium", "fairly_high"]
     assert level_of(0.0, breaks)[0].code == "low"
-    assert level_of(0.300001, breaks)[0].code == "high"
-    assert level_of(1.0, breaks)[1] == (0.30, math.inf)
+    assert level_of(0.636397, breaks)[0].code == "high"
+    assert level_of(1.0, breaks)[1] == (0.636396, math.inf)
 
 
 # -- parameter checks -----------------------------------------------------------------------

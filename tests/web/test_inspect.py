@@ -168,11 +168,13 @@ def colour_of(page: str) -> str:
 
 def test_the_status_page_colour_follows_risk_hazards_and_overdue_inspections(
         client: Any, session: Session, asset_task: tuple[int, int]) -> None:
+    """The four-colour levels and colours (DOMAIN.md §10): not assessed is grey (it was
+    blue), an open 一般隐患 is yellow (it was orange), a 重大 one red once graded."""
     pipe, task_id = asset_task
     sign_in(client, "inspector", "inspector-demo-2026")
     url = f"/s/pipelines/{pipe}"
     page = client.get(url).get_data(as_text=True)
-    assert colour_of(page) == "blue" and "测试管0" in page
+    assert colour_of(page) == "grey" and "测试管0" in page and "未评估" in page
     assert f"/inspect/tasks/{task_id}" in page  # start the open task from the label
     publish(session, FiveColourResult, f"pipelines/{pipe}", "fairly_high", "#FF8C00")
     publish(session, FourColourResult, f"pipelines/{pipe}", "general", "#FFFF00")
@@ -180,14 +182,23 @@ def test_the_status_page_colour_follows_risk_hazards_and_overdue_inspections(
     page = client.get(url).get_data(as_text=True)
     assert colour_of(page) == "yellow" and "四色图等级为一般风险" in page
     assert "较高风险" in page and "一般风险" in page
+    five = re.search(r'id="five-level"><span class="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    four = re.search(r'id="four-level"><span class="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    assert (five, four) == ("swatch five", "swatch")  # hatched five-colour, solid four-colour
     ctx = support.ctx(session, "inspector")
     filed = hazard_steps.report(session, {"grade": "general", "category": "leakage", "description": "阀门井渗漏",
                                           "asset_collection": "pipelines", "asset_id": pipe}, ctx)
     session.commit()
     page = client.get(url).get_data(as_text=True)
-    assert colour_of(page) == "orange" and "阀门井渗漏" in page and f"#{filed.id}" in page
-    hazard_steps.report(session, {"grade": "major", "category": "leakage", "description": "燃气泄漏",
-                                  "asset_collection": "pipelines", "asset_id": pipe}, ctx)
+    assert colour_of(page) == "yellow" and "阀门井渗漏" in page and f"#{filed.id}" in page
+    major = hazard_steps.report(session, {"grade": "major", "category": "leakage", "description": "燃气泄漏",
+                                          "asset_collection": "pipelines", "asset_id": pipe}, ctx)
+    session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert colour_of(page) == "yellow"  # a report not yet graded weighs at most 一般
+    admin = support.ctx(session, "admin")
+    hazard_steps.transition(session, major.id, "register", admin)
+    hazard_steps.transition(session, major.id, "grade", admin, grade="major")
     session.commit()
     page = client.get(url).get_data(as_text=True)
     assert colour_of(page) == "red" and "未销号重大隐患 ≥ 1" in page

@@ -197,10 +197,10 @@ def test_an_admin_saves_a_new_scheme_version(client: Any, auth: Any) -> None:
                                         "params": {"breaks": [0.05, 0.1, 0.2, 0.4]}}))
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
-    assert body["version"] == 2 and body["params"]["breaks"] == [0.05, 0.1, 0.2, 0.4]
+    assert body["version"] == 3 and body["params"]["breaks"] == [0.05, 0.1, 0.2, 0.4]
     assert body["params"]["weights"]["H"] == 1.0 and body["created_by"] == "admin"
     listed = client.get("/api/risk/schemes", headers=auth.headers("viewer")).get_json()
-    assert ("composite_default", 2) in {(s["name"], s["version"]) for s in listed["schemes"]}
+    assert ("composite_default", 3) in {(s["name"], s["version"]) for s in listed["schemes"]}
 
 
 @pytest.mark.parametrize(("params", "field", "code"), [

@@ -37,7 +37,7 @@ def test_an_admin_saves_a_new_version_and_bad_breaks_are_named(client: Any,
     assert resp.status_code == 302 and "saved=composite_default" in resp.headers["Location"]
     versions = session.scalars(select(RiskScheme.version).where(
         RiskScheme.name == "composite_default").order_by(RiskScheme.version)).all()
-    assert versions == [1, 2]
+    assert versions == [1, 2, 3]  # v1 and v2 are shipped; the admin's is the next
     html = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "更严" in html and "0.05" in html  # the form opens on the newest version
 

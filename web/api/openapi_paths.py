@@ -85,6 +85,19 @@ def risk_paths() -> dict[str, Any]:
                      "requestBody": {"required": True, "content": scheme},
                      "responses": {"201": {"description": "the new version"},
                                    "400": PROBLEM, "403": PROBLEM}}},
+        "/api/risk/presets": {
+            "get": {"summary": "Every four-colour table (LEC/LS) with its bands' intervals",
+                    "responses": {"200": {"description": "ok"}}},
+            "post": {"summary": "Add a city's own LEC or LS table (admin)",
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"type": "object", "required": ["name", "method", "params"],
+                                    "properties": {"name": {"type": "string", "maxLength": 40},
+                                                   "method": {"type": "string",
+                                                              "enum": ["lec", "ls"]},
+                                                   "params": {"type": "object"},
+                                                   "note": {"type": "string"}}}}}},
+                     "responses": {"201": {"description": "the new table"},
+                                   "400": PROBLEM, "403": PROBLEM}}},
     }
 
 
@@ -198,6 +211,63 @@ def inspection_paths() -> dict[str, Any]:
                          "schema": {"type": "object", "properties": {"ids": {
                              "type": "array", "items": {"type": "integer"}}}}}}},
                      "responses": {"200": {"description": "how many changed"}, "400": PROBLEM}}},
+        **hazard_paths(),
+    }
+
+
+def hazard_paths() -> dict[str, Any]:
+    """The hidden-hazard loop (DOMAIN.md §4, §10): grade, deadline, state and 督办 move only
+    by steps; a PATCH/PUT naming them gets 409 field_by_step / state_by_transition."""
+    ident = param("id", "hazard id", {"type": "integer"}, "path")
+    step = {"application/json": {"schema": {
+        "type": "object", "required": ["action"], "properties": {
+            "action": {"type": "string", "enum": [
+                "register", "grade", "rectify", "submit_review", "close", "fail_review",
+                "supervise", "regrade", "extend"]},
+            "grade": {"type": "string", "enum": ["general", "major"],
+                      "description": "grade (评估定级); regrade (重新定级, reviewer, reason)"},
+            "deadline": {"type": "string", "format": "date", "description": (
+                "register, grade; once graded only by extend (延期: reviewer, reason, later)")},
+            "reason": {"type": "string"}, "note": {"type": "string"},
+            "supervising_unit": {"type": "string"},
+            "supervision_deadline": {"type": "string", "format": "date"},
+            "acceptance_by": {"type": "string", "description": (
+                "close of a supervised hazard (by someone other than its submitter): who "
+                "accepted it for the 督办 unit, with acceptance_on, acceptance_opinion and "
+                "acceptance_attachment (a document uploaded with side=acceptance)")},
+            "acceptance_on": {"type": "string", "format": "date"},
+            "acceptance_opinion": {"type": "string"},
+            "acceptance_attachment": {"type": "integer"},
+            "attachments": {"type": "array", "items": {"type": "integer"}}}}}}
+    return {
+        "/api/hazards": {"get": {
+            "summary": "Hidden hazards the caller sees, each with its due day (the earlier of "
+                       "deadline and supervision_deadline) and overdue flag",
+            "parameters": [param("state", "state code", {"type": "string"}),
+                           param("grade", "general or major", {"type": "string"}),
+                           param("overdue", "true: open and past the due day",
+                                 {"type": "boolean"}),
+                           param("open", "true: not closed", {"type": "boolean"}),
+                           param("division", "division code (and below)", {"type": "string"})],
+            "responses": {"200": {"description": "ok"}, "400": PROBLEM}}},
+        "/api/hazards/{id}/transitions": {"post": {
+            "summary": "Take one step of the loop (a closed hazard: 409 hazard_closed)",
+            "parameters": [ident], "requestBody": {"required": True, "content": step},
+            "responses": {"200": {"description": "the hazard after the step"}, "403": PROBLEM,
+                          "409": PROBLEM, "422": PROBLEM}}},
+        "/api/hazards/{id}/trail": {"get": {
+            "summary": "The append-only trail (each step's changes, old → new), the photos "
+                       "and the 督办 unit's acceptance", "parameters": [ident],
+            "responses": {"200": {"description": "ok"}, "404": PROBLEM}}},
+        "/api/hazards/major-report": {"get": {
+            "summary": "The period's graded 重大 hazards for the supervising authority, each "
+                       "with its state as of the period's end and its trail; links to the XLSX "
+                       "(/hazards/major-report.xlsx)",
+            "parameters": [param("period", "2026, 2026-Q1 or 2026-03 (default: this quarter)",
+                                 {"type": "string"}),
+                           param("from", "first day", {"type": "string", "format": "date"}),
+                           param("to", "last day", {"type": "string", "format": "date"})],
+            "responses": {"200": {"description": "ok"}, "401": PROBLEM, "422": PROBLEM}}},
     }
 
 
@@ -210,9 +280,11 @@ def health_check_paths() -> dict[str, Any]:
                            param("year", "year", {"type": "integer"})],
             "responses": {"200": {"description": "ok"}, "400": PROBLEM, "403": PROBLEM}}},
         "/api/health-checks/{id}": {"get": {
-            "summary": "One check: each indicator's value, unit, target, met, trend against "
-                       "earlier years and formula, and the problem list; links to its XLSX "
-                       "and print view",
+            "summary": "One check: each indicator's value (read as the registry stood at the "
+                       "end of the year), unit, reference value (参考值) and its source, "
+                       "judgement (met, missed, no_data, not_judged), trend against earlier "
+                       "years and formula, and the problem list; links to its XLSX and print "
+                       "view",
             "parameters": [param("id", "health check id", {"type": "integer"}, "path")],
             "responses": {"200": {"description": "ok"}, "404": PROBLEM}}},
     }

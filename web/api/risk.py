@@ -2,7 +2,8 @@
 
 Everyone signed in may read runs, diffs and schemes; admins and emergency managers start
 runs (202 + the run's status URL; 409 while one is queued or running); admins alone save a
-new scheme version (400 naming each bad parameter by its path, e.g. ``params.breaks``).
+new scheme version (400 naming each bad parameter by its path, e.g. ``params.breaks``) or a
+city's own four-colour table (LEC or LS, DOMAIN.md §10 "LS tables": the city's choice).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 
 from resilience.errors import InvalidInput, Problem
-from risk import runs, schemes
+from risk import legends, presets, runs, schemes
 from risk.levels import LEVEL_SETS, Level
 from web.api.protocol import check_csrf, json_response
 from web.auth import caller, roles, signed_in
@@ -177,6 +178,42 @@ def scheme_save() -> Response:
             row = schemes.save_version(s, body.get("name", schemes.DEFAULT_NAME),
                                        body.get("params", {}), by=principal.username, note=note)
             saved = scheme_body(row)
+    except InvalidInput as error:  # a bad request body, not an unprocessable record
+        raise BadRequest(error.message, error.problems) from error
+    return json_response(saved, 201)
+
+
+@bp.get("/api/risk/presets")
+@signed_in
+def preset_list() -> Response:
+    """Every four-colour table a risk point may name, with each band's real interval."""
+    loc = locale()
+    every = presets.every(db())
+    return json_response({"presets": [legends.preset(every[n], loc) for n in sorted(every)]})
+
+
+@bp.post("/api/risk/presets")
+@roles("admin", why="only admins add four-colour tables")
+def preset_save() -> Response:
+    """A city's own LEC or LS table (admins only): ``{name, method, params: {bands}, note}`` →
+    201; every score the method can give must fall in one band, a higher one never lower."""
+    principal = caller()
+    check_csrf()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object", [Problem("body", "not_an_object", {})])
+    unknown = sorted(set(body) - {"name", "method", "params", "note"})
+    if unknown:
+        raise BadRequest("unknown members", [Problem(k, "unknown_property", {}) for k in unknown])
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        raise BadRequest("note must be text", [Problem("note", "not_a_string", {})])
+    try:
+        with unit() as s:
+            row = presets.save_preset(s, body.get("name"), body.get("method"),
+                                      body.get("params"), by=principal.username, note=note)
+            saved = {**scheme_body(row),
+                     "table": legends.preset(presets.from_row(row), locale())}
     except InvalidInput as error:  # a bad request body, not an unprocessable record
         raise BadRequest(error.message, error.problems) from error
     return json_response(saved, 201)

@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         notifications,
         profile,
         qr,
+        renewal,
         risk_divisions,
         risk_map,
         risk_print,
@@ -29,6 +30,6 @@ def register(app: Flask) -> None:
     )
 
     for module in (views, assets, edit, dashboard, risk_map, risk_runs, risk_divisions, risk_print,
-                   risk_schemes, inspect, qr, status, hazards, healthcheck, notifications, users,
-                   profile):
+                   risk_schemes, inspect, qr, status, hazards, healthcheck, renewal, notifications,
+                   users, profile):
         app.register_blueprint(module.bp)

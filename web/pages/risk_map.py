@@ -23,8 +23,9 @@ from inventory import COLLECTIONS
 from resilience.accounts import Principal
 from resilience.errors import NotFound
 from risk import codes as risk_codes
-from risk import runs, stats
+from risk import legends, presets, runs, schemes, stats
 from risk.levels import LEVEL_SETS
+from risk.points import DEFAULT_PRESET
 from web import basemap
 from web.auth import caller, signed_in
 from web.extensions import select_locale
@@ -64,10 +65,31 @@ def unit_label(unit: str) -> str:
 
 
 def levels_of(map_: str, locale: str) -> list[dict[str, Any]]:
-    """The official legend of a map, highest level first (DOMAIN.md §2–3)."""
+    """The official legend of a map, highest level first (DOMAIN.md §2–3); the five-colour
+    levels carry their grade (I–V) and their band of R from the published run's scheme."""
+    if map_ == "five":
+        return list(legend("five", locale)["levels"])
     return [{"code": lv.code, "ordinal": lv.ordinal, "label": lv.label(locale),
              "other": lv.en if locale.startswith("zh") else lv.zh, "colour": lv.colour}
             for lv in sorted(LEVEL_SETS[map_], key=lambda lv: -lv.ordinal)]
+
+
+def legend(map_: str, locale: str) -> dict[str, Any]:
+    """What the legend says beside the colours: the breaks of R and their reason (五色), the
+    LEC/LS tables the points use (四色), each marked 参考 where it is a convention."""
+    if map_ == "five":
+        run = runs.published(db())
+        scheme = (schemes.version_of(db(), run.scheme_name, run.scheme_version)
+                  if run is not None else schemes.latest(db()))
+        return legends.five_colour(scheme, locale)
+    every = presets.every(db())
+    used = stats.presets_in_use(db()) or sorted(set(DEFAULT_PRESET.values()))
+    return {"presets": legends.four_colour(every, used, locale)}
+
+
+def point_presets(locale: str) -> dict[str, Any]:
+    """Every table a risk point may name, so its band is shown as its real interval."""
+    return {name: legends.preset(s, locale) for name, s in presets.every(db()).items()}
 
 
 def when(value: datetime | None) -> str:
@@ -181,6 +203,22 @@ def texts() -> dict[str, str]:
         "pop_example": _("example figures, not official statistics"),
         "pop_division": _("Population density {density} /km²: population ÷ whole area of "
                           "{division} (no city profile figures for it)"),
+        "unregistered": _("Nothing registered here (无登记设施): the colour is the hazard level, "
+                          "scored as a cell of medium exposure and vulnerability (E = {e}, "
+                          "V = {v})."),
+        "cell_in": _("Grid cell in {place}"), "outside": _("outside every division"),
+        "highest_cell_place": _("Takes the highest level of the {cells} grid cells it crosses "
+                                "(就高); decided by the grid cell in {place}"),
+        "parts": _("Exposure parts: assets {a}, most critical asset {k}{kind}, people {p}"),
+        "most_vulnerable": _("Most vulnerable asset (V)"),
+        "capacity_by": _("Capacity per hazard (an open shelter within reach, free of that "
+                         "hazard)"),
+        "share_rule": _("Published level: the highest level that, with the levels above it, "
+                        "covers at least {share}% (here {covered}%) of the mapped area."),
+        "share_by_level": _("Share of the mapped area per level"),
+        "unregistered_area": _("of which nothing registered (无登记设施)"),
+        "highest_here": _("Highest cell: {level} in {place}"),
+        "interval": _("Interval"), "class": _("Class"),
     }
 
 
@@ -198,6 +236,9 @@ def map_page(map_: str) -> Any:
         "units": [{"unit": u, "label": unit_label(u), "on": on} for u, on in UNITS[map_]],
         "levels": levels_of(map_, locale),
         "point_levels": levels_of("four", locale),
+        "presets": point_presets(locale), "factor_names": legends.factor_names(locale),
+        "critical": {"gas": _("gas main"), "gas_high_pressure": _("high-pressure gas main"),
+                     "tunnel": _("utility tunnel"), "shelter": _("shelter")},
         "hazards": {c.value: c.label(locale) for c in risk_codes.HAZARD_KINDS},
         "methods": {c.value: c.label(locale) for c in risk_codes.RISK_METHODS},
         "categories": {c.value: c.label(locale) for c in risk_codes.RISK_POINT_CATEGORIES},
@@ -209,5 +250,6 @@ def map_page(map_: str) -> Any:
                       bounds=_results_extent(map_, principal))
     return render_template("risk_map.html", map_=map_, title=map_title(map_), config=config,
                            levels=config["levels"], units=config["units"],
+                           legend=legend(map_, locale),
                            published=published(), may_run=may_run(principal),
                            other=("four" if map_ == "five" else "five"), **parts)

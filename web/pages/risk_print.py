@@ -17,6 +17,7 @@ from web.pages.risk_map import (
     COLLECTION,
     UNITS,
     build_map,
+    legend,
     levels_of,
     map_or_404,
     map_title,
@@ -66,12 +67,14 @@ def print_page(map_: str) -> Any:
                         for u, on in UNITS[map_]],
               "levels": levels_of(map_, locale), "point_levels": levels_of("four", locale),
               "hazards": {}, "methods": {}, "categories": {}, "titles": {}, "text": texts(),
+              "presets": {}, "factor_names": {}, "critical": {},
               "locale": "zh-CN" if locale == "zh_CN" else "en", "asset_href": ""}
     parts = build_map(lambda p: url_for("static", filename=p), ["js/risk_map.js"],
                       bounds=bounds, zoom_control=False)
     width, height = SIZES[size]
     division = names[0] if locale == "zh_CN" else (names[1] or names[0])
     return render_template("risk_print.html", map_=map_, title=map_title(map_), config=config,
-                           levels=config["levels"], division=division, code=code, size=size,
+                           levels=config["levels"], legend=legend(map_, locale),
+                           division=division, code=code, size=size,
                            width=width, height=height, published=published(),
                            printed=local_time(now())[:10], **parts)

@@ -1,8 +1,10 @@
 """The scoring schemes page: every version, and a new version typed by an admin.
 
 Schemes are data (DOMAIN.md §1.1): an edit never changes a version, it adds the next one,
-which the following run uses; runs keep the version they used. Checking is the domain's
-(:func:`risk.schemes.save_version`); this page only shows it.
+which the following run uses; runs keep the version they used. The four-colour tables (LEC,
+LS) are shown with each band's real interval, and an admin adds a city's own (DOMAIN.md §10
+"LS tables": the city's choice). Checking is the domain's (:func:`risk.schemes.save_version`,
+:func:`risk.presets.save_preset`); this page only shows it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from resilience.errors import InvalidInput, Problem
 from resilience.messages import describe
-from risk import schemes
+from risk import legends, presets, schemes
+from risk.levels import PRESETS
 from web.auth import caller, roles, signed_in
 from web.extensions import csrf, select_locale
 from web.session import db, unit
@@ -54,12 +57,59 @@ def save_scheme() -> Any:
     return redirect(url_for("risk_schemes.schemes_page", saved=f"{saved[0]} v{saved[1]}"))
 
 
+# The form's starting table: the common LS variant (DOMAIN.md §10), to edit into the city's own.
+STARTER = "ls_r15_considerable"
+
+
+@bp.post("/risk/schemes/presets")
+@roles("admin")
+def save_preset() -> Any:
+    """A city's own four-colour table, typed by an admin; problems shown beside the form."""
+    principal = caller()
+    csrf.protect()
+    form = {"name": request.form.get("name", "").strip(),
+            "method": request.form.get("method", "ls"), "bands": request.form.get("bands", ""),
+            "note": request.form.get("note", "").strip()}
+    try:
+        bands = json.loads(form["bands"])
+    except ValueError as error:
+        return _render(**_latest(), preset=form, status=422, preset_problems=[
+            Problem("params.bands", "invalid_json", {"reason": str(error)})])
+    try:
+        with unit() as s:
+            row = presets.save_preset(s, form["name"], form["method"], {"bands": bands},
+                                      by=principal.username, note=form["note"] or None)
+            saved = f"{row.name} v{row.version}"
+    except InvalidInput as error:
+        return _render(**_latest(), preset=form, preset_problems=error.problems, status=422)
+    return redirect(url_for("risk_schemes.schemes_page", saved=saved))
+
+
+def _latest() -> dict[str, Any]:
+    latest = schemes.latest(db(), schemes.DEFAULT_NAME)
+    return {"name": latest.name, "note": "", "problems": [],
+            "text": json.dumps(latest.params, ensure_ascii=False, indent=2)}
+
+
+def _starter() -> dict[str, str]:
+    table = PRESETS[STARTER]
+    stored = schemes.preset_params(table)["bands"]
+    return {"name": "", "method": table.method, "note": "",
+            "bands": json.dumps(stored, ensure_ascii=False, indent=1)}
+
+
 def _render(*, name: str, text: str, note: str, problems: list[Problem],
-            status: int = 200) -> Any:
+            status: int = 200, preset: dict[str, str] | None = None,
+            preset_problems: list[Problem] | None = None) -> Any:
     principal = caller()
     locale = select_locale()
     rows = schemes.listing(db())
     messages = [f"{p.field}: {describe(p, locale)}" for p in problems]
+    every = presets.every(db())
+    tables = [legends.preset(every[n], locale) for n in sorted(every)]
     return render_template("risk_schemes.html", rows=rows, name=name, text=text, note=note,
                            messages=messages, may_edit=principal.is_admin,
-                           saved=request.args.get("saved")), status
+                           saved=request.args.get("saved"), tables=tables,
+                           preset=preset or _starter(),
+                           preset_messages=[f"{p.field}: {describe(p, locale)}"
+                                            for p in preset_problems or []]), status

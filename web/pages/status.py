@@ -22,7 +22,9 @@ from inventory.inspections.asset_status import asset_status
 from inventory.inspections.hazards import HAZARD_GRADES, HAZARD_STATES
 from resilience.errors import Forbidden, NotFound, Problem
 from risk import codes as risk_codes
+from risk import stats
 from risk.asset_levels import asset_levels
+from risk.legends import GRADES
 from web.auth import caller, signed_in
 from web.extensions import select_locale
 from web.pages.inspect import SUBMITTING_ROLES
@@ -40,12 +42,21 @@ def rules() -> tuple[status_rules.Rule, ...]:
 
 
 def _level(codes: Any, row: Any, locale: str) -> dict[str, Any] | None:
+    """A published level as the page shows it, with where it came from by name (the
+    five-colour cell's street and district, the four-colour point's name), never a raw
+    grid reference (DOMAIN.md §10 "One meaning per colour")."""
     if row is None:
         return None
     code = codes.get(row.level)
+    ordinal = getattr(row, "ordinal", None)
+    why = row.explanation if isinstance(row.explanation, dict) else {}
     return {"level": row.level, "label": code.label(locale) if code else row.level,
             "colour": row.colour or (code.colour if code else "#999"), "score": row.score,
-            "decided_by": row.decided_by, "computed_at": row.computed_at}
+            "decided_by": row.decided_by, "computed_at": row.computed_at,
+            "grade": GRADES.get(ordinal or 0, ""), "place": why.get("place"),
+            "unregistered": bool(why.get("unregistered")),
+            "point": (why.get("point") or {}).get("name") if isinstance(why.get("point"), dict)
+            else None}
 
 
 @bp.get("/s/<collection>/<int:key>")
@@ -75,6 +86,7 @@ def status_page(collection: str, key: int) -> Any:
     return render_template(
         "status_asset.html", spec=spec, key=key, props=props, locale=locale, today=today,
         title=spec.title(locale), division=division, verdict=verdict,
+        place=stats.place_name(db(), division, locale),
         colour_label=colour.label(locale) if colour else verdict.colour,
         because=[_reason(r, locale) for r in verdict.because],
         four=_level(risk_codes.FOUR_LEVELS, levels.four, locale),

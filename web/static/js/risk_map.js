@@ -54,10 +54,23 @@
 
   function levelFor(unit, code) { return (unit === "point" ? pointLevelOf : levelOf)[code]; }
 
-  function styleFor(unit, props) {
+  /* A five-colour cell with nothing registered (无登记设施) shows its hazard level: drawn pale
+     with a dashed edge, never like a scored cell and never left blank. */
+  function unregistered(unit, props) {
+    return cfg.map === "five" && unit === "cell" && (props.exposure === null || props.exposure === undefined);
+  }
+
+  function styleFor(unit, props, zoom) {
     var lv = levelFor(unit, props.level);
     var colour = (lv && lv.colour) || props.colour || "#999999";
     if (unit === "division") { return { color: "#333333", weight: 2, fillColor: colour, fillOpacity: 0.25 }; }
+    if (unit === "cell" && unregistered(unit, props)) {
+      /* Pale; the dashed edge only where a cell is large enough on screen to show it (at city
+         scale edges of 500 m cells would paint the whole area solid). */
+      var z = zoom === undefined ? (map.getZoom ? map.getZoom() : 14) : zoom;
+      if (z < 13) { return { stroke: false, fillColor: colour, fillOpacity: 0.22 }; }
+      return { color: colour, weight: 1, opacity: 0.9, dashArray: "2 3", fillColor: colour, fillOpacity: 0.18 };
+    }
     if (unit === "cell") { return { color: "#ffffff", weight: 0.4, opacity: 0.7, fillColor: colour, fillOpacity: 0.55 }; }
     if (unit === "tunnel") { return { color: colour, weight: 6, opacity: 0.95, fillColor: colour, fillOpacity: 0.6 }; }
     /* Small markers at city scale, so points do not hide the cells beneath them. */
@@ -116,9 +129,9 @@
   function tileLayer() {
     if (tiles) { return tiles; }
     var styles = {};
-    styles[cfg.collection] = function (props) {
+    styles[cfg.collection] = function (props, zoom) {
       if (!tiled[props.unit] || !visible(props.unit, props)) { return []; }
-      var s = styleFor(props.unit, props); s.fill = props.unit !== "asset"; return s;
+      var s = styleFor(props.unit, props, zoom); s.fill = props.unit !== "asset"; return s;
     };
     tiles = new Tiles("/tiles/" + cfg.collection + "/{z}/{x}/{y}.pbf", {
       rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: false,
@@ -244,6 +257,10 @@
   /* A five-colour cell: each hazard's H and R, E, V, C with weights and terms, R's band. */
   function renderComposite(exp, box) {
     if (exp.formula) { var f = el("p", "sentence"); f.appendChild(el("span", "formula", exp.formula)); box.appendChild(f); }
+    if (exp.unregistered) {
+      var ref = exp.reference || {};
+      box.appendChild(el("p", "sentence unregistered", fill(T.unregistered, { e: num(ref.E), v: num(ref.V) })));
+    }
     var per = exp.risk_by_hazard || {};
     var hz = exp.hazards || {};
     var kinds = Object.keys(Object.assign({}, hz, per));
@@ -264,6 +281,20 @@
       { cells: [T.vulnerability, num(exp.vulnerability), num(w.V), num(terms.V)] },
       { cells: [T.capacity + " (1 − C)", num(exp.capacity), num(w.C), num(terms.C)] }
     ]));
+    var parts = exp.exposure_parts;
+    if (parts && typeof parts === "object" && Object.keys(parts).length) {
+      var kind = parts.critical_kind ? " (" + (cfg.critical[parts.critical_kind] || parts.critical_kind) + ")" : "";
+      box.appendChild(el("p", "sentence", fill(T.parts, { a: num(parts.assets), k: num(parts.critical), kind: kind, p: num(parts.people) })));
+      if (parts.most_vulnerable) {
+        var mv = el("p", "sentence"); mv.appendChild(document.createTextNode(T.most_vulnerable + ": "));
+        mv.appendChild(refNode(parts.most_vulnerable)); box.appendChild(mv);
+      }
+    }
+    var byHazard = exp.capacity_by_hazard || {};
+    if (Object.keys(byHazard).length > 1) {
+      box.appendChild(el("p", "sentence", T.capacity_by + ": " + Object.keys(byHazard).map(function (k) {
+        return hazardName(k) + " " + num(byHazard[k]); }).join(", ")));
+    }
     if (exp.combine) {
       box.appendChild(el("p", "sentence", fill(T.combine, { how: T["combine_" + exp.combine] || exp.combine })));
     }
@@ -274,6 +305,25 @@
     if (exp.decided_by) { box.appendChild(el("p", "sentence", fill(T.largest, { name: hazardName(exp.decided_by) }))); }
   }
 
+  /* L, E, C, S with their Chinese (or English) names, per method (DOMAIN.md §3). */
+  function factorName(method, k) { return ((cfg.factor_names || {})[method] || {})[k] || k; }
+
+  /* The band of a point's score in its preset, said as its real interval (D > 320), with
+     the LEC class beside it: never a bare "一般" next to a 一般风险 level. */
+  function bandOf(preset, score) {
+    var table = (cfg.presets || {})[preset];
+    if (!table || score === null || score === undefined) { return null; }
+    return table.bands.filter(function (b) {
+      var above = b.low === null || (b.low_closed ? score >= b.low : score > b.low);
+      return above && (b.high === null || score <= b.high);
+    })[0] || null;
+  }
+  function bandText(preset, score, name) {
+    var b = bandOf(preset, score);
+    if (!b) { return name || ""; }
+    return (b.name ? b.name + "（" + b.interval + "）" : b.interval);
+  }
+
   /* A risk point's assessment: method, factors, score, band (DOMAIN.md §3). */
   function renderAssessment(exp, box) {
     var p = el("p", "sentence");
@@ -282,13 +332,11 @@
     box.appendChild(p);
     var factors = exp.factors || {};
     box.appendChild(table([T.factor, T.value], Object.keys(factors).map(function (k) {
-      return { cells: [k, num(factors[k])] };
+      return { cells: [factorName(exp.method, k), num(factors[k])] };
     })));
-    var band = exp.band || [];
-    box.appendChild(el("p", "sentence", T.score + " " + num(exp.score) + " · " + T.band + " (" +
-      (band[0] === null || band[0] === undefined ? "−∞" : num(band[0])) + ", " +
-      (band[1] === null || band[1] === undefined ? "+∞" : num(band[1])) + "]" +
-      (exp.band_name ? " " + exp.band_name : "")));
+    var text = bandText(exp.preset, exp.score, exp.band_name);
+    box.appendChild(el("p", "sentence band", T.score + " " + num(exp.score) + (text ? " · " + T.band + " " + text : "") +
+      (exp.preset ? " · " + T.preset + " " + exp.preset : "")));
   }
 
   function levelsLine(byLevel, fmtValue) {
@@ -304,11 +352,12 @@
 
   /* An asset or division of the five-colour map: the highest of its cells (就高), and that
      cell's own reasons, fetched and said in full. */
+  function placeOf(place) { return place || T.outside; }
+
   function renderHighestCell(exp, box, unit) {
     var p = el("p", "sentence");
-    p.appendChild(document.createTextNode(fill(unit === "division" ? T.highest_cell_division : T.highest_cell,
-      { cells: exp.cells === undefined ? "?" : exp.cells }) + " "));
-    p.appendChild(el("strong", null, exp.cell));
+    p.appendChild(document.createTextNode(fill(T.highest_cell_place,
+      { cells: exp.cells === undefined ? "?" : exp.cells, place: placeOf(exp.place) })));
     box.appendChild(p);
     if (exp.factors) {
       box.appendChild(table([T.factor, T.value], [
@@ -332,7 +381,7 @@
         sub.textContent = "";
         var f = fc.features && fc.features[0];
         if (!f) { return; }
-        var h = el("h3", null, T.cell + " " + exp.cell + " "); h.appendChild(badge(levelFor("cell", f.properties.level)));
+        var h = el("h3", null, fill(T.cell_in, { place: placeOf(f.properties.name) }) + " "); h.appendChild(badge(levelFor("cell", f.properties.level)));
         sub.appendChild(h);
         var inner = f.properties.explanation;
         if (typeof inner === "string") { try { inner = JSON.parse(inner); } catch (e) { inner = null; } }
@@ -340,6 +389,28 @@
         body.setAttribute("data-explained-cell", exp.cell);
       })
       .catch(function () { sub.textContent = ""; });
+  }
+
+  /* A five-colour division: its area per level and the level its rule publishes (DOMAIN.md
+     §10), not its worst cell. */
+  function renderShares(exp, box) {
+    box.appendChild(el("p", "sentence", fill(T.share_rule, { share: num((exp.share || 0) * 100, 0),
+      covered: num((exp.covered || 0) * 100, 0) })));
+    var s = el("p", "sentence"); s.appendChild(document.createTextNode(T.share_by_level + ": "));
+    s.appendChild(levelsLine(exp.share_by_level, function (v) { return num(v * 100, 1) + "%"; })); box.appendChild(s);
+    var a = el("p", "sentence"); a.appendChild(document.createTextNode(T.area_by_level + ": "));
+    a.appendChild(levelsLine(exp.area_km2, function (v) { return num(v, 3) + " km²"; })); box.appendChild(a);
+    if (exp.unregistered_km2 && Object.keys(exp.unregistered_km2).length) {
+      var u = el("p", "sentence hint"); u.appendChild(document.createTextNode(T.unregistered_area + ": "));
+      u.appendChild(levelsLine(exp.unregistered_km2, function (v) { return num(v, 3) + " km²"; })); box.appendChild(u);
+    }
+    var top = exp.highest || {};
+    if (top.level) {
+      var lv = levelFor("cell", top.level);
+      box.appendChild(el("p", "sentence", fill(T.highest_here, { level: lv ? lv.label : top.level, place: placeOf(top.place) })));
+    }
+    if (exp.assets && typeof exp.assets === "object") { var n = el("p", "sentence"); n.appendChild(document.createTextNode(T.assets_by_level + ": ")); n.appendChild(levelsLine(exp.assets)); box.appendChild(n); }
+    if (exp.length_km) { var l = el("p", "sentence"); l.appendChild(document.createTextNode(T.length_by_level + ": ")); l.appendChild(levelsLine(exp.length_km, function (v) { return num(v, 3) + " km"; })); box.appendChild(l); }
   }
 
   /* A four-colour zone: the highest of its risk points (就高), the point's method and factors. */
@@ -354,9 +425,10 @@
     if (pt.category) { rows.push({ cells: [T.category, cfg.categories[pt.category] || pt.category] }); }
     rows.push({ cells: [T.method, cfg.methods[pt.method] || pt.method || ""] });
     if (pt.preset) { rows.push({ cells: [T.preset, pt.preset + (pt.scheme_version ? " v" + pt.scheme_version : "")] }); }
-    Object.keys(pt.factors || {}).forEach(function (k) { rows.push({ cells: [k, num(pt.factors[k])] }); });
+    Object.keys(pt.factors || {}).forEach(function (k) { rows.push({ cells: [factorName(pt.method, k), num(pt.factors[k])] }); });
     rows.push({ cells: [(exp.formula || T.score), num(pt.score)] });
-    if (pt.band_name) { rows.push({ cells: [T.band, pt.band_name] }); }
+    var bt = bandText(pt.preset, pt.score, pt.band_name);
+    if (bt) { rows.push({ cells: [T.band, bt] }); }
     if (pt.rule) { rows.push({ cells: [T.rule, pt.rule] }); }
     box.appendChild(table([T.factor, T.value], rows));
   }
@@ -364,7 +436,9 @@
   var SAID = ["formula", "hazards", "risk_by_hazard", "exposure", "vulnerability", "capacity", "weights",
     "terms", "score", "band", "level", "decided_by", "combine", "scheme", "version", "method", "factors",
     "band_name", "label", "colour", "rule", "cell", "cells", "hazard", "source", "area_km2", "assets",
-    "length_km", "point", "points", "counts", "sources", "length_m", "population"];
+    "length_km", "point", "points", "counts", "sources", "length_m", "population", "place",
+    "unregistered", "reference", "exposure_parts", "capacity_by_hazard", "share", "covered",
+    "share_by_level", "unregistered_km2", "highest"];
 
   /* Where a cell's population density (in E) comes from: the city profile, or not. */
   function populationLine(pop) {
@@ -390,6 +464,7 @@
         box.appendChild(el("p", "sentence population", populationLine(exp.population)));
       }
     } else if (exp.point) { renderHighestPoint(exp, box); }
+    else if (exp.rule === "area_share") { renderShares(exp, box); }
     else if (exp.cell) { renderHighestCell(exp, box, unit); }
     else if (exp.factors && exp.method) { renderAssessment(exp, box); }
     var rows = [];
@@ -412,13 +487,15 @@
     var line = el("p", "sentence");
     line.appendChild(badge(lv));
     var unitLabel = (cfg.units.filter(function (u) { return u.unit === unit; })[0] || {}).label || unit;
-    line.appendChild(document.createTextNode(" " + unitLabel + (p.score !== undefined && p.score !== null ? " · " + T.score + " " + num(p.score, 5) : "")));
+    var scored = p.score !== undefined && p.score !== null && !(cfg.map === "five" && unit === "division");
+    line.appendChild(document.createTextNode(" " + unitLabel + (scored ? " · " + T.score + " " + num(p.score, 5) : "")));
     panel.appendChild(line);
     if (unit === "asset" || unit === "tunnel" || unit === "point") {
       var ref = unit === "point" ? "risk-points/" + f.id : p.ref;
       if (hrefOf(ref)) { var lk = el("p", "sentence"); lk.appendChild(document.createTextNode(T.open + ": ")); lk.appendChild(refNode(ref)); panel.appendChild(lk); }
     }
-    if (p.decided_by && unit !== "point") {
+    /* A five-colour asset or division names its cell's place in the explanation, not a grid id. */
+    if (p.decided_by && unit !== "point" && !(cfg.map === "five" && (unit === "asset" || unit === "division"))) {
       var d = el("p", "sentence");
       d.appendChild(document.createTextNode(T.decided_by + ": "));
       d.appendChild(hrefOf(p.decided_by) ? refNode(p.decided_by) : el("span", null, cfg.hazards[p.decided_by] || p.decided_by));
@@ -426,7 +503,7 @@
     }
     if (unit === "point") {
       renderAssessment({ method: p.method, formula: p.method === "lec" ? "D = L × E × C" : "R = L × S",
-        factors: pointFactors(p), score: p.score, band: [], band_name: p.band_name }, panel);
+        factors: pointFactors(p), score: p.score, preset: p.preset, band_name: p.band_name }, panel);
       return;
     }
     var exp = p.explanation;
