@@ -26,10 +26,11 @@ def test_the_five_colour_legend_shows_breaks_and_the_unregistered_swatch(
         legend = page.locator("#risk-legend")
         text = legend.inner_text()
         assert "I 高风险" in text and "V 低风险" in text
-        assert "R > 0.4" in text and "0.1 < R ≤ 0.2" in text and "R ≤ 0.1" in text
+        assert "R > 0.636396" in text and "0.212132 < R ≤ 0.353553" in text \
+            and "R ≤ 0.212132" in text
         assert "无登记设施" in page.inner_text("#legend-unregistered")
         breaks = page.inner_text("#legend-breaks")
-        assert breaks.startswith("参考") and "0.1 / 0.2 / 0.3 / 0.4" in breaks
+        assert breaks.startswith("参考") and "0.212132 / 0.353553 / 0.494975 / 0.636396" in breaks
         assert "未按任何城市的数据分布拟合" in breaks
         # Five-colour swatches are hatched (told apart from the four-colour 低 blue).
         image = page.evaluate("getComputedStyle(document.querySelector("
@@ -53,6 +54,6 @@ def test_the_four_colour_legend_and_the_print_sheet_show_the_tables(
         page.goto(f"{risk_live.url}/risk/print/five")
         page.wait_for_load_state()
         sheet = page.inner_text(".sheet-legend")
-        assert "R > 0.4" in sheet and "无登记设施" in sheet and "参考" in sheet
+        assert "R > 0.636396" in sheet and "无登记设施" in sheet and "参考" in sheet
         _shot(page, "five-print", dialect)
         assert outside == [], outside
