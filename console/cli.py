@@ -12,6 +12,7 @@ from console.commands.accounts import tokens, users
 from console.commands.database import demo, init
 from console.commands.divisions import divisions
 from console.commands.exports import export_
+from console.commands.hazards import hazards
 from console.commands.health_check import health_check
 from console.commands.imports import import_
 from console.commands.profile import profile
@@ -35,5 +36,5 @@ def main(ctx: click.Context, database_url: str) -> None:
 
 
 for command in (init, demo, serve, scheduler, import_, export_, risk, users, tokens, health_check,
-                divisions, profile):
+                hazards, divisions, profile):
     main.add_command(command)

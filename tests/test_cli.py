@@ -143,3 +143,20 @@ def test_a_users_notifications_go_to_an_email_address(fresh: str, tmp_path: Path
     assert bad.returncode == 65 and "email" in bad.stderr and "Traceback" not in bad.stderr
     nobody = run(["users", "email", "zhao", "zhao@example.org"], fresh, tmp_path)
     assert nobody.returncode != 0 and "Traceback" not in nobody.stderr
+
+
+def test_the_major_hazard_report_is_written_whole_or_not_at_all(fresh: str,
+                                                                tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    assert run(["init"], fresh, tmp_path).returncode == 0
+    out = tmp_path / "major.xlsx"
+    bad = run(["hazards", "report", "--period", "2026-13", "-o", str(out)], fresh, tmp_path)
+    assert bad.returncode == 65 and "period" in bad.stderr and "Traceback" not in bad.stderr
+    assert not out.exists()  # nothing half-written
+    done = run(["hazards", "report", "--period", "2026-Q1", "-o", str(out)], fresh, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "0 重大隐患 from 2026-01-01 to 2026-03-31" in done.stdout
+    book = load_workbook(out, read_only=True)
+    assert len(book.sheetnames) == 2  # the hazards and their trails
+    assert not list(tmp_path.glob("*.part"))

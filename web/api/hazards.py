@@ -21,6 +21,7 @@ from flask import Blueprint, Response, request, url_for
 from inventory import service
 from inventory.inspections import hazard_acceptance, hazard_report, hazard_steps, hazards
 from inventory.inspections import hazard_flow as flow
+from resilience import clock
 from resilience.accounts import Principal
 from resilience.errors import InvalidInput, Problem
 from web.api.features import written
@@ -109,7 +110,7 @@ def _change(key: str, how: str) -> Response:
     with unit() as s:
         hazard = hazards.get(s, ident, principal)
         hazard_steps.check_edit(hazard, body.get("properties") if isinstance(body, dict)
-                                else None, date.today())
+                                else None, clock.today(settings().zone))
         obj = write(s, NAME, ident, body, write_context(principal), expected_version=if_match())
     return written(hazards.HAZARDS, obj, 200)
 
@@ -142,7 +143,7 @@ def listing() -> Response:
     except ValueError as error:
         raise BadRequest("bad limit", [Problem("limit", "invalid_limit",
                                                {"max": LIST_MAX})]) from error
-    today = date.today()
+    today = clock.today(settings().zone)
     flag = args.get("overdue", "").lower() in ("1", "true", "yes")
     found = hazards.find(db(), principal, state=args.get("state") or None,
                          grade=args.get("grade") or None,
@@ -158,7 +159,7 @@ def listing() -> Response:
 def one(hazard_id: int) -> Response:
     """One hazard with its derived ``overdue`` flag and the steps the user may take."""
     principal = caller()
-    return json_response(as_json(hazards.get(db(), hazard_id, principal), principal, date.today()))
+    return json_response(as_json(hazards.get(db(), hazard_id, principal), principal, clock.today(settings().zone)))
 
 
 @bp.post("/api/hazards/<int:hazard_id>/transitions")
@@ -176,7 +177,7 @@ def transitions(hazard_id: int) -> Response:
         raise InvalidInput("no action", [Problem("action", "required", {})])
     with unit() as s:
         hazard = hazard_steps.transition(s, hazard_id, str(action), write_context(principal), **fields)
-        out = as_json(hazard, principal, date.today())
+        out = as_json(hazard, principal, clock.today(settings().zone))
     return json_response(out)
 
 
@@ -226,7 +227,7 @@ def major_report() -> Response:
     ``period`` (``2026``, ``2026-Q1``, ``2026-03``) or ``from``/``to``; this quarter by default."""
     principal = caller()
     args = request.args
-    today = date.today()
+    today = clock.today(settings().zone)
     period = hazard_report.parse_period(args.get("period"), args.get("from"), args.get("to"),
                                         today)
     data = hazard_report.report(

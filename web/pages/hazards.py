@@ -19,7 +19,7 @@ from inventory.inspections import hazard_acceptance, hazard_report, hazard_steps
 from inventory.inspections import hazard_flow as flow
 from inventory.inspections.hazard_wording import title
 from inventory.service import WriteContext
-from resilience import divisions
+from resilience import clock, divisions
 from resilience.accounts import Principal
 from resilience.errors import Conflict, Forbidden, InvalidInput, PayloadTooLarge, Problem
 from resilience.messages import describe
@@ -74,7 +74,7 @@ def list_page() -> Any:
     division = (args.get("division") or "").strip() or None
     if division and not principal.sees(division):
         division = None
-    today = date.today()
+    today = clock.today(settings().zone)
     session = db()
     found = hazards.find(session, principal, state=state, grade=grade, open_only=open_only,
                          overdue_on=today if overdue_only else None, division=division,
@@ -105,7 +105,7 @@ def detail_page(hazard_id: int) -> Any:
     session = db()
     hazard = hazards.get(session, hazard_id, principal)
     locale = select_locale()
-    today = date.today()
+    today = clock.today(settings().zone)
     fields = [{"name": n, "label": hazards.HAZARDS.field(n).label(locale),  # type: ignore[union-attr]
                "value": display(hazards.HAZARDS.field(n), _plain(getattr(hazard, n)), locale)}
               for n in SHOWN]
@@ -227,7 +227,7 @@ def major_report_xlsx() -> Any:
     """The period's 重大隐患 report for the supervising authority, with each hazard's trail."""
     principal = caller()
     args = request.args
-    today = date.today()
+    today = clock.today(settings().zone)
     period = hazard_report.parse_period(args.get("period"), args.get("from"), args.get("to"),
                                         today)
     data = hazard_report.report(
