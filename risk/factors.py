@@ -42,6 +42,9 @@ class CellResult:
     registered: bool = True  # False: nothing registered here (无登记设施), hazard level shown
     place: str | None = None  # street and district, as people name the place
     parts: dict[str, Any] = field(default_factory=dict)  # E's parts, the most vulnerable asset
+    # Set when the cell's hazard level (the 无登记设施 reference) outranks what its registered
+    # assets give: that score is published and this keeps the assets' own (R, level, E, V, C).
+    floor: dict[str, Any] | None = None
 
 
 @dataclass
@@ -211,6 +214,7 @@ def compute(inputs: Inputs, scheme: Composite, cells: np.ndarray | None = None
         centres, hazards, shelters, at_shelters, float(cap["shelter_radius_m"]),
         float(cap["shelter_weight"]), float(cap["max"]))
     reference = scheme.params.get("unregistered", {"E": 0.5, "V": 0.5})
+    floored = "unregistered" in scheme.params  # v2 on: registering never lowers a cell
     results = []
     for row, c in enumerate(keep.tolist()):
         i, j = int(ij[c, 0]), int(ij[c, 1])
@@ -227,10 +231,23 @@ def compute(inputs: Inputs, scheme: Composite, cells: np.ndarray | None = None
         else:  # 无登记设施: the reference cell, which gives its hazard level
             f = Factors(hazards[row], float(reference["E"]), float(reference["V"]), 0.0)
             parts = {}
+        s, floor = score(scheme, f), None
+        if registered and floored and hazards[row]:
+            # A cell in a hazard zone shows its hazard level with nothing registered; what is
+            # registered there can only raise it (DOMAIN.md §10: more exposed assets never
+            # lower a level), so the hazard level is its floor.
+            at_reference = score(scheme, Factors(hazards[row], float(reference["E"]),
+                                                 float(reference["V"]), 0.0))
+            if (at_reference.level.ordinal, at_reference.score) > (s.level.ordinal, s.score):
+                floor = {"rule": "hazard_level", "registered": {
+                    "score": round(s.score, 5), "level": s.level.code,
+                    "exposure": round(f.exposure, 4), "vulnerability": round(f.vulnerability, 4),
+                    "capacity": round(f.capacity_for(s.decided_by or ""), 4)}}
+                s = at_reference
         results.append(CellResult(grid.key(i, j), (i, j), boxes[c], division[row], f,
-                                  score(scheme, f), all_sources[c], int(count[c]),
+                                  s, all_sources[c], int(count[c]),
                                   float(line_len[c]), people[row], registered, places[row],
-                                  parts))
+                                  parts, floor))
     remap = {c: row for row, c in enumerate(keep.tolist())}
     for link in links:
         link.cells = [remap[c] for c in link.cells if c in remap]

@@ -26,7 +26,7 @@ from risk.inputs import Inputs
 from risk.levels import FIVE_COLOUR, Level
 from risk.publishing.rows import change, delete_rows, published_rows
 from risk.results import FiveColourResult, RiskRun
-from risk.schemes import Composite
+from risk.schemes import Composite, Factors
 
 
 def cells_and_assets(session: Session, run: RiskRun, scheme: Composite, grid: Grid,
@@ -42,7 +42,13 @@ def cells_and_assets(session: Session, run: RiskRun, scheme: Composite, grid: Gr
     rows: list[dict[str, Any]] = []
     for cell, box in zip(cells, boxes, strict=True):
         s, f = cell.score, cell.factors
-        explanation = s.explain(scheme, f)
+        if cell.floor is None:
+            explanation = s.explain(scheme, f)
+        else:  # the hazard level decided: explained at the reference cell it was scored at
+            reference = scheme.params.get("unregistered", {"E": 0.5, "V": 0.5})
+            explanation = s.explain(scheme, Factors(f.hazards, float(reference["E"]),
+                                                    float(reference["V"]), 0.0))
+            explanation.update(floor=cell.floor, reference=dict(reference))
         explanation.update(sources=cell.sources, assets=cell.assets,
                            length_m=round(cell.length_m, 1), place=cell.place,
                            population={**cell.population,

@@ -177,9 +177,9 @@ def test_five_colour_levels_by_hand(city: dict[str, int], session: Session) -> N
     rows = five(session)
     cells = {k[1]: r for k, r in rows.items() if k[0] == "cell"}
     assert {r: cells[r].level for r in cells} == {
-        ref(W): "medium", ref(G): "low", ref(F): "high", ref(S): "low"}
-    assert cells[ref(W)].score == pytest.approx(0.49154, abs=2e-4)
-    assert cells[ref(F)].score == pytest.approx(0.65141, abs=2e-4)
+        ref(W): "fairly_high", ref(G): "low", ref(F): "high", ref(S): "low"}
+    assert cells[ref(W)].score == pytest.approx(0.56569, abs=2e-4)  # its hazard level
+    assert cells[ref(F)].score == pytest.approx(0.70711, abs=2e-4)  # its hazard level (0.65141 alone)
     w = cells[ref(W)]
     assert (w.hazard, w.exposure, w.vulnerability, w.capacity) == pytest.approx(
         (0.8, 0.290857, 0.49, 0.0), abs=1e-4)
@@ -191,7 +191,7 @@ def test_five_colour_levels_by_hand(city: dict[str, int], session: Session) -> N
     assert {r: cells[r].division_code for r in cells} == {
         ref(W): "330106", ref(G): "330106", ref(F): "330106", ref(S): "330102"}
     assets = {k[1]: r.level for k, r in rows.items() if k[0] == "asset"}
-    assert assets == {f"pipelines/{city['water_w']}": "medium",
+    assert assets == {f"pipelines/{city['water_w']}": "fairly_high",
                       f"pipelines/{city['gas_g']}": "low",
                       f"pipelines/{city['drain_f']}": "high",
                       f"pipelines/{city['water_s']}": "low",
@@ -199,11 +199,11 @@ def test_five_colour_levels_by_hand(city: dict[str, int], session: Session) -> N
                       f"shelters/{city['shelter_s']}": "low"}
     divisions = {k[1]: r for k, r in rows.items() if k[0] == "division"}
     assert {k: r.level for k, r in divisions.items()} == {
-        "330106": "medium", "330102": "low", "330100": "medium",
-        "330000": "medium"}
+        "330106": "fairly_high", "330102": "low", "330100": "fairly_high",
+        "330000": "fairly_high"}
     xihu = divisions["330106"].explanation
     assert divisions["330106"].decided_by == "area_share"
-    assert xihu["share_by_level"] == pytest.approx({"high": 1 / 3, "medium": 1 / 3,
+    assert xihu["share_by_level"] == pytest.approx({"high": 1 / 3, "fairly_high": 1 / 3,
                                                     "low": 1 / 3}, abs=1e-4)
     assert xihu["highest"] == {"cell": ref(F), "place": "西湖区", "level": "high"}
 
@@ -216,11 +216,16 @@ def test_explanations_carry_factors_terms_band_and_zone(city: dict[str, int],
     zone = f"hazard-zones/{city['zone_w']}"
     assert w.decided_by == zone and why["sources"] == {"waterlogging": zone}
     assert why["hazards"] == {"waterlogging": 0.8} and why["decided_by"] == "waterlogging"
-    assert why["exposure"] == pytest.approx(0.2909, abs=1e-4)
-    assert why["vulnerability"] == 0.49 and why["capacity"] == 0.0
-    assert why["terms"] == pytest.approx({"H": 0.8, "E": 0.7344, "V": 0.8367, "C": 1.0},
+    # W's one main alone gives R = 0.8 · (0.290857 · 0.49)^¼ = 0.49154 (中), below the cell's
+    # hazard level (class 4 at the reference cell: 0.8 · (0.5 · 0.5)^¼ = 0.56569, 较高), which
+    # is its floor: registering the main did not lower the cell.
+    assert why["floor"] == {"rule": "hazard_level", "registered": {
+        "score": 0.49154, "level": "medium", "exposure": 0.2909, "vulnerability": 0.49,
+        "capacity": 0.0}}
+    assert why["exposure"] == 0.5 and why["vulnerability"] == 0.5 and why["capacity"] == 0.0
+    assert why["terms"] == pytest.approx({"H": 0.8, "E": 0.8409, "V": 0.8409, "C": 1.0},
                                          abs=2e-4)
-    assert why["band"] == [0.353553, 0.494975] and why["level"] == "medium"
+    assert why["band"] == [0.494975, 0.636396] and why["level"] == "fairly_high"
     assert why["weights"] == {"H": 1.0, "E": 0.25, "V": 0.25, "C": 1.0}
     assert why["place"] == "西湖区"
     assert why["exposure_parts"] == {"assets": 0.0769, "critical": 0.0, "critical_kind": None,
@@ -259,18 +264,24 @@ def test_generated_points_and_four_colour_zones_take_the_highest(
 
 def test_an_edit_is_recorded_in_the_next_runs_diff(city: dict[str, int],
                                                    sessions: sessionmaker[Session]) -> None:
-    edit(sessions, city["water_w"], condition_grade=4)
+    edit(sessions, city["water_w"], condition_grade=4)  # 0.58305: still 较高, no line
+    with sessions() as s:  # W's zone found worse after a flood: class 4 → 5
+        service.patch(s, "hazard-zones", city["zone_w"], {"properties": {"hazard_class": 5}},
+                      ctx(s), expected_version=None)
+        s.commit()
     run = runs.run_now(sessions, by="test")
     assert run.status == "succeeded", run.error
     with sessions() as s:
         lines = {(c.map, c.unit, c.ref): c for c in runs.changes(s, run.id)}
         cell = lines[("five", "cell", ref(W))]
-        assert (cell.before_level, cell.after_level) == ("medium", "fairly_high")
-        assert cell.after_score == pytest.approx(0.58305, abs=2e-4)
-        assert cell.reason["changed"] == ["V", "score"]
+        assert (cell.before_level, cell.after_level) == ("fairly_high", "high")
+        # the main alone: 1.0 · (0.290857 · 0.97)^¼ = 0.72881, above the floor (0.70711)
+        assert cell.after_score == pytest.approx(0.72881, abs=2e-4)
+        assert cell.reason["changed"] == ["H", "V", "score"]
+        assert cell.reason["before"]["H"] == 0.8 and cell.reason["after"]["H"] == 1.0
         assert cell.reason["before"]["V"] == 0.49 and cell.reason["after"]["V"] == 0.97
         asset = lines[("five", "asset", f"pipelines/{city['water_w']}")]
-        assert (asset.before_level, asset.after_level) == ("medium", "fairly_high")
+        assert (asset.before_level, asset.after_level) == ("fairly_high", "high")
         assert run.summary["raised"] >= 2 and run.summary["lowered"] == 0
         assert ("five", "cell", ref(F)) not in lines  # untouched cells say nothing
 
@@ -326,13 +337,13 @@ def test_an_incremental_run_publishes_what_a_full_run_would(
         assert scores[("cell", ref(W))] == ("fairly_high", pytest.approx(0.58305, abs=2e-4))
     else:
         # W: A = 1 − e^(−440 / 3000) = 0.136418, E = 0.336591, V = max(0.49, 0.64) = 0.64:
-        # R = 0.8 · (0.336591 · 0.64)^¼ = 0.54502 → fairly_high. F keeps only the flood
-        # point: nothing registered (无登记设施), its hazard level at the reference cell:
-        # R = 1.0 · (0.5 · 0.5)^¼ = 0.70711 → high.
-        assert scores[("cell", ref(W))] == ("fairly_high", pytest.approx(0.54502, abs=2e-4))
+        # R = 0.8 · (0.336591 · 0.64)^¼ = 0.54502, below W's hazard level (0.56569, 较高),
+        # which it keeps. F keeps only the flood point: nothing registered (无登记设施), its
+        # hazard level at the reference cell: R = 1.0 · (0.5 · 0.5)^¼ = 0.70711 → high.
+        assert scores[("cell", ref(W))] == ("fairly_high", pytest.approx(0.56569, abs=2e-4))
         assert scores[("cell", ref(F))] == ("high", pytest.approx(0.70711, abs=2e-4))
         asset = scores[("asset", f"pipelines/{city['drain_f']}")]
-        assert asset == ("fairly_high", pytest.approx(0.54502, abs=2e-4))
+        assert asset == ("fairly_high", pytest.approx(0.56569, abs=2e-4))
 
 
 def test_a_second_request_while_one_is_queued_conflicts(city: dict[str, int],

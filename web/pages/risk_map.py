@@ -206,6 +206,9 @@ def texts() -> dict[str, str]:
         "unregistered": _("Nothing registered here (无登记设施): the colour is the hazard level, "
                           "scored as a cell of medium exposure and vulnerability (E = {e}, "
                           "V = {v})."),
+        "floor": _("The hazard level is this cell's floor: what is registered here alone gives "
+                   "R = {r} ({level}; E = {e}, V = {v}, C = {c}), lower than the land's own "
+                   "hazard level, and registering assets never lowers a colour."),
         "cell_in": _("Grid cell in {place}"), "outside": _("outside every division"),
         "highest_cell_place": _("Takes the highest level of the {cells} grid cells it crosses "
                                 "(就高); decided by the grid cell in {place}"),

@@ -261,6 +261,11 @@
       var ref = exp.reference || {};
       box.appendChild(el("p", "sentence unregistered", fill(T.unregistered, { e: num(ref.E), v: num(ref.V) })));
     }
+    if (exp.floor && exp.floor.registered) {
+      var fr = exp.floor.registered, flv = levelOf[fr.level];
+      box.appendChild(el("p", "sentence unregistered", fill(T.floor, { r: num(fr.score, 5),
+        level: flv ? flv.label : fr.level, e: num(fr.exposure), v: num(fr.vulnerability), c: num(fr.capacity) })));
+    }
     var per = exp.risk_by_hazard || {};
     var hz = exp.hazards || {};
     var kinds = Object.keys(Object.assign({}, hz, per));
@@ -438,7 +443,7 @@
     "band_name", "label", "colour", "rule", "cell", "cells", "hazard", "source", "area_km2", "assets",
     "length_km", "point", "points", "counts", "sources", "length_m", "population", "place",
     "unregistered", "reference", "exposure_parts", "capacity_by_hazard", "share", "covered",
-    "share_by_level", "unregistered_km2", "highest"];
+    "share_by_level", "unregistered_km2", "highest", "floor"];
 
   /* Where a cell's population density (in E) comes from: the city profile, or not. */
   function populationLine(pop) {
