@@ -38,7 +38,7 @@ def report(ctx: Context, period: str | None, start: str | None, end: str | None,
            lang: str, username: str | None) -> None:
     """Write the period's graded 重大 hidden hazards, each with its trail, as XLSX."""
     from inventory.inspections import hazard_report
-    from resilience import accounts, clock, divisions
+    from resilience import accounts, clock
     from resilience.db import unit_of_work
 
     ctx.require_schema()
@@ -54,9 +54,8 @@ def report(ctx: Context, period: str | None, start: str | None, end: str | None,
                      else accounts.Principal(0, "cli", "admin", ()))
         data = hazard_report.report(session, principal, chosen, zone, today,
                                     lambda i: f"{base}/hazards/{i}", zh)
-        city = divisions.get(session, settings.city_code)
-        name = "" if city is None else (city.name if zh else city.name_en or city.name)
-        body = hazard_report.workbook(data, name, zh)
+        body = hazard_report.workbook(
+            data, hazard_report.city_name(session, settings.city_code, zh), zh)
     folder = os.path.dirname(os.path.abspath(output))
     with tempfile.NamedTemporaryFile(dir=folder, suffix=".xlsx.part", delete=False) as part:
         part.write(body)

@@ -35,6 +35,7 @@ from inventory.inspections.hazards import (
 )
 from resilience.accounts import Principal
 from resilience.clock import format_local, local
+from resilience.divisions import get as get_division
 from resilience.divisions import within
 from resilience.errors import InvalidInput, Problem
 
@@ -212,6 +213,12 @@ HEADS = {
 TRAIL_HEADS = {"zh": ("编号", "隐患名称", "步骤", "由", "至", "操作人", "时间", "原因", "说明", "变更"),
                "en": ("Id", "Hazard", "Step", "From", "To", "By", "At", "Reason", "Note",
                       "Changes")}
+
+
+def city_name(session: Session, code: str, zh: bool = True) -> str:
+    """The city the report is headed with, in the reader's language ("" before divisions)."""
+    city = get_division(session, code)
+    return "" if city is None else (city.name if zh else city.name_en or city.name)
 
 
 def workbook(data: dict[str, Any], city: str, zh: bool = True) -> bytes:

@@ -19,7 +19,7 @@ from inventory.inspections import hazard_acceptance, hazard_report, hazard_steps
 from inventory.inspections import hazard_flow as flow
 from inventory.inspections.hazard_wording import title
 from inventory.service import WriteContext
-from resilience import clock, divisions
+from resilience import clock
 from resilience.accounts import Principal
 from resilience.errors import Conflict, Forbidden, InvalidInput, PayloadTooLarge, Problem
 from resilience.messages import describe
@@ -233,9 +233,8 @@ def major_report_xlsx() -> Any:
     data = hazard_report.report(
         db(), principal, period, settings().zone, today,
         lambda i: public_url_for("hazards.detail_page", hazard_id=i), _zh())
-    city = divisions.get(db(), settings().city_code)
-    body = hazard_report.workbook(data, "" if city is None else
-                                  (city.name if _zh() else city.name_en or city.name), _zh())
+    body = hazard_report.workbook(
+        data, hazard_report.city_name(db(), settings().city_code, _zh()), _zh())
     resp = Response(body, mimetype="application/vnd.openxmlformats-officedocument."
                                      "spreadsheetml.sheet")
     resp.headers["Content-Disposition"] = (
