@@ -164,15 +164,7 @@ def scheme_save() -> Response:
     """A new version of a five-colour scheme (admins only): ``{name, params, note}`` → 201."""
     principal = caller()
     check_csrf()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a JSON object", [Problem("body", "not_an_object", {})])
-    unknown = sorted(set(body) - {"name", "params", "note"})
-    if unknown:
-        raise BadRequest("unknown members", [Problem(k, "unknown_property", {}) for k in unknown])
-    note = body.get("note")
-    if note is not None and not isinstance(note, str):
-        raise BadRequest("note must be text", [Problem("note", "not_a_string", {})])
+    body, note = _scheme_body(request.get_json(silent=True), {"name", "params", "note"})
     try:
         with unit() as s:
             row = schemes.save_version(s, body.get("name", schemes.DEFAULT_NAME),
@@ -181,6 +173,19 @@ def scheme_save() -> Response:
     except InvalidInput as error:  # a bad request body, not an unprocessable record
         raise BadRequest(error.message, error.problems) from error
     return json_response(saved, 201)
+
+
+def _scheme_body(body: Any, members: set[str]) -> tuple[dict[str, Any], str | None]:
+    """A posted scheme or table: a JSON object of known members, its note text or absent."""
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object", [Problem("body", "not_an_object", {})])
+    unknown = sorted(set(body) - members)
+    if unknown:
+        raise BadRequest("unknown members", [Problem(k, "unknown_property", {}) for k in unknown])
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        raise BadRequest("note must be text", [Problem("note", "not_a_string", {})])
+    return body, note
 
 
 @bp.get("/api/risk/presets")
@@ -199,15 +204,8 @@ def preset_save() -> Response:
     201; every score the method can give must fall in one band, a higher one never lower."""
     principal = caller()
     check_csrf()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a JSON object", [Problem("body", "not_an_object", {})])
-    unknown = sorted(set(body) - {"name", "method", "params", "note"})
-    if unknown:
-        raise BadRequest("unknown members", [Problem(k, "unknown_property", {}) for k in unknown])
-    note = body.get("note")
-    if note is not None and not isinstance(note, str):
-        raise BadRequest("note must be text", [Problem("note", "not_a_string", {})])
+    body, note = _scheme_body(request.get_json(silent=True),
+                              {"name", "method", "params", "note"})
     try:
         with unit() as s:
             row = presets.save_preset(s, body.get("name"), body.get("method"),
