@@ -67,7 +67,7 @@ def publish(session: Session, run: RiskRun, c: Computed) -> dict[str, Any]:
     diff: list[dict[str, Any]] = []
     diff += five_colour.cells_and_assets(session, run, c.scheme, c.grid, c.inputs, c.cells,
                                          c.links, c.region, c.asset_refs)
-    diff += five_colour.divisions(session, run, c.scheme)
+    diff += five_colour.divisions(session, run, c.scheme, c.inputs)
     generated = four.sync_generated(session, c.inputs, c.density, c.scope)
     if c.mode == "full":
         diff += four_colour.publish(session, run, c.grid)

@@ -139,17 +139,36 @@ def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def area_level(area: dict[str, float], share: float) -> tuple[Level, float]:
+def area_level(area: dict[str, float], share: float, basis: float | None = None
+               ) -> tuple[Level, float]:
     """A division's published level from its area per level: the highest level that, with
-    the levels above it, covers at least ``share`` of the mapped area (the area-weighted
-    median for 0.5). Monotone: raising any cell never lowers it, unlike the largest share."""
-    total = sum(area.values())
+    the levels above it, covers at least ``share`` of ``basis`` (the area-weighted median for
+    0.5); land not mapped counts as 低. Monotone: raising a cell or mapping one more never
+    lowers it, because the basis is fixed — over the mapped area alone a new 低 cell (an
+    asset laid outside every hazard zone) diluted the levels above and could lower it.
+    Without a basis the mapped area is used (a fixed set of cells only)."""
+    whole = basis if basis is not None and basis > 0 else sum(area.values())
     covered = 0.0
     for lv in sorted(FIVE_COLOUR, key=lambda lv: -lv.ordinal):
         covered += area.get(lv.code, 0.0)
-        if total > 0 and covered / total >= share - 1e-12:
-            return lv, covered / total
+        if whole > 0 and min(1.0, covered / whole) >= share - 1e-12:
+            return lv, min(1.0, covered / whole)
     return FIVE_COLOUR[0], 1.0
+
+
+def bases(inputs: Inputs) -> dict[str, tuple[str, float]]:
+    """Each division's fixed roll-up basis in km²: its built-up area from the city profile
+    of the run's year (DOMAIN.md §10), else its land area from its boundary. Fixed, so that
+    mapping more never dilutes a division's levels."""
+    out: dict[str, tuple[str, float]] = {}
+    d = inputs.divisions
+    for code, geom, built in zip(d.ids.tolist(), d.geoms.tolist(),
+                                 d.attrs["built_up_km2"].tolist(), strict=True):
+        if built:
+            out[str(code)] = ("built_up", float(built))
+        else:
+            out[str(code)] = ("land", float(shapely.area(geom)) / 1e6)
+    return out
 
 
 def _cell_groups(session: Session) -> tuple[list[Any], list[Any]]:
@@ -180,9 +199,10 @@ def _cell_groups(session: Session) -> tuple[list[Any], list[Any]]:
     return list(groups), list(highest)
 
 
-def divisions(session: Session, run: RiskRun, scheme: Composite) -> list[dict[str, Any]]:
-    """Each division's area per level (its shares shown) and the level its rule publishes
-    (:func:`area_level`, DOMAIN.md §10), with the assets and lengths per level."""
+def divisions(session: Session, run: RiskRun, scheme: Composite, inputs: Inputs
+              ) -> list[dict[str, Any]]:
+    """Each division's area per level (its shares of the fixed basis shown) and the level its
+    rule publishes (:func:`area_level`, DOMAIN.md §10), with the assets and lengths per level."""
     t = FiveColourResult.__table__
     groups, highest = _cell_groups(session)
     assets = session.execute(select(t.c.division_code, t.c.level, func.count(),
@@ -195,6 +215,7 @@ def divisions(session: Session, run: RiskRun, scheme: Composite) -> list[dict[st
     rule = dict(scheme.params.get("division_rule") or {"rule": "area_share_from_top",
                                                        "share": 0.5})
     share = float(rule.get("share", 0.5))
+    basis_of = bases(inputs)
     rows = []
     stamp = now()
     for code, name, raw in bounded:
@@ -214,8 +235,10 @@ def divisions(session: Session, run: RiskRun, scheme: Composite) -> list[dict[st
             count[code_] = count.get(code_, 0) + int(n)
             if unregistered:  # 无登记设施: in the shares, and said apart
                 bare[code_] = bare.get(code_, 0.0) + km2
-        lv, covered = area_level(area, share)
         total = sum(area.values())
+        kind, basis = basis_of.get(code, ("mapped", total))
+        lv, covered = area_level(area, share, basis)
+        basis = basis if basis > 0 else total
         n_assets: dict[str, int] = {}
         length: dict[str, float] = {}
         for division_code, level, n, amount in assets:
@@ -229,8 +252,11 @@ def divisions(session: Session, run: RiskRun, scheme: Composite) -> list[dict[st
                      "decided_by": "area_share",
                      "explanation": {"rule": "area_share", "share": share, "level": lv.code,
                                      "covered": round(covered, 4), "cells": count,
+                                     "basis": kind, "basis_km2": round(basis, 3),
+                                     "mapped_km2": round(total, 3),
+                                     "unmapped": round(max(0.0, 1 - total / basis), 4),
                                      "area_km2": {k: round(v, 3) for k, v in area.items()},
-                                     "share_by_level": {k: round(v / total, 4)
+                                     "share_by_level": {k: round(v / basis, 4)
                                                         for k, v in area.items()},
                                      "unregistered_km2": {k: round(v, 3)
                                                           for k, v in bare.items()},

@@ -198,13 +198,15 @@ def test_five_colour_levels_by_hand(city: dict[str, int], session: Session) -> N
                       f"flood-points/{city['flood_f']}": "high",
                       f"shelters/{city['shelter_s']}": "low"}
     divisions = {k[1]: r for k, r in rows.items() if k[0] == "division"}
+    # Three 500 m cells of 西湖区's 309 km² and one of 上城区's 120: low by area (DOMAIN §10)
     assert {k: r.level for k, r in divisions.items()} == {
-        "330106": "fairly_high", "330102": "low", "330100": "fairly_high",
-        "330000": "fairly_high"}
+        "330106": "low", "330102": "low", "330100": "low", "330000": "low"}
     xihu = divisions["330106"].explanation
     assert divisions["330106"].decided_by == "area_share"
-    assert xihu["share_by_level"] == pytest.approx({"high": 1 / 3, "fairly_high": 1 / 3,
-                                                    "low": 1 / 3}, abs=1e-4)
+    assert xihu["basis"] == "land" and xihu["basis_km2"] == pytest.approx(308.7, abs=0.1)
+    each = 0.25 / xihu["basis_km2"]
+    assert xihu["share_by_level"] == pytest.approx({"high": each, "fairly_high": each,
+                                                    "low": each}, abs=1e-4)
     assert xihu["highest"] == {"cell": ref(F), "place": "西湖区", "level": "high"}
 
 

@@ -349,6 +349,27 @@ def test_raising_any_cell_never_lowers_a_division(area: dict[str, float],
     assert area_level(after, 0.5)[0].ordinal >= area_level(area, 0.5)[0].ordinal
 
 
+@SETTINGS
+@given(area=areas, data=st.data())
+def test_mapping_one_more_cell_never_lowers_a_division(area: dict[str, float],
+                                                      data: st.DataObject) -> None:
+    """The basis is fixed (built-up or land area): a new cell of any level, 低 included (an
+    asset laid outside every hazard zone), adds to its level's share and takes none away."""
+    basis = sum(area.values()) + data.draw(st.floats(0.0, 100.0))
+    new = data.draw(st.sampled_from([lv.code for lv in FIVE_COLOUR]))
+    cell = data.draw(st.floats(0.01, 0.25))
+    after = {**area, new: area.get(new, 0.0) + cell}
+    assert area_level(after, 0.5, basis)[0].ordinal >= area_level(area, 0.5, basis)[0].ordinal
+
+
+def test_over_the_mapped_area_a_new_low_cell_lowered_a_division() -> None:
+    """Why the basis is fixed: 高 on half of two mapped km² is 高; a third km², 低, made it
+    a third — 低 over the mapped area, still 高 over a fixed basis of 2 km² (capped at 100 %)."""
+    before, after = {"high": 1.0, "low": 1.0}, {"high": 1.0, "low": 2.0}
+    assert area_level(before, 0.5)[0].code == "high" and area_level(after, 0.5)[0].code == "low"
+    assert area_level(before, 0.5, 2.0)[0].code == area_level(after, 0.5, 2.0)[0].code == "high"
+
+
 def test_the_largest_share_would_not_be_monotone_and_the_rule_used_is() -> None:
     """Why not "the level covering the largest share": 较高 40 %, 低 38 %, 中 22 % publishes
     较高; raising 3 % of it to 高 leaves 低 the largest share. The rule used gives 中 (the

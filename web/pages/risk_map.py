@@ -217,8 +217,13 @@ def texts() -> dict[str, str]:
         "capacity_by": _("Capacity per hazard (an open shelter within reach, free of that "
                          "hazard)"),
         "share_rule": _("Published level: the highest level that, with the levels above it, "
-                        "covers at least {share}% (here {covered}%) of the mapped area."),
-        "share_by_level": _("Share of the mapped area per level"),
+                        "covers at least {share}% (here {covered}%) of {basis}; land not "
+                        "mapped counts as 低."),
+        "basis_built_up": _("the built-up area ({area} km², city profile)"),
+        "basis_land": _("the land area ({area} km²)"),
+        "basis_mapped": _("the mapped area ({area} km²)"),
+        "unmapped": _("Not mapped (no hazard zone, nothing registered)"),
+        "share_by_level": _("Share per level"),
         "unregistered_area": _("of which nothing registered (无登记设施)"),
         "highest_here": _("Highest cell: {level} in {place}"),
         "interval": _("Interval"), "class": _("Class"),

@@ -399,10 +399,13 @@
   /* A five-colour division: its area per level and the level its rule publishes (DOMAIN.md
      §10), not its worst cell. */
   function renderShares(exp, box) {
+    var basis = { built_up: T.basis_built_up, land: T.basis_land }[exp.basis] || T.basis_mapped;
     box.appendChild(el("p", "sentence", fill(T.share_rule, { share: num((exp.share || 0) * 100, 0),
-      covered: num((exp.covered || 0) * 100, 0) })));
+      covered: num((exp.covered || 0) * 100, 0),
+      basis: fill(basis, { area: num(exp.basis_km2 != null ? exp.basis_km2 : exp.mapped_km2 || 0, 1) }) })));
     var s = el("p", "sentence"); s.appendChild(document.createTextNode(T.share_by_level + ": "));
     s.appendChild(levelsLine(exp.share_by_level, function (v) { return num(v * 100, 1) + "%"; })); box.appendChild(s);
+    if (exp.unmapped) { box.appendChild(el("p", "sentence hint", T.unmapped + ": " + num(exp.unmapped * 100, 1) + "%")); }
     var a = el("p", "sentence"); a.appendChild(document.createTextNode(T.area_by_level + ": "));
     a.appendChild(levelsLine(exp.area_km2, function (v) { return num(v, 3) + " km²"; })); box.appendChild(a);
     if (exp.unregistered_km2 && Object.keys(exp.unregistered_km2).length) {
@@ -443,7 +446,8 @@
     "band_name", "label", "colour", "rule", "cell", "cells", "hazard", "source", "area_km2", "assets",
     "length_km", "point", "points", "counts", "sources", "length_m", "population", "place",
     "unregistered", "reference", "exposure_parts", "capacity_by_hazard", "share", "covered",
-    "share_by_level", "unregistered_km2", "highest", "floor"];
+    "share_by_level", "unregistered_km2", "highest", "floor", "basis", "basis_km2", "mapped_km2",
+    "unmapped"];
 
   /* Where a cell's population density (in E) comes from: the city profile, or not. */
   function populationLine(pop) {
