@@ -21,15 +21,15 @@ from datetime import date
 import numpy as np
 import shapely
 from shapely import STRtree
-from sqlalchemy import inspect, text
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
 from resilience.codes import SHELTER_AREA_PER_PERSON
 from risk.grid import to_plane
+from risk.healthcheck import hazard_trail
 from risk.healthcheck.asof import as_date
 from risk.healthcheck.defaults import FOOTPRINT_CELL_M, SERVICE_RADIUS_M
 from risk.healthcheck.networks import pipeline_age, renewal_completion, tunnels
-from risk.healthcheck.scope import Scope, Value, pct
+from risk.healthcheck.scope import Scope, Value, pct, table_columns
 
 __all__ = ["COMPUTERS", "Scope", "Value", "compute_all"]
 
@@ -140,14 +140,6 @@ def shelters(scope: Scope) -> dict[str, Value]:
     return out
 
 
-def _table_columns(session: Session, table: str) -> set[str] | None:
-    """The columns of a table another part of the registry may not have created yet."""
-    insp = inspect(session.connection())
-    if not insp.has_table(table):
-        return None
-    return {c["name"] for c in insp.get_columns(table)}
-
-
 ROAD_COLLAPSE = "road_collapse"  # the hazards' category code of 道路塌陷
 
 
@@ -158,41 +150,38 @@ def hazards(scope: Scope) -> dict[str, Value]:
     道路塌陷隐患点数量 = road-collapse hazards found by and still open at the end of the year
     (or today, whichever is earlier).
 
-    Reads table ``hazards`` (state, found_at, closed_at, deadline, division_code; retired
-    entries left out) only when it exists; otherwise both are "no data", noted.
+    Each hazard as it stood at the end of the year (``hazard_trail``: a 延期, a 督办 deadline,
+    a re-categorisation or a withdrawal after the year is undone; entries withdrawn by then
+    are left out). Reads table ``hazards`` only when it exists; otherwise no data, noted.
     """
-    need = {"found_at", "closed_at", "deadline", "division_code", "category"}
-    table = scope.tables["hazards"]
-    cols = _table_columns(scope.session, table)
-    if cols is None or not need <= cols:
-        missing = Value(None, "no_table", {"table": table})
+    then = hazard_trail.hazards_then(scope.session, scope.tables, scope.prefix, scope.year,
+                                     scope.zone)
+    if then is None:
+        missing = Value(None, "no_table", {"table": scope.tables["hazards"]})
         return {"hazards_found": missing, "hazards_closed_on_time": missing,
                 "road_collapse_hazards": missing}
+    rows, replayed = then
     start, end = date(scope.year, 1, 1), date(scope.year, 12, 31)
-    live = " AND retired_at IS NULL" if "retired_at" in cols else ""  # withdrawn entries
-    supervised = "supervision_deadline" if "supervision_deadline" in cols else "NULL"
-    rows = scope.session.execute(
-        text(f"SELECT found_at, closed_at, deadline, category, {supervised} "  # noqa: S608
-             f"FROM {table} WHERE division_code >= :lo AND division_code < :hi{live}"),
-        {"lo": scope.prefix, "hi": scope.prefix + ":"}).all()
     found = due = on_time = collapses = 0
     as_of = min(end, scope.today)
-    for found_at, closed_at, deadline, category, supervision in rows:
-        f, c = as_date(found_at), as_date(closed_at)
-        days = [d for d in (as_date(deadline), as_date(supervision)) if d is not None]
-        d = min(days) if days else None  # overdue past the earlier of the two (DOMAIN.md §10)
+    for h in rows:
+        if h.retired:
+            continue
+        f, c, d = h.found, h.closed, h.due
         if f is not None and start <= f <= end:
             found += 1
-        if category == ROAD_COLLAPSE and f is not None and f <= as_of and (c is None or c > as_of):
+        if h.category == ROAD_COLLAPSE and f is not None and f <= as_of and (c is None or c > as_of):
             collapses += 1
         if d is not None and start <= d <= end and d < scope.today:
             due += 1
             on_time += int(c is not None and c <= d)
+    said = {} if replayed else {"replayed": False}
     return {
-        "hazards_found": Value(float(found), detail={"found": found}),
+        "hazards_found": Value(float(found), detail={"found": found, **said}),
         "hazards_closed_on_time": Value(pct(on_time, due), None if due else "none_due",
-                                        {"due": due, "on_time": on_time, "late": due - on_time}),
-        "road_collapse_hazards": Value(float(collapses), detail={"open": collapses}),
+                                        {"due": due, "on_time": on_time, "late": due - on_time,
+                                         **said}),
+        "road_collapse_hazards": Value(float(collapses), detail={"open": collapses, **said}),
     }
 
 
@@ -206,7 +195,7 @@ def inspections(scope: Scope) -> dict[str, Value]:
     """
     need = {"due_on", "done_at", "division_code"}
     table = scope.tables["inspection_tasks"]
-    cols = _table_columns(scope.session, table)
+    cols = table_columns(scope.session, table)
     if cols is None or not need <= cols:
         return {"inspections_on_time": Value(None, "no_table", {"table": table})}
     closes = "closes_on" if "closes_on" in cols else "due_on"

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 from geoalchemy2.shape import to_shape
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from resilience import profiles
@@ -41,7 +42,8 @@ class Scope:
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
     # Tables other parts of the registry keep (their names, so a test can point elsewhere).
     tables: dict[str, str] = field(default_factory=lambda: {
-        "hazards": "hazards", "inspection_tasks": "inspection_tasks"})
+        "hazards": "hazards", "hazard_events": "hazard_events",
+        "inspection_tasks": "inspection_tasks"})
     zone: ZoneInfo = CITY_ZONE  # where a year ends
 
     @property
@@ -99,3 +101,11 @@ class Scope:
 def pct(part: float, whole: float) -> float | None:
     """part ÷ whole × 100, None for an empty whole."""
     return None if not whole else round(100.0 * part / whole, 4)
+
+
+def table_columns(session: Session, table: str) -> set[str] | None:
+    """The columns of a table another part of the registry may not have created yet."""
+    insp = inspect(session.connection())
+    if not insp.has_table(table):
+        return None
+    return {c["name"] for c in insp.get_columns(table)}

@@ -16,6 +16,7 @@ from resilience.divisions import Division
 from risk.healthcheck import indicators
 from risk.healthcheck.catalogue import note_text
 from risk.healthcheck.indicators import Scope
+from risk.healthcheck.scope import table_columns
 from tests import factories as f
 from tests.healthcheck.conftest import YEAR, ctx
 
@@ -217,10 +218,12 @@ def test_without_the_tables_the_values_are_no_data(session: Session) -> None:
 
 def test_the_registry_tables_have_the_columns_the_indicators_read(session: Session) -> None:
     """The hazards and inspection-task tables (built beside this package) keep the contract."""
-    hazards = indicators._table_columns(session, "hazards")
-    tasks = indicators._table_columns(session, "inspection_tasks")
+    hazards = table_columns(session, "hazards")
+    tasks = table_columns(session, "inspection_tasks")
+    events = table_columns(session, "hazard_events")
     assert hazards is not None and {"found_at", "closed_at", "deadline", "division_code", "category",
-                                    "retired_at"} <= hazards
+                                    "retired_at", "supervision_deadline"} <= hazards
+    assert events is not None and {"hazard_id", "at", "changes"} <= events
     assert tasks is not None and {"due_on", "closes_on", "status", "done_at",
                                   "division_code"} <= tasks
     out = {**indicators.hazards(scope(session)), **indicators.inspections(scope(session))}
