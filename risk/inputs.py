@@ -137,12 +137,8 @@ def load(session: Session, bbox: BBox | None = None, today: date | None = None) 
                       {"population": np.array([r[2] for r in rows], dtype=object),
                        "name": np.array([r[3] for r in rows], dtype=object),
                        "level": np.array([r[4] for r in rows], dtype=object)})
-    figures = profiles.all_figures(session, today.year)  # the profile: one query per load
-    divisions.attrs["density_basis"] = np.array(population_densities(divisions, figures),
-                                                dtype=object)
-    divisions.attrs["built_up_km2"] = np.array(  # the five-colour roll-up's basis
-        [getattr(figures.get(str(c)), "built_up_area_km2", None) for c in divisions.ids.tolist()],
-        dtype=object)
+    divisions.attrs["density_basis"] = np.array(  # the profile: one query per load
+        population_densities(divisions, profiles.all_figures(session, today.year)), dtype=object)
     h = Hazard.__table__
     open_ = h.c.state != "closed"
     hazards = layer(session, h, ["grade", "category", "asset_collection", "asset_id",

@@ -25,9 +25,8 @@ v2 (issue 14, DOMAIN.md §2 and §10 "Evidence never lowers a colour"):
 - A cell inside a hazard zone with nothing registered (无登记设施) is scored at that same
   reference cell (``unregistered``): it shows its hazard level.
 - A division publishes the highest level that, with the levels above it, covers at least
-  ``division_rule.share`` of a fixed basis — its built-up area from the city profile
-  (DOMAIN.md §10), else its land area — land not mapped counting as 低 (the area-weighted
-  median for 0.5), with every level's share beside it. The largest single share is not
+  ``division_rule.share`` of its land area — a fixed basis, land not mapped counting as
+  低 (the area-weighted median for 0.5) — with every level's share beside it. The largest single share is not
   monotone (raising a cell from 较高 to 高 could hand the plurality to 低), nor is any share
   of the mapped area alone (a new 低 cell dilutes the levels above); this rule is.
 """

@@ -157,18 +157,13 @@ def area_level(area: dict[str, float], share: float, basis: float | None = None
 
 
 def bases(inputs: Inputs) -> dict[str, tuple[str, float]]:
-    """Each division's fixed roll-up basis in km²: its built-up area from the city profile
-    of the run's year (DOMAIN.md §10), else its land area from its boundary. Fixed, so that
-    mapping more never dilutes a division's levels."""
-    out: dict[str, tuple[str, float]] = {}
+    """Each division's fixed roll-up basis in km²: its land area, from its boundary in the
+    plane. Not the built-up area DOMAIN.md §10 gives as an example: the registry holds that
+    as a figure, not a boundary, and hazard-first coverage maps land outside it (the demo's
+    淳安县: 4,416 km² mapped against 9 km² built up), so shares of it run past 100 %."""
     d = inputs.divisions
-    for code, geom, built in zip(d.ids.tolist(), d.geoms.tolist(),
-                                 d.attrs["built_up_km2"].tolist(), strict=True):
-        if built:
-            out[str(code)] = ("built_up", float(built))
-        else:
-            out[str(code)] = ("land", float(shapely.area(geom)) / 1e6)
-    return out
+    return {str(code): ("land", float(shapely.area(geom)) / 1e6)
+            for code, geom in zip(d.ids.tolist(), d.geoms.tolist(), strict=True)}
 
 
 def _cell_groups(session: Session) -> tuple[list[Any], list[Any]]:
@@ -254,9 +249,9 @@ def divisions(session: Session, run: RiskRun, scheme: Composite, inputs: Inputs
                                      "covered": round(covered, 4), "cells": count,
                                      "basis": kind, "basis_km2": round(basis, 3),
                                      "mapped_km2": round(total, 3),
-                                     "unmapped": round(max(0.0, 1 - total / basis), 4),
+                                     "unmapped": round(max(0.0, 1 - total / basis), 6),
                                      "area_km2": {k: round(v, 3) for k, v in area.items()},
-                                     "share_by_level": {k: round(v / basis, 4)
+                                     "share_by_level": {k: round(v / basis, 6)
                                                         for k, v in area.items()},
                                      "unregistered_km2": {k: round(v, 3)
                                                           for k, v in bare.items()},

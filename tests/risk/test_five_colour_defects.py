@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from inventory import service
 from inventory.service import WriteContext
-from resilience import accounts, profiles
+from resilience import accounts
 from risk import runs
 from risk.grid import to_plane
 from risk.results import FiveColourResult
@@ -190,33 +190,32 @@ def test_a_county_is_not_the_colour_of_its_single_worst_cell(
 
 
 def test_mapping_a_low_cell_never_lowers_a_division(sessions: sessionmaker[Session]) -> None:
-    """Before: shares were of the mapped area. 上城区 with a built-up area of 1 km² and two
-    高 cells of four published 高 (50 %); three water mains laid outside every hazard zone
-    added three 低 cells and took it to 低 (高 on 2 of 5 cells). Now shares are of the fixed
-    basis — the built-up area of the city profile — and the county stays 高."""
+    """Before: shares were of the mapped area. 上城区 with one 高 cell mapped published 高
+    (100 %); three water mains laid outside every hazard zone added three 低 cells and took
+    it to 低 (25 %). Now shares are of its land area, a fixed basis: 高 on 0.25 of 119.9 km²
+    is 低 before and after, and each new cell only adds to its own level's share."""
     city = City(sessions)
-    with sessions() as s:
-        profiles.save(s, "330102", YEAR, {"built_up_area_km2": 1.0}, by="admin", source="年鉴")
-        s.commit()
     home = cell_of(SHANGCHENG)
-    bad = [(home[0], home[1]), (home[0] + 2, home[1])]
-    for cell in bad:
-        city.zone(cell, 240, 5)
-        city.main(cell, 200, condition_grade=4, build_year=1960)
+    city.zone(home, 240, 5)
+    city.main(home, 200, condition_grade=4, build_year=1960)
     before = city.run()
-    assert {level(before, c) for c in bad} == {"high"}
-    county = before[("division", "330102")]
-    assert county.level == "high"
-    assert county.explanation["basis"] == "built_up" and county.explanation["basis_km2"] == 1.0
-    assert county.explanation["share_by_level"] == pytest.approx({"high": 0.5})
-    assert county.explanation["unmapped"] == pytest.approx(0.5)
-    for k in range(3):
-        city.main((home[0] - 2, home[1] - 2 * k), 200)
+    county = before[("division", "330102")].explanation
+    assert level(before, home) == "high"
+    assert county["basis"] == "land" and county["basis_km2"] == pytest.approx(119.9, abs=0.1)
+    assert county["share_by_level"] == pytest.approx({"high": 0.25 / county["basis_km2"]},
+                                                     abs=1e-6)
+    assert county["unmapped"] == pytest.approx(1 - 0.25 / county["basis_km2"], abs=1e-4)
+    new = [(home[0] - 2, home[1] - 2 * k) for k in range(3)]
+    for cell in new:
+        city.main(cell, 200)
     after = city.run()
-    assert {level(after, (home[0] - 2, home[1] - 2 * k)) for k in range(3)} == {"low"}
-    assert ORDER[after[("division", "330102")].level] >= ORDER[county.level]
-    assert after[("division", "330102")].explanation["share_by_level"] == pytest.approx(
-        {"high": 0.5, "low": 0.75})
+    assert {level(after, c) for c in new} == {"low"}
+    assert {after[("cell", ref(c))].division_code for c in new} == {"330102"}
+    assert ORDER[after[("division", "330102")].level] >= ORDER[before[("division",
+                                                                        "330102")].level]
+    shares = after[("division", "330102")].explanation["share_by_level"]
+    assert shares["high"] == pytest.approx(county["share_by_level"]["high"])  # not diluted
+    assert shares["low"] == pytest.approx(0.75 / county["basis_km2"], abs=1e-4)
 
 
 def test_the_breaks_follow_a_documented_rule_not_the_demo(session: Session) -> None:

@@ -219,7 +219,6 @@ def texts() -> dict[str, str]:
         "share_rule": _("Published level: the highest level that, with the levels above it, "
                         "covers at least {share}% (here {covered}%) of {basis}; land not "
                         "mapped counts as 低."),
-        "basis_built_up": _("the built-up area ({area} km², city profile)"),
         "basis_land": _("the land area ({area} km²)"),
         "basis_mapped": _("the mapped area ({area} km²)"),
         "unmapped": _("Not mapped (no hazard zone, nothing registered)"),

@@ -399,7 +399,7 @@
   /* A five-colour division: its area per level and the level its rule publishes (DOMAIN.md
      §10), not its worst cell. */
   function renderShares(exp, box) {
-    var basis = { built_up: T.basis_built_up, land: T.basis_land }[exp.basis] || T.basis_mapped;
+    var basis = { land: T.basis_land }[exp.basis] || T.basis_mapped;
     box.appendChild(el("p", "sentence", fill(T.share_rule, { share: num((exp.share || 0) * 100, 0),
       covered: num((exp.covered || 0) * 100, 0),
       basis: fill(basis, { area: num(exp.basis_km2 != null ? exp.basis_km2 : exp.mapped_km2 || 0, 1) }) })));
