@@ -1,4 +1,4 @@
-"""Hidden hazards past their due day, escalated: the emergency managers told once each.
+"""Hidden hazards past their due day, escalated: the emergency managers told once per due day.
 
 Due is the earlier of the deadline and the 督办 deadline (``hazards.due_on``).
 
@@ -25,9 +25,10 @@ from resilience.model import now
 
 def escalate_overdue(session: Session, today: date) -> int:
     """Tell the emergency managers who see each overdue hazard (admins when none does), once
-    per hazard and person: a notification row (e-mailed by ``notifications.send_emails``)
-    and a 逾期督促 row in the trail. A rerun or a second scheduler adds nothing (the
-    notification's unique key). Returns how many notifications are new.
+    per hazard, person and due day: a notification row (e-mailed by
+    ``notifications.send_emails``) and a 逾期督促 row in the trail. A 延期 that passes in its
+    turn is told again; a rerun or a second scheduler adds nothing (the notification's unique
+    key). Returns how many notifications are new.
     """
     late = overdue(session, today)
     if not late:
@@ -42,6 +43,7 @@ def escalate_overdue(session: Session, today: date) -> int:
                and p.sees(hazard.division_code)] or [p.username for p in people if p.is_admin]
         due = hazard.due
         rows = [{"username": name, "kind": "hazard_overdue", "subject_id": hazard.id,
+                 "occasion": due.isoformat() if due else "",
                  "division_code": hazard.division_code, "created_at": now(),
                  "params": {"hazard_id": hazard.id, "hazard": title(hazard.name,
                                                                     hazard.description),

@@ -35,13 +35,17 @@ class Notification(Base):
     """A message for one user in the app; read when they open it."""
 
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("kind", "subject_id", "username"),
+    __table_args__ = (UniqueConstraint("kind", "subject_id", "username", "occasion"),
                       Index("ix_notifications_user_unread", "username", "read_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), nullable=False)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     subject_id: Mapped[int] = mapped_column(Integer, nullable=False)  # the task's (or hazard's) id
+    # What about the subject is told: a hazard's due day ('' for a task, told once), so a
+    # 延期 that passes in its turn is told again.
+    occasion: Mapped[str] = mapped_column(String(16), nullable=False, default="",
+                                          server_default="")
     division_code: Mapped[str | None] = mapped_column(String(12))
     params: Mapped[dict[str, Any]] = mapped_column(Json, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
