@@ -12,14 +12,14 @@ Wording, and how far it was checked (the official text was not retrieved here):
   and the 《城市燃气管道老化评估工作指南》 summary): 市政管道与庭院管道中的全部灰口铸铁管道、
   不满足安全运行要求的球墨铸铁管道、运行年限满20年且经评估存在安全隐患的钢质管道、聚乙烯（PE）
   管道; steel and PE under 20 years that are unsafe and cannot be made safe by controls
-  (运行年限不足20年，存在安全隐患，经评估无法通过落实管控措施保障安全) — that last clause as
-  recalled, not retrieved.
+  (运行年限不足20年，存在安全隐患经评估无法通过落实管控措施保障安全) — that last clause from
+  the digest below.
 - 供水 (checked, same release): 水泥管道、石棉管道、无防腐内衬的灰口铸铁管道，运行年限满30年、
   存在安全隐患的其他管道.
-- 排水 (as recalled, not retrieved — verify): 平口混凝土、无钢筋的素混凝土管道，存在混错接等
-  问题的管道，运行年限满50年的管道. Age alone suffices: no defect is asked for.
-- 供热 (as recalled, not retrieved — verify): 运行年限满20年的管道，存在泄漏隐患、热损失大等
-  问题的其他管道.
+- 排水 (checked against a secondary digest of the plan, https://fx361.cc/page/2022/0917/
+  14358980.shtml — the official text not retrieved): 平口混凝土、无钢筋的素混凝土管道；存在混错接
+  等问题的管道；运行年限满50年的其他管道. Age alone suffices: no defect is asked for.
+- 供热 (same digest): 运行年限满20年的管道；存在泄漏隐患、热损失大等问题的其他管道.
 
 DOMAIN.md §10 words 供水 "with defects" and 排水/供热 "50/20 years with defects"; the release
 says 供水 "存在安全隐患" (assessed unsafe), and the 排水/供热 age clauses carry no condition.
@@ -70,10 +70,10 @@ CONDITIONS: dict[str, Condition] = {c.code: c for c in (
 )}
 
 
-# The drainage and heat rows follow 22号 as recalled; their wording was not found in a copy of
-# the text here, so they are [I] until checked against it (the gas and water rows were).
-RECALLED_ZH = "按国办发〔2022〕22号的记忆表述，尚未与原文核对"
-RECALLED_EN = "22号 as recalled; not yet checked against the text"
+# The drainage and heat rows were checked against a secondary digest of 22号 only (the gas
+# and water rows against a reproduction of the State Council's release): said on each row.
+DIGEST_ZH = "据22号的二手图解转载核对（fx361.cc），未取得官方原文"
+DIGEST_EN = "checked against a secondary digest of 22号 (fx361.cc); official text not retrieved"
 
 
 @dataclass(frozen=True)
@@ -136,23 +136,23 @@ RULES: tuple[Rule, ...] = (
     Rule("water_supply.aged", "water_supply", (), 30, "unsafe", "old", "S",
          "运行年限满 30 年、存在安全隐患的其他管道", "other water pipe in service 30 years or more "
          "with a safety hazard"),
-    # 排水 (drainage) — as recalled, not retrieved: verify against the official text
+    # 排水 (drainage) — checked against a secondary digest
     Rule("drainage.plain_concrete", "drainage", ("concrete",), None, None, "check", "I",
          "平口混凝土、无钢筋的素混凝土管道 [S]：登记材质“混凝土”不分素混凝土与钢筋混凝土，待核实",
          "flush-jointed or unreinforced plain-concrete drain [S]: registered 'concrete' does not "
          "separate plain from reinforced; to verify",
          "素混凝土/平口与钢筋混凝土在 CJJ 61 材质代码中不分", "CJJ 61 material codes do not separate "
          "plain from reinforced concrete"),
-    Rule("drainage.aged", "drainage", (), 50, None, "old", "I",
-         "运行年限满 50 年的排水管道", "drain in service 50 years or more",
-         RECALLED_ZH, RECALLED_EN),
-    # 供热 (heat) — as recalled, not retrieved: verify against the official text
-    Rule("heat.aged", "heat", (), 20, None, "old", "I",
+    Rule("drainage.aged", "drainage", (), 50, None, "old", "S",
+         "运行年限满 50 年的其他排水管道", "other drain in service 50 years or more",
+         DIGEST_ZH, DIGEST_EN),
+    # 供热 (heat) — checked against a secondary digest
+    Rule("heat.aged", "heat", (), 20, None, "old", "S",
          "运行年限满 20 年的供热管道", "heating pipe in service 20 years or more",
-         RECALLED_ZH, RECALLED_EN),
-    Rule("heat.defective", "heat", (), None, "defects", "old", "I",
+         DIGEST_ZH, DIGEST_EN),
+    Rule("heat.defective", "heat", (), None, "defects", "old", "S",
          "存在泄漏隐患、热损失大等问题的其他供热管道", "other heating pipe with leaks, heavy heat "
-         "loss or like problems", RECALLED_ZH, RECALLED_EN, unassessed="ok"),
+         "loss or like problems", DIGEST_ZH, DIGEST_EN, unassessed="ok"),
 )
 
 CATEGORIES = tuple(dict.fromkeys(r.category for r in RULES))
