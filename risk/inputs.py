@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from inventory import FloodPoint, Pipeline, Shelter, Tunnel, TunnelCabin, WaterloggingEvent
 from inventory.inspections.hazards import Hazard
 from inventory.tunnels import CabinLine
-from resilience import profiles
+from resilience import clock, profiles
 from resilience.divisions import Division
 from resilience.profiles import Figures
 from resilience.spatial import BBox, as_wkb, bbox_filter
@@ -97,7 +97,7 @@ def layer(session: Session, table: Any, columns: list[str], bbox: BBox | None,
 
 def load(session: Session, bbox: BBox | None = None, today: date | None = None) -> Inputs:
     """Read the registry (within a bbox when given) for a run."""
-    today = today or date.today()
+    today = today or clock.today()  # the city's day (Asia/Shanghai), not the server's
     p = Pipeline.__table__
     pipelines = layer(session, p, ["category", "condition_grade", "build_year", "pressure_class",
                                     "status", "division_code", "name", "material"], bbox,

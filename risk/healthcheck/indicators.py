@@ -163,7 +163,7 @@ def hazards(scope: Scope) -> dict[str, Value]:
     rows, replayed = then
     start, end = date(scope.year, 1, 1), date(scope.year, 12, 31)
     found = due = on_time = collapses = 0
-    as_of = min(end, scope.today)
+    as_of = min(end, scope.day)
     for h in rows:
         if h.retired:
             continue
@@ -172,7 +172,7 @@ def hazards(scope: Scope) -> dict[str, Value]:
             found += 1
         if h.category == ROAD_COLLAPSE and f is not None and f <= as_of and (c is None or c > as_of):
             collapses += 1
-        if d is not None and start <= d <= end and d < scope.today:
+        if d is not None and start <= d <= end and d < scope.day:
             due += 1
             on_time += int(c is not None and c <= d)
     said = {} if replayed else {"replayed": False}
@@ -210,7 +210,7 @@ def inspections(scope: Scope) -> dict[str, Value]:
     due = on_time = 0
     for due_on, closes_on, done_at in rows:
         last = as_date(closes_on) or as_date(due_on)
-        if last is None or last >= scope.today:
+        if last is None or last >= scope.day:
             continue
         due += 1
         done = as_date(done_at)

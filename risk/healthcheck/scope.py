@@ -4,7 +4,7 @@ the city profile's figures, and the registry as it stood at the end of the year 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,12 +39,18 @@ class Scope:
     division: Division
     year: int
     inputs: dict[str, float] = field(default_factory=dict)
-    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+    today: date | None = None  # the city's today in ``zone`` when not given
     # Tables other parts of the registry keep (their names, so a test can point elsewhere).
     tables: dict[str, str] = field(default_factory=lambda: {
         "hazards": "hazards", "hazard_events": "hazard_events",
         "inspection_tasks": "inspection_tasks"})
     zone: ZoneInfo = CITY_ZONE  # where a year ends
+
+    @property
+    def day(self) -> date:
+        """Today as given, else the city's day in ``zone`` — not the server's (UTC is still
+        yesterday until 08:00 in China)."""
+        return self.today if self.today is not None else datetime.now(self.zone).date()
 
     @property
     def prefix(self) -> str:

@@ -228,3 +228,16 @@ def test_the_registry_tables_have_the_columns_the_indicators_read(session: Sessi
                                   "division_code"} <= tasks
     out = {**indicators.hazards(scope(session)), **indicators.inspections(scope(session))}
     assert all(v.note != "no_table" for v in out.values())
+
+
+def test_today_is_the_city_day_not_the_server_day(session: Session) -> None:
+    """Before: the server's UTC date, a day behind China until 08:00."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    division = session.get(Division, "330106")
+    assert division is not None
+    for name in ("Pacific/Kiritimati", "Etc/GMT+12", "Asia/Shanghai"):  # UTC+14, UTC−12
+        zone = ZoneInfo(name)
+        assert Scope(session, division, YEAR, zone=zone).day == datetime.now(zone).date()
+    assert Scope(session, division, YEAR, today=date(YEAR, 3, 1)).day == date(YEAR, 3, 1)
