@@ -38,7 +38,9 @@ FOUR_COLOUR = (  # 四色图 (安全生产风险分级管控): DOMAIN.md §3, he
 )
 FIVE_COLOUR = (  # 五色图 (自然灾害综合风险): DOMAIN.md §2, names and hex [I]
     Level("low", 1, "低风险", "Low", "#2E8B57"),
-    Level("fairly_low", 2, "较低风险", "Fairly low", "#1E90FF"),
+    # Sky blue, not DOMAIN.md's [I] #1E90FF: that stood 44 RGB units from the four-colour 低
+    # #0070FF, too close to tell apart on a map (DOMAIN.md §10, issue 14 item 9).
+    Level("fairly_low", 2, "较低风险", "Fairly low", "#5CC8F5"),
     Level("medium", 3, "中风险", "Medium", "#FFD700"),
     Level("fairly_high", 4, "较高风险", "Fairly high", "#FF8C00"),
     Level("high", 5, "高风险", "High", "#E60012"),

@@ -36,7 +36,7 @@ LAYER_STYLE = {
     "network-points": {"kind": "point", "colour": "#555555", "radius": 3, "minZoom": 14,
                        "tilesBelow": 16},
     "tunnels": {"kind": "line", "colour": "#222222", "weight": 6},
-    "shelters": {"kind": "mixed", "colour": "#2E8B57", "radius": 5},
+    "shelters": {"kind": "mixed", "colour": "#6A3D9A", "radius": 5},  # not the 五色 低 green
     "flood-points": {"kind": "point", "colour": "#0050b3", "radius": 6},
     "divisions": {"kind": "area", "colour": "#888888"},
     # Risk data, off until asked for: zones filled by class (yellow to red, 1 to 5), points

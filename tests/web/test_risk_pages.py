@@ -26,7 +26,7 @@ def test_five_colour_map_shows_the_official_legend_and_the_published_run(
     sign_in(client, "viewer", "viewer-demo-2026")
     html = client.get("/risk/five").get_data(as_text=True)
     for name, colour in (("高风险", "#E60012"), ("较高风险", "#FF8C00"), ("中风险", "#FFD700"),
-                         ("较低风险", "#1E90FF"), ("低风险", "#2E8B57")):
+                         ("较低风险", "#5CC8F5"), ("低风险", "#2E8B57")):
         assert name in html and colour in html
     assert f"/risk/runs/{run}" in html and "composite_default v1" in html
     assert 'value="cell"' in html and 'value="asset"' in html and 'value="division"' in html

@@ -34,7 +34,7 @@ def publish(session: Session, model: Any, ref: str, level: str, ordinal: int, co
 def test_the_status_page_names_the_place_not_the_cell(client: Any, auth: Any,
                                                        session: Session) -> None:
     key = create(client, auth, f.pipeline())
-    publish(session, FiveColourResult, f"pipelines/{key}", "fairly_low", 2, "#1E90FF",
+    publish(session, FiveColourResult, f"pipelines/{key}", "fairly_low", 2, "#5CC8F5",
             {"rule": "highest", "cell": "c500:41046:6698", "place": "西湖区 北山街道"},
             "c500:41046:6698")
     publish(session, FourColourResult, f"pipelines/{key}", "low", 1, "#0070FF",

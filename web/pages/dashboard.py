@@ -28,7 +28,9 @@ from web.session import db, local_time
 bp = Blueprint("dashboard", __name__)
 
 ACTIONS = ("create", "update", "retire", "restore")
-GRADE_COLOURS = {"1": "#2E8B57", "2": "#C9A227", "3": "#FF8C00", "4": "#E60012", "unknown": "#9AA3AF"}
+# Condition grades are not risk levels: a brown ramp (after ColorBrewer BrBG), never a colour
+# of the five- or four-colour maps; not assessed is grey (DOMAIN.md §10).
+GRADE_COLOURS = {"1": "#E6D3A3", "2": "#C9A25F", "3": "#A0672B", "4": "#6B3E0F", "unknown": "#9AA3AF"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

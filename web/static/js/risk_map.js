@@ -215,7 +215,7 @@
     var b = el("span", "level-badge", lv ? lv.label : "—");
     if (lv) {
       b.style.background = lv.colour;
-      b.style.color = /^#(FF(FF|D7)|FFD700|FFFF00)/i.test(lv.colour) ? "#222" : "#fff";
+      b.style.color = /^#(FFD700|FFFF00|5CC8F5)/i.test(lv.colour) ? "#222" : "#fff";
     }
     return b;
   }
