@@ -23,10 +23,11 @@ from resilience.dialects import insert_many
 from resilience.divisions import division_prefix
 from resilience.model import now
 from resilience.spatial import as_wkb, from_wkb
+from risk import presets
 from risk.grid import Grid, to_lonlat
 from risk.inputs import Inputs, Layer
-from risk.levels import FOUR_COLOUR, PRESETS, assess
-from risk.points import DEFAULT_PRESET, FACTOR_FIELDS, RiskPoint
+from risk.levels import FOUR_COLOUR, Scheme, assess
+from risk.points import FACTOR_FIELDS, RiskPoint
 
 RULES: dict[str, dict[str, Any]] = {
     # 高压/次高压燃气管线: 可能，但不经常 × 每天暴露 × 一人死亡 → D = 270 (较大)
@@ -113,7 +114,7 @@ def sync_generated(session: Session, inputs: Inputs, density: dict[str, float],
     wanted = wanted_points(inputs, density)
     table = cast(Table, RiskPoint.__table__)
     c = table.c
-    stmt = select(c.id, c.rule, c.asset_collection, c.asset_id, c.level, c.score,
+    stmt = select(c.id, c.rule, c.asset_collection, c.asset_id, c.level, c.score, c.preset,
                   c.factor_l, c.factor_e, c.factor_c, c.factor_s).where(
         c.source == "generated", c.retired_at.is_(None), c.rule != HAZARD_RULE)
     if scope is not None:
@@ -128,12 +129,14 @@ def sync_generated(session: Session, inputs: Inputs, density: dict[str, float],
         have = {(r.rule, r.asset_collection, r.asset_id): r for r in session.execute(stmt)}
     stamp = now()
     rows = []
+    tables = city_tables(session)
     for key, want in wanted.items():
-        values = _point_values(key[0], want["factors"])
+        values = _point_values(key[0], want["factors"], tables)
         old = have.get(key)
         if old is not None:
-            if (old.factor_l, old.factor_e, old.factor_c, old.factor_s) != tuple(
-                    values[f] for f in ("factor_l", "factor_e", "factor_c", "factor_s")):
+            if (old.factor_l, old.factor_e, old.factor_c, old.factor_s, old.preset) != tuple(
+                    values[f] for f in ("factor_l", "factor_e", "factor_c", "factor_s",
+                                        "preset")):
                 session.execute(update(table).where(c.id == old.id).values(
                     **values, updated_at=stamp, updated_by="risk-run", version=c.version + 1))
             continue
@@ -189,7 +192,7 @@ def sync_hazard_points(session: Session, inputs: Inputs,
     table = cast(Table, RiskPoint.__table__)
     c = table.c
     stmt = select(c.id, c.external_id, c.factor_l, c.factor_e, c.factor_c, c.asset_collection,
-                  c.asset_id, c.division_code, as_wkb(c.geom)).where(
+                  c.asset_id, c.division_code, c.preset, as_wkb(c.geom)).where(
         c.source == "generated", c.rule == HAZARD_RULE, c.retired_at.is_(None))
     if scope is not None:
         ids = sorted(i for name, i in scope if name == "hazards")
@@ -203,8 +206,9 @@ def sync_hazard_points(session: Session, inputs: Inputs,
             if (r.external_id or "").startswith("hazards/")}
     stamp = now()
     added, checked = [], 0
+    tables = city_tables(session)
     for hid, want in wanted.items():
-        values = _point_values(HAZARD_RULE, want["factors"])
+        values = _point_values(HAZARD_RULE, want["factors"], tables)
         link = {"asset_collection": want["asset_collection"], "asset_id": want["asset_id"],
                 "tunnel_id": want["tunnel_id"], "division_code": want["division_code"]}
         old = have.get(hid)
@@ -217,8 +221,8 @@ def sync_hazard_points(session: Session, inputs: Inputs,
             continue
         checked += 1
         same_place = shapely.equals_exact(shapely.from_wkb(bytes(old[-1])), want["geom"], 1e-9)
-        if (old.factor_l, old.factor_e, old.factor_c) != (values["factor_l"], values["factor_e"],
-                                                           values["factor_c"]) \
+        if (old.factor_l, old.factor_e, old.factor_c, old.preset) != (
+                values["factor_l"], values["factor_e"], values["factor_c"], values["preset"]) \
                 or (old.asset_collection, old.asset_id, old.division_code) != (
                     link["asset_collection"], link["asset_id"], link["division_code"]) \
                 or not same_place:
@@ -234,10 +238,19 @@ def sync_hazard_points(session: Session, inputs: Inputs,
     return {"added": len(added), "retired": len(gone), "checked": checked}
 
 
-def _point_values(rule: str, factors: dict[str, float]) -> dict[str, Any]:
+def city_tables(session: Session) -> dict[str, Scheme]:
+    """The table each method's generated points are scored on: the city's choice."""
+    known = presets.every(session)
+    return {method: known[name] for method, name in presets.defaults(session).items()}
+
+
+def _point_values(rule: str, factors: dict[str, float], tables: dict[str, Scheme]
+                  ) -> dict[str, Any]:
+    """A generated point's fields, scored on the city's table for its method."""
     method = RULES[rule]["method"]
-    preset = DEFAULT_PRESET[method]
-    result = assess(PRESETS[preset], dict(factors))
+    table = tables[method]
+    preset = table.name
+    result = assess(table, dict(factors))
     values: dict[str, Any] = {f: None for f in FACTOR_FIELDS.values()}
     for name, value in factors.items():
         values[FACTOR_FIELDS[name]] = float(value)

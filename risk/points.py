@@ -23,7 +23,7 @@ from risk import codes, presets
 from risk.levels import PRESETS, assess
 
 FACTOR_FIELDS = {"L": "factor_l", "E": "factor_e", "C": "factor_c", "S": "factor_s"}
-DEFAULT_PRESET = {"lec": "lec_default", "ls": "ls_r9_considerable"}
+DEFAULT_PRESET = presets.SHIPPED_DEFAULTS  # the city may choose others (presets.defaults)
 
 
 class RiskPoint(AssetColumns, Base):
@@ -60,16 +60,20 @@ def factors_of(values: dict[str, Any]) -> dict[str, Any]:
     return {n: values.get(FACTOR_FIELDS[n]) for n in names}
 
 
-def preset_of(values: dict[str, Any]) -> str:
-    """The point's preset: the one given, else its method's default.
+def preset_of(values: dict[str, Any], chosen: dict[str, str] | None = None) -> str:
+    """The point's preset: the one given, else its method's default — the city's choice
+    (``chosen``, :func:`risk.presets.defaults`) or the shipped one.
 
     The other method's default counts as not given: a point switched from LS to LEC keeps the
     preset it was given by default before, and a chosen one (``ls_r9_general``) is still
     refused for LEC rather than silently replaced.
     """
     method, preset = values["method"], values.get("preset")
-    if not preset or (preset in DEFAULT_PRESET.values() and preset != DEFAULT_PRESET[method]):
-        return DEFAULT_PRESET[method]
+    table = chosen or DEFAULT_PRESET
+    others = {p for m, p in table.items() if m != method} | {
+        p for m, p in DEFAULT_PRESET.items() if m != method}
+    if not preset or preset in others:
+        return table[method]
     return str(preset)
 
 
@@ -115,7 +119,7 @@ def derive(values: dict[str, Any], session: Session | None = None) -> dict[str, 
     if method not in DEFAULT_PRESET:
         raise InvalidInput("unknown method", [Problem("method", "unknown_code", {
             "value": method, "allowed": list(DEFAULT_PRESET)})])
-    preset = preset_of(values)
+    preset = preset_of(values, presets.defaults(session))
     scheme = presets.find(session, preset)
     if scheme is None or scheme.method != method:
         known = presets.every(session) if session is not None else PRESETS

@@ -5,6 +5,11 @@ their own (DOMAIN.md §10 "LS tables": the table is the city's choice, data, ver
 ``risk_schemes`` row with ``map = "four"``. A table is checked against its method's factor
 values: every score the factors can give falls in exactly one band, and a higher score never
 gets a lower level. Risk points may then name it as their preset.
+
+Which table a point takes when it names none — every point the registry generates from a
+hazard or a gas cabin, and every point typed without one — is the city's choice too
+(:func:`defaults`, :func:`choose`): a versioned ``risk_schemes`` row (``map = "choice"``),
+the shipped defaults until an admin chooses.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from risk.levels import FOUR_COLOUR, LEC_VALUES, LS_VALUES, PRESETS, Band, Schem
 from risk.schemes import RiskScheme, ensure_defaults
 
 VALUES = {"lec": LEC_VALUES, "ls": LS_VALUES}
+SHIPPED_DEFAULTS = {"lec": "lec_default", "ls": "ls_r9_considerable"}
+CHOICE = "city_default_presets"  # the risk_schemes name of the city's choice
+_CACHE = "risk.preset_defaults"
 ORDER = {lv.code: lv.ordinal for lv in FOUR_COLOUR}
 
 
@@ -139,3 +147,54 @@ def every(session: Session) -> dict[str, Scheme]:
         if row.name not in PRESETS:
             out[row.name] = from_row(row)
     return out
+
+
+def defaults(session: Session | None) -> dict[str, str]:
+    """The table each method's points take when they name none: the city's newest choice,
+    else the shipped default (a chosen table since removed falls back too)."""
+    out = dict(SHIPPED_DEFAULTS)
+    if session is None:
+        return out
+    cached = session.info.get(_CACHE)
+    if cached is not None:  # once per session: an import derives thousands of points
+        return dict(cached)
+    row = session.scalars(select(RiskScheme).where(RiskScheme.name == CHOICE)
+                          .order_by(RiskScheme.version.desc()).limit(1)).first()
+    if row is not None:
+        known = every(session)
+        for method, name in (row.params or {}).items():
+            if method in out and name in known and known[name].method == method:
+                out[method] = str(name)
+    session.info[_CACHE] = dict(out)
+    return out
+
+
+def choose(session: Session, chosen: Any, *, by: str | None, note: str | None = None
+           ) -> RiskScheme:
+    """The city's tables for points that name none, ``{"lec": name, "ls": name}`` (either may
+    be left out: it keeps its current one), as a new version; each must be a table of its
+    method. Generated points follow at the next run."""
+    if not isinstance(chosen, dict) or not chosen:
+        raise InvalidInput("invalid choice", [Problem("presets", "not_an_object", {})])
+    known = every(session)
+    problems = []
+    for method, name in chosen.items():
+        if method not in VALUES:
+            problems.append(Problem(f"presets.{method}", "unknown_property",
+                                    {"allowed": sorted(VALUES)}))
+        elif name not in known or known[name].method != method:
+            problems.append(Problem(f"presets.{method}", "unknown_code", {
+                "value": name, "allowed": sorted(n for n, t in known.items()
+                                                 if t.method == method)}))
+    if problems:
+        raise InvalidInput("invalid choice", problems)
+    ensure_defaults(session)
+    current = session.scalar(select(func.max(RiskScheme.version))
+                             .where(RiskScheme.name == CHOICE))
+    row = RiskScheme(name=CHOICE, version=(current or 0) + 1, map="choice", method="choice",
+                     params={**defaults(session), **{m: str(n) for m, n in chosen.items()}},
+                     note=note, created_by=by)
+    session.add(row)
+    session.flush()
+    session.info.pop(_CACHE, None)
+    return row

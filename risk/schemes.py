@@ -364,7 +364,7 @@ def save_version(session: Session, name: str, params: Any, *, by: str | None,
     ensure_defaults(session)
     current = session.scalar(select(func.max(RiskScheme.version)).where(RiskScheme.name == name))
     existing = session.scalar(select(RiskScheme.map).where(RiskScheme.name == name).limit(1))
-    if existing == "four":
+    if existing not in (None, "five"):  # a four-colour table, or the city's choice of them
         raise InvalidInput("invalid scheme", [Problem("name", "preset_read_only", {"value": name})])
     row = RiskScheme(name=name, version=(current or 0) + 1, map="five", method="composite",
                      params=_merged(params), note=note, created_by=by)

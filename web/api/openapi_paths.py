@@ -98,6 +98,14 @@ def risk_paths() -> dict[str, Any]:
                                                    "note": {"type": "string"}}}}}},
                      "responses": {"201": {"description": "the new table"},
                                    "400": PROBLEM, "403": PROBLEM}}},
+        "/api/risk/presets/defaults": {
+            "put": {"summary": "Choose the city's tables for points that name none (admin)",
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"type": "object",
+                                   "properties": {"lec": {"type": "string"},
+                                                  "ls": {"type": "string"}}}}}},
+                    "responses": {"200": {"description": "the choice, as a new version"},
+                                  "400": PROBLEM, "403": PROBLEM}}},
     }
 
 

@@ -194,7 +194,28 @@ def preset_list() -> Response:
     """Every four-colour table a risk point may name, with each band's real interval."""
     loc = locale()
     every = presets.every(db())
-    return json_response({"presets": [legends.preset(every[n], loc) for n in sorted(every)]})
+    return json_response({"presets": [legends.preset(every[n], loc) for n in sorted(every)],
+                          "defaults": presets.defaults(db())})
+
+
+@bp.put("/api/risk/presets/defaults")
+@roles("admin", why="only admins choose the city's four-colour tables")
+def preset_defaults() -> Response:
+    """The city's tables for points that name none: ``{"lec": name, "ls": name}`` (either
+    may be left out) → 200 with both; a new version, generated points follow at the next
+    full run."""
+    principal = caller()
+    check_csrf()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("expected a JSON object", [Problem("body", "not_an_object", {})])
+    try:
+        with unit() as s:
+            row = presets.choose(s, body, by=principal.username)
+            chosen = {"name": row.name, "version": row.version, "defaults": dict(row.params)}
+    except InvalidInput as error:
+        raise BadRequest(error.message, error.problems) from error
+    return json_response(chosen)
 
 
 @bp.post("/api/risk/presets")

@@ -25,7 +25,6 @@ from resilience.errors import NotFound
 from risk import codes as risk_codes
 from risk import legends, presets, runs, schemes, stats
 from risk.levels import LEVEL_SETS
-from risk.points import DEFAULT_PRESET
 from web import basemap
 from web.auth import caller, signed_in
 from web.extensions import select_locale
@@ -83,7 +82,7 @@ def legend(map_: str, locale: str) -> dict[str, Any]:
                   if run is not None else schemes.latest(db()))
         return legends.five_colour(scheme, locale)
     every = presets.every(db())
-    used = stats.presets_in_use(db()) or sorted(set(DEFAULT_PRESET.values()))
+    used = stats.presets_in_use(db()) or sorted(set(presets.defaults(db()).values()))
     return {"presets": legends.four_colour(every, used, locale)}
 
 

@@ -4,7 +4,7 @@ Schemes are data (DOMAIN.md §1.1): an edit never changes a version, it adds the
 which the following run uses; runs keep the version they used. The four-colour tables (LEC,
 LS) are shown with each band's real interval, and an admin adds a city's own (DOMAIN.md §10
 "LS tables": the city's choice). Checking is the domain's (:func:`risk.schemes.save_version`,
-:func:`risk.presets.save_preset`); this page only shows it.
+:func:`risk.presets.save_preset`, :func:`risk.presets.choose`); this page only shows it.
 """
 
 from __future__ import annotations
@@ -85,6 +85,22 @@ def save_preset() -> Any:
     return redirect(url_for("risk_schemes.schemes_page", saved=saved))
 
 
+@bp.post("/risk/schemes/choice")
+@roles("admin")
+def save_choice() -> Any:
+    """The city's tables for points that name none, chosen by an admin (a new version)."""
+    principal = caller()
+    csrf.protect()
+    chosen = {m: request.form[m] for m in ("lec", "ls") if request.form.get(m)}
+    try:
+        with unit() as s:
+            row = presets.choose(s, chosen, by=principal.username)
+            saved = f"{row.name} v{row.version}"
+    except InvalidInput as error:
+        return _render(**_latest(), choice_problems=error.problems, status=422)
+    return redirect(url_for("risk_schemes.schemes_page", saved=saved) + "#city-tables")
+
+
 def _latest() -> dict[str, Any]:
     latest = schemes.latest(db(), schemes.DEFAULT_NAME)
     return {"name": latest.name, "note": "", "problems": [],
@@ -100,7 +116,8 @@ def _starter() -> dict[str, str]:
 
 def _render(*, name: str, text: str, note: str, problems: list[Problem],
             status: int = 200, preset: dict[str, str] | None = None,
-            preset_problems: list[Problem] | None = None) -> Any:
+            preset_problems: list[Problem] | None = None,
+            choice_problems: list[Problem] | None = None) -> Any:
     principal = caller()
     locale = select_locale()
     rows = schemes.listing(db())
@@ -112,4 +129,7 @@ def _render(*, name: str, text: str, note: str, problems: list[Problem],
                            saved=request.args.get("saved"), tables=tables,
                            preset=preset or _starter(),
                            preset_messages=[f"{p.field}: {describe(p, locale)}"
-                                            for p in preset_problems or []]), status
+                                            for p in preset_problems or []],
+                           chosen=presets.defaults(db()),
+                           choice_messages=[f"{p.field}: {describe(p, locale)}"
+                                            for p in choice_problems or []]), status
