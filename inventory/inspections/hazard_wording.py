@@ -40,16 +40,26 @@ def _inside_word(text: str, end: int) -> bool:
 
 def shorten(text: str, limit: int = TITLE_LENGTH) -> str:
     """``text`` on one line, cut to at most ``limit`` characters at a word or clause boundary
-    and ended with "…"; a text with no boundary in its second half is cut at a character."""
+    and ended with "…": a clause mark or space; in a Chinese run with none in its second
+    half, a boundary between words (:mod:`chinese_words`); else at a character."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
     end = limit - 1
     while end > limit // 2 and _inside_word(text, end):
         end -= 1
-    if end <= limit // 2:
-        end = limit - 1
+    if end <= limit // 2:  # no clause mark in the second half: a word boundary, if Chinese
+        end = _word_end(text, limit - 1) if _cjk(text[limit - 2]) else limit - 1
     return text[:end].rstrip(" ,，、;；:：" + OPENING_MARKS) + "…"
+
+
+def _word_end(text: str, most: int) -> int:
+    """The last boundary between Chinese words at or before ``most`` (a character count in the
+    second half of the text kept), from the segmenter; ``most`` when it finds none."""
+    from inventory.inspections.chinese_words import boundaries
+
+    cuts = [c for c in boundaries(text[:most + 12]) if most // 2 < c <= most]
+    return max(cuts) if cuts else most
 
 
 def title(name: str | None, description: str | None, limit: int = TITLE_LENGTH) -> str:

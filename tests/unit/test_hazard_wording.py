@@ -20,6 +20,20 @@ def test_titles_are_cut_between_words_and_clauses() -> None:
     assert w.title(None, chinese).endswith("…") and not w.title(None, chinese).endswith("，…")
 
 
+def test_a_chinese_run_without_punctuation_is_cut_between_words() -> None:
+    """Before: with no clause mark in its second half, a Chinese text was cut at a character
+    count, splitting 燃气管道 (人行道下燃气…). Now at a boundary between words, the registry's
+    terms (燃气管道, 井盖, 排水管道) each one word."""
+    run = "人行道下燃气管道旁违规开挖施工存在燃气泄漏和路面塌陷风险"
+    assert w.shorten(run, 7) == "人行道下…"
+    assert w.shorten(run, 12) == "人行道下燃气管道旁违规…"
+    for limit in range(8, 30):
+        kept = w.shorten(run, limit)[:-1]
+        assert len(kept) < limit and run.startswith(kept)
+        assert not kept.endswith(("燃气管", "燃气管道旁违", "路面塌", "开")), (limit, kept)
+    assert w.shorten("排水管道检查井井盖破损缺失存在行人坠落风险需尽快更换", 9) == "排水管道检查井…"
+
+
 def test_a_defect_is_worded_in_the_records_language_with_the_remarks() -> None:
     notes = [(ITEMS["remarks"], "标志桩被施工车辆撞倒，已通知燃气公司")]
     name, text = w.defect_hazard(ITEMS["markers"], "damaged", notes, "燃气管线巡查", 12, True)
