@@ -12,11 +12,9 @@ Loaded on first use only (about 0.7 s and 50 MB), since most texts have a clause
 from __future__ import annotations
 
 import logging
-import threading
 from functools import lru_cache
 from typing import Any
 
-_LOCK = threading.Lock()
 SUFFIXES = ("管道", "管线", "管")
 
 
@@ -43,10 +41,9 @@ def _segmenter() -> Any:
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
-    with _LOCK:
-        tokenizer.initialize()
-        for word in sorted(_vocabulary()):
-            tokenizer.add_word(word, freq=100_000)
+    tokenizer.initialize()  # jieba locks its own loading
+    for word in sorted(_vocabulary()):
+        tokenizer.add_word(word, freq=100_000)
     return tokenizer
 
 
