@@ -249,3 +249,33 @@ def test_run_now_queues_a_run_and_follows_it_to_the_end(risk_live: Any, browser:
         assert "五色图" not in page.inner_text("#risk-changes tbody")
         _shot(page, "run-diff-after-change", dialect)
         assert outside == [], outside
+
+
+def test_a_division_reads_its_shares_and_only_the_finest_divisions_are_filled(
+        risk_live: Any, browser: Any, dialect: str) -> None:
+    """Issue 14 §7: a district's colour is its area shares over its land, said in words; the
+    city and province are outlined, not filled over it (stacked fills mixed their colours: a
+    较低 district over a 中 city over a 低 province read green)."""
+    for width in (1280, 390):
+        with signed_in(browser, risk_live.url, width, "zh-CN", **MANAGER) as (page, outside):
+            page.goto(f"{risk_live.url}/risk/five")
+            page.wait_for_selector("body[data-risk-ready]", timeout=30000)
+            page.uncheck("input[name=unit][value=cell]")
+            page.uncheck("input[name=unit][value=asset]")
+            page.check("input[name=unit][value=division]")
+            _open_on(page, 120.10, 30.25, 11)
+            page.wait_for_function("document.body.getAttribute('data-loaded-division') > 0",
+                                   timeout=20000)
+            drawn = page.evaluate("""() => { const out = {}; window.resilienceRiskMap.eachLayer(l => {
+                if (l.feature && l.feature.properties && l.feature.properties.ref && l.options)
+                    out[l.feature.properties.ref] = !!l.options.fill; }); return out; }""")
+            assert drawn.get("330106") is True and drawn.get("330100") is False, drawn
+            assert drawn.get("330000", False) is False, drawn
+            page.wait_for_timeout(300)
+            _click_at(page, 120.10, 30.25)
+            page.wait_for_selector("#risk-explain .level-badge", timeout=10000)
+            text = page.inner_text("#risk-explain")
+            assert "西湖区" in text and "辖区面积" in text and "未制图的土地计为低风险" in text, text
+            assert "各等级面积占比" in text
+            _shot(page, f"five-division-{width}", dialect)
+            assert outside == [], outside

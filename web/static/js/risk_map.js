@@ -63,7 +63,10 @@
   function styleFor(unit, props, zoom) {
     var lv = levelFor(unit, props.level);
     var colour = (lv && lv.colour) || props.colour || "#999999";
-    if (unit === "division") { return { color: "#333333", weight: 2, fillColor: colour, fillOpacity: 0.25 }; }
+    if (unit === "division") {
+      if (props._holder) { return { color: colour, weight: 3, opacity: 0.9, fill: false }; }
+      return { color: "#333333", weight: 2, fillColor: colour, fillOpacity: 0.35 };
+    }
     if (unit === "cell" && unregistered(unit, props)) {
       /* Pale; the dashed edge only where a cell is large enough on screen to show it (at city
          scale edges of 500 m cells would paint the whole area solid). */
@@ -81,8 +84,28 @@
 
   function visible(unit, props) { return unitsOn[unit] && levelsOn[props.level] !== false; }
 
+  /* The code prefix a division shares with everything below it (resilience.divisions). */
+  function divisionPrefix(code) {
+    code = String(code || "");
+    if (code.length === 6 && /0000$/.test(code)) { return code.slice(0, 2); }
+    if (code.length === 6 && /00$/.test(code)) { return code.slice(0, 4); }
+    return code;
+  }
+
+  /* Divisions drawn with others inside them (the province, the city) are outlined, not filled:
+     stacked translucent fills mixed their colours (a 较低 county over a 中 city over a 低
+     province read green). The finest divisions in view carry the colour. */
+  function markHolders(fc) {
+    var refs = (fc.features || []).map(function (f) { return String((f.properties || {}).ref || ""); });
+    (fc.features || []).forEach(function (f) {
+      var p = f.properties || {}, ref = String(p.ref || ""), prefix = divisionPrefix(ref);
+      p._holder = refs.some(function (r) { return r !== ref && r.indexOf(prefix) === 0; });
+    });
+  }
+
   function drawGeoJson(layer) {
     var unit = layer.unit;
+    if (unit === "division" && layer.fc) { markHolders(layer.fc); }
     var geo = L.geoJSON(layer.fc, {
       renderer: renderer,
       interactive: !cfg.print,
