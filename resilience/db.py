@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from resilience.dialects import backend_for_url
 from resilience.errors import ServiceUnavailable
+from resilience.intent import writing
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -39,10 +40,11 @@ def committing(session: Session) -> Iterator[Session]:
 
 @contextmanager
 def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction on a new session (the edge owns it: CLI command, job)."""
+    """One transaction on a new session (the edge owns it: CLI command, job); it writes, so on
+    SQLite it takes the write lock at its start (``resilience.intent``)."""
     session = sessions()
     try:
-        with committing(session):
+        with writing(), committing(session):
             yield session
     finally:
         session.close()

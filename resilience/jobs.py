@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, select, update
+from sqlalchemy import Float, Integer, String, Text, exc, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from resilience.errors import NotFound, ResilienceError
+from resilience.intent import writing
 from resilience.model import Base, UTCDateTime, now
 from resilience.spatial import Json
 
@@ -123,7 +124,7 @@ def claim_next(session: Session) -> int | None:
 
 def run_one(sessions: sessionmaker[Session], handlers: Handlers) -> int | None:
     """Claim and carry out one job; its work commits or rolls back as one unit."""
-    with sessions() as session:
+    with writing(), sessions() as session:  # the claim reads then writes: take the lock first
         job_id = claim_next(session)
         session.commit()
     if job_id is None:
@@ -134,7 +135,7 @@ def run_one(sessions: sessionmaker[Session], handlers: Handlers) -> int | None:
 
 def run_job(sessions: sessionmaker[Session], job_id: int, handlers: Handlers) -> bool:
     """Claim one given job and carry it out here (the CLI's synchronous runs); False if taken."""
-    with sessions() as session:
+    with writing(), sessions() as session:
         taken = session.execute(update(Job).where(Job.id == job_id, Job.status == QUEUED)
                                 .values(status=RUNNING, started_at=now(), heartbeat_at=now()))
         session.commit()
@@ -146,7 +147,7 @@ def run_job(sessions: sessionmaker[Session], job_id: int, handlers: Handlers) ->
 
 def _carry_out(sessions: sessionmaker[Session], job_id: int, handlers: Handlers) -> None:
     def progress(fraction: float, message: str | None = None) -> None:
-        with sessions() as s:
+        with writing(), sessions() as s:
             s.execute(
                 update(Job).where(Job.id == job_id).values(
                     progress=max(0.0, min(1.0, fraction)), message=message, heartbeat_at=now()
@@ -164,17 +165,24 @@ def _carry_out(sessions: sessionmaker[Session], job_id: int, handlers: Handlers)
             outcome = kind.run(session, job, progress)
             if callable(outcome):  # a reading phase done: its writes go in a fresh transaction
                 session.commit()
-                outcome = outcome(session)
-                job = session.get(Job, job_id)
-                assert job is not None
+                with writing():  # that one takes SQLite's write lock at its start
+                    outcome = outcome(session)
+                    job = session.get(Job, job_id)
+                    assert job is not None
+                    job.status, job.result, job.progress = DONE, outcome, 1.0
+                    job.finished_at = now()
+                    session.commit()
+                return
             job.status, job.result, job.progress = DONE, outcome, 1.0
             job.finished_at = now()
             session.commit()
         except Exception as error:  # the job fails, the scheduler stays up
             session.rollback()
+            if _locked(error) and _requeue(sessions, job_id):
+                return  # another writer held SQLite's lock: tried again at once, not next period
             log.exception("job %s failed", job_id)
             described = _describe(error)
-            with sessions() as s:
+            with writing(), sessions() as s:
                 failed = s.get(Job, job_id)
                 assert failed is not None
                 failed.status, failed.finished_at = FAILED, now()
@@ -182,6 +190,39 @@ def _carry_out(sessions: sessionmaker[Session], job_id: int, handlers: Handlers)
                 if kind is not None and kind.failed is not None:
                     kind.failed(s, failed, described)
                 s.commit()
+
+
+LOCK_RETRIES = 5
+
+
+def _locked(error: BaseException) -> bool:
+    """Whether the error (or what it wraps) is SQLite's "database is locked"/busy."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, exc.OperationalError) and any(
+                word in str(seen.orig).lower() for word in ("locked", "busy")):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _requeue(sessions: sessionmaker[Session], job_id: int) -> bool:
+    """Queue a job that lost a race for the write lock again, up to :data:`LOCK_RETRIES`
+    times (counted in its ``error``); False when it has had them all."""
+    with writing(), sessions() as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            return False
+        tries = int((job.error or {}).get("lock_retries", 0))
+        if tries >= LOCK_RETRIES:
+            return False
+        job.status, job.started_at, job.heartbeat_at = QUEUED, None, None
+        job.error = {"code": "locked", "lock_retries": tries + 1}
+        job.message = "database busy: queued again"
+        s.commit()
+    log.warning("job %s met a locked database; queued again (%s of %s)", job_id, tries + 1,
+                LOCK_RETRIES)
+    return True
 
 
 def _describe(error: Exception) -> dict[str, Any]:

@@ -53,6 +53,20 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     errors.register(app)
     app.teardown_appcontext(close_db)
 
+    from flask import request
+
+    from resilience import intent
+
+    @app.before_request
+    def _declare_writes() -> None:
+        """A request that may write takes SQLite's write lock when its transaction begins, so
+        racing edits queue and the later one gets 412, not "database is locked" (intent)."""
+        intent.declare(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _undeclare(_exc: BaseException | None = None) -> None:
+        intent.declare(False)  # threads are reused by gunicorn: nothing carries over
+
     from resilience.codes import ROLES
     from web.session import current_principal
 

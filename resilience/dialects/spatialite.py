@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from resilience.dialects.base import Backend
 from resilience.dialects.expressions import AsWKB, BBoxOverlaps, box_args
 from resilience.errors import ServiceUnavailable
+from resilience.intent import write_intended
 from resilience.model import SRID
 from resilience.tilegrid import MERCATOR, MVT_BUFFER, MVT_EXTENT, tile_bbox
 
@@ -83,7 +84,8 @@ def _connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A writer takes the lock at BEGIN and waits for it (resilience.intent).
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intended() else "BEGIN")
 
 
 _to_mercator: list[Any] = []
