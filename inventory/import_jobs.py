@@ -32,6 +32,7 @@ from resilience.errors import InvalidInput, NotFound, Problem
 from resilience.jobs import QUEUED, RUNNING, Job
 from resilience.messages import describe
 from resilience.model import now
+from resilience.sheets import FORMULA_START, safe_text
 
 UPLOADS = "uploads"
 PROGRESS = "progress.json"  # beside the upload: SQLite cannot take a second writer mid-import
@@ -221,12 +222,16 @@ def _wkt(geometry: Any) -> str | None:
 
 
 def rejected_csv(job: Job, locale: str = "zh") -> bytes:
-    """The rejected rows as CSV (UTF-8 with BOM, so Excel shows Chinese)."""
+    """The rejected rows as CSV (UTF-8 with BOM, so Excel shows Chinese).
+
+    Text a spreadsheet would run as a formula gets an apostrophe that the CSV reader takes
+    off again, so the corrected file imports the values the rows held.
+    """
     header, rows = rejected_rows(job, locale)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([[_cell(v) for v in row] for row in rows])
+    writer.writerow([safe_text(h) for h in header])
+    writer.writerows([[safe_text(v) for v in row] for row in rows])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -246,7 +251,7 @@ def rejected_xlsx(job: Job, locale: str = "zh") -> bytes:
     for row in rows:
         cells: list[Any] = []
         for value in row:
-            if isinstance(value, str) and value[:1] in _FORMULA_START:
+            if isinstance(value, str) and value.startswith(FORMULA_START):
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.data_type = "s"
                 cell.quotePrefix = True
@@ -257,13 +262,3 @@ def rejected_xlsx(job: Job, locale: str = "zh") -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    """A CSV value safe in a spreadsheet: a leading = + - @ never starts a formula."""
-    if isinstance(value, str) and value[:1] in _FORMULA_START:
-        return "'" + value
-    return value

@@ -23,8 +23,7 @@ from inventory import ageing
 from inventory.pipelines import Pipeline
 from resilience import codes
 from resilience.divisions import Division, division_prefix, within
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from resilience.sheets import FORMULA_START
 
 
 @dataclass(frozen=True)

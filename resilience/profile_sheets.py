@@ -1,7 +1,8 @@
 """The city profile as a spreadsheet: what a statistics office fills in and sends back.
 
 Headers may be the Chinese labels (the default export), the English labels or the field names;
-a file is stored all or nothing, every problem named by row and field.
+a file is stored all or nothing, every problem named by row and field. CSV text a
+spreadsheet would run as a formula goes out with an apostrophe and comes back without it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from resilience import profiles
 from resilience.divisions import Division
 from resilience.errors import InvalidInput, Problem
+from resilience.sheets import safe_text, unescape
 
 # field: (Chinese header, English header)
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -52,7 +54,7 @@ def write(session: Session, path: Path, *, lang: str = "zh", year: int | None = 
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(heads)
-            writer.writerows(["" if v is None else v for v in r] for r in rows)
+            writer.writerows(["" if v is None else safe_text(v) for v in r] for r in rows)
         return len(rows)
     book = openpyxl.Workbook()
     sheet = book.active
@@ -70,7 +72,8 @@ def _records(path: Path) -> list[list[Any]]:
         text = path.read_bytes()
         for encoding in ("utf-8-sig", "gb18030"):
             try:
-                return list(csv.reader(io.StringIO(text.decode(encoding))))
+                reader = csv.reader(io.StringIO(text.decode(encoding)))
+                return [[unescape(v) for v in r] for r in reader]
             except UnicodeDecodeError:
                 continue
         raise InvalidInput("unreadable file", [Problem("file", "bad_encoding", {})])

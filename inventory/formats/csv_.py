@@ -1,6 +1,8 @@
 """CSV: geometry in a WKT column or in longitude/latitude (x/y) columns; any encoding we meet.
 
-Exports to CSV are written beside this, in ``csv_writer``.
+Exports to CSV are written beside this, in ``csv_writer``; the apostrophe they put before
+text a spreadsheet would run as a formula is taken off here (``resilience.sheets``), so an
+export reads back as the values it was written from.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from inventory.formats import Record, Source, count_bytes, reader
 from inventory.formats.encoding import detect
 from resilience.errors import InvalidInput, Problem
+from resilience.sheets import unescape
 
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "几何", "空间信息")
 LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度", "x坐标", "东坐标")
@@ -44,7 +47,7 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
         except csv.Error:
             delimiter = ","
     header = next(csv.reader([sample.splitlines()[0] if sample else ""], delimiter=delimiter))
-    columns = [h.strip() for h in header]
+    columns = [unescape(h.strip()) for h in header]
     if not any(columns):
         raise InvalidInput("no header", [Problem("file", "no_header", {})])
     wkt = None if plain else _find(columns, WKT_COLUMNS)
@@ -58,7 +61,8 @@ def read_csv(path: Path, *, encoding: str | None = None, delimiter: str | None =
             for number, values in enumerate(rows, start=2):  # row 1 is the header
                 if not any(v.strip() for v in values):
                     continue
-                item = dict(zip(columns, (v.strip() or None for v in values), strict=False))
+                cells = (unescape(v.strip()) or None for v in values)
+                item = dict(zip(columns, cells, strict=False))
                 geometry: object = None
                 if wkt and item.get(wkt):
                     geometry = item[wkt]

@@ -2,7 +2,8 @@
 
 The reader of these files is ``inventory.formats.csv_``, which finds the ``wkt`` column
 by name, so an export goes back in as it came out, in Chinese, English or machine form
-(``inventory.formats.labels``).
+(``inventory.formats.labels``). Text a spreadsheet would take for a formula is written
+with a leading apostrophe, which the reader takes off again (``resilience.sheets``).
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from typing import Any
 import shapely
 
 from inventory.formats.pages import Pages, Tally, Target, geometries, rows, speech, text
+from resilience.sheets import safe_text
 
 
 def _csv_value(value: Any) -> Any:
+    """A cell: empty for null, true/false, lists as JSON, text that cannot run as a formula."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return text(value)
+    return safe_text(text(value))
 
 
 def csv_chunks(target: Target, pages: Pages, tally: Tally) -> Iterator[bytes]:
@@ -30,7 +33,7 @@ def csv_chunks(target: Target, pages: Pages, tally: Tally) -> Iterator[bytes]:
     said = speech(target)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([*said.headings, said.geometry])
+    writer.writerow([safe_text(h) for h in [*said.headings, said.geometry]])
     yield b"\xef\xbb\xbf" + buffer.getvalue().encode()
     for b in pages("wkb"):
         buffer.seek(0)

@@ -15,11 +15,10 @@ import shapely
 
 from inventory.formats.pages import Pages, Tally, Target, columns, geometries, rows, speech, text
 from resilience.errors import InvalidInput, Problem
+from resilience.sheets import FORMULA_START
 
 XLSX_MAX_ROWS = 1_048_576  # Excel's sheet limit, header included
 XLSX_MAX_CELL = 32_767  # characters in one Excel cell
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _xlsx_cell(ws: Any, value: Any, problems: list[Problem], row: int, column: str) -> Any:
@@ -36,7 +35,7 @@ def _xlsx_cell(ws: Any, value: Any, problems: list[Problem], row: int, column: s
         return None
     # XML 1.0 cannot hold these control characters: shown as U+FFFD rather than dropped.
     value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    if value.startswith(_FORMULA_START):
+    if value.startswith(FORMULA_START):
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"  # a string cell, never evaluated
         cell.quotePrefix = True  # and it stays text when someone edits it in Excel

@@ -38,9 +38,9 @@ from resilience.clock import format_local, local
 from resilience.divisions import get as get_division
 from resilience.divisions import within
 from resilience.errors import InvalidInput, Problem
+from resilience.sheets import FORMULA_START
 
 REPLAYED = ("state", "grade", "deadline", "supervision_deadline", "supervised", "supervising_unit")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PERIOD = re.compile(r"^(\d{4})(?:-(?:Q([1-4])|(\d{2})))?$")
 
 

@@ -8,10 +8,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from resilience.sheets import FORMULA_START
 from risk.healthcheck.checks import Report
 
 TREND = {"better": "↑", "worse": "↓", "same": "→"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADERS = {
     "zh": ("层级", "方面", "指标代码", "指标", "数值", "单位", "参考值", "达标", "趋势", "上年",
            "来源", "说明", "计算方法", "参考值来源"),

@@ -20,6 +20,7 @@ from inventory import COLLECTIONS
 from inventory import overview as ov
 from resilience import codes
 from resilience.accounts import Principal
+from resilience.sheets import FORMULA_START, safe_text
 from web.auth import caller, signed_in
 from web.extensions import select_locale
 from web.pages.assets import action_label
@@ -31,7 +32,6 @@ ACTIONS = ("create", "update", "retire", "restore")
 # Condition grades are not risk levels: a brown ramp (after ColorBrewer BrBG), never a colour
 # of the five- or four-colour maps; not assessed is grey (DOMAIN.md §10).
 GRADE_COLOURS = {"1": "#E6D3A3", "2": "#C9A25F", "3": "#A0672B", "4": "#6B3E0F", "unknown": "#9AA3AF"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -292,13 +292,6 @@ def _filename(o: ov.Overview, ext: str) -> str:
     return f"dashboard-{o.division or 'all'}-{ov.now():%Y%m%d}.{ext}"
 
 
-def _safe_text(value: Any) -> Any:
-    """CSV text that a spreadsheet could run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_rows(made: list[Table]) -> list[tuple[str, str, str, Any]]:
     """The tables as one long table: section, key, label, value."""
     out = []
@@ -321,8 +314,8 @@ def dashboard_csv() -> Any:
     writer = csv.writer(buf)
     writer.writerow(["section", "key", "label", "value"])
     for section, key, label, value in csv_rows(made):
-        writer.writerow([section, _safe_text(key), _safe_text(label),
-                         "" if value is None else _safe_text(value)])
+        writer.writerow([section, safe_text(key), safe_text(label),
+                         "" if value is None else safe_text(value)])
     return _download(("\ufeff" + buf.getvalue()).encode("utf-8"), "text/csv; charset=utf-8",
                      _filename(o, "csv"))
 

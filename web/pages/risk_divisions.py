@@ -15,6 +15,7 @@ from flask import Blueprint, Response, render_template
 from flask_babel import gettext as _
 
 from resilience.accounts import Principal
+from resilience.sheets import FORMULA_START
 from risk import stats
 from risk.levels import LEVEL_SETS, Level
 from web.auth import caller, signed_in
@@ -25,7 +26,6 @@ from web.session import db
 bp = Blueprint("risk_divisions", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
