@@ -2,12 +2,13 @@
 FROM python:3.11-slim-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libsqlite3-mod-spatialite curl \
+    postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . /app
 RUN pip install --no-cache-dir -e . \
  && useradd --system --home /app resilience \
- && mkdir -p /app/instance && chown resilience /app/instance
+ && mkdir -p /app/instance /backups && chown resilience /app/instance /backups
 USER resilience
 EXPOSE 8000
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "4", "web.wsgi:app"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from console.commands.accounts import tokens, users
+from console.commands.backup import backup, restore
 from console.commands.database import demo, init
 from console.commands.divisions import divisions
 from console.commands.exports import export_
@@ -36,5 +37,5 @@ def main(ctx: click.Context, database_url: str) -> None:
 
 
 for command in (init, demo, serve, scheduler, import_, export_, risk, users, tokens, health_check,
-                hazards, divisions, profile):
+                hazards, divisions, profile, backup, restore):
     main.add_command(command)

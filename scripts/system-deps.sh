@@ -12,6 +12,8 @@ if [ "$mode" = test ]; then
   pg_major=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
   pg_major=${pg_major:-15}
   have_pkg "postgresql-${pg_major}-postgis-3" || need+=("postgresql-${pg_major}-postgis-3")
+  # pg_dump/pg_restore for `resilience backup`/`restore` (the server package brings them too)
+  have_pkg "postgresql-client-${pg_major}" || need+=("postgresql-client-${pg_major}")
   have_pkg chromium || need+=(chromium)
   have_pkg gdal-bin || need+=(gdal-bin)
   have_pkg fonts-wqy-microhei || need+=(fonts-wqy-microhei)

@@ -43,3 +43,24 @@ def test_environment_points_at_postgis() -> None:
         assert "RESILIENCE_SECRET_KEY" in env
     assert (ROOT / "Dockerfile").exists()
     assert (ROOT / "web" / "wsgi.py").exists()
+
+
+def test_nightly_backup_into_its_own_volume() -> None:
+    import subprocess
+
+    compose = load()
+    services = compose["services"]
+    backup = services["backup"]
+    assert backup["image"] == services["web"]["image"]  # the app image: it has pg_dump
+    script = backup["command"][0]
+    assert 'resilience backup "/backups/resilience-$$(date +%F).tar"' in script
+    assert "-mtime" in script and "KEEP_DAYS" in script and "sleep" in script
+    shell = script.replace("$$", "$")  # what compose hands to sh
+    assert subprocess.run(["sh", "-n", "-c", shell]).returncode == 0
+    assert backup["environment"]["RESILIENCE_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert int(backup["environment"]["KEEP_DAYS"].split(":-")[1].rstrip("}")) > 0
+    assert {"instance:/app/instance", "backups:/backups"} <= set(backup["volumes"])
+    assert "backups" in compose["volumes"]
+    assert backup["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "postgresql-client" in dockerfile and "/backups" in dockerfile
