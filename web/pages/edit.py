@@ -2,7 +2,9 @@
 
 Thin: the form's text goes to the same service as the API (same validation, same messages,
 same access rules). An edit carries the version it was opened at; if a colleague saved in
-between, the save is refused and both versions are shown side by side.
+between, the form is merged with the saved record field by field (``edit_merge``, the opened
+version read back from the audit trail): what only one of them changed is kept and saved, and
+a field both changed differently is shown side by side for a decision, with nothing saved.
 """
 
 from __future__ import annotations
@@ -13,20 +15,20 @@ from typing import Any
 import shapely
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from shapely.geometry import mapping
+from shapely.geometry import mapping, shape
 
 from inventory import repository, service
 from inventory.assets import CollectionSpec, FieldSpec
+from resilience import audit
 from resilience.errors import Forbidden, InvalidInput, NotFound, Problem, StaleVersion
 from resilience.messages import describe
 from web.auth import caller, signed_in
 from web.extensions import csrf, select_locale
 from web.pages.assets import display
+from web.pages.edit_merge import LIST_SEPARATORS, Merged, as_text, merge
 from web.session import db, settings, unit
 
 bp = Blueprint("edit", __name__)
-
-LIST_SEPARATORS = (";", "；", "、", "，", ",")
 
 
 def editable_fields(spec: CollectionSpec) -> list[FieldSpec]:
@@ -98,10 +100,9 @@ def _controls(spec: CollectionSpec, values: dict[str, Any], locale: str) -> list
     out = []
     for f in editable_fields(spec):
         value = values.get(f.name)
-        if isinstance(value, list):
-            value = "; ".join(str(v) for v in value)
         control: dict[str, Any] = {"name": f.name, "label": f.label(locale), "required": f.required,
-                                   "value": "" if value is None else str(value), "kind": f.kind}
+                                   "value": value if isinstance(value, str) else as_text(value),
+                                   "kind": f.kind}
         if f.codes is not None:
             control["choices"] = [(c.value, c.label(locale)) for c in f.codes.codes]
             if f.kind == "int":
@@ -187,53 +188,102 @@ def create(name: str) -> Any:
 @bp.route("/collections/<name>/items/<int:key>/edit", methods=["GET", "POST"])
 @signed_in
 def edit(name: str, key: int) -> Any:
-    """Change an asset; a save over a colleague's newer save is refused and shown for merging."""
+    """Change an asset; a stale form is merged with the saved record, real conflicts are shown."""
     principal = caller()
     spec = _spec(name)
-    with unit() as s:
-        obj = service.get_record(s, spec, key)
-        spec.require_edit(principal, obj.division_code)
-        current = service.as_feature(spec, obj)
-        version = obj.version
+    current, version = _current(spec, key)
+    spec.require_edit(principal, current["properties"].get("division_code"))
     if request.method == "GET":
         return _render(spec, key=key, values=current["properties"], geometry=current["geometry"],
                        version=version, problems=[])
     csrf.protect()
-    opened = int(request.form.get("version") or 0)
+    form: dict[str, str] = request.form.to_dict()
+    opened = int(form.get("version") or 0)
     try:
-        body = form_body(spec, request.form)
+        body = form_body(spec, form)
+        if opened != version:  # a colleague saved since this form was opened
+            merged = _merge(spec, key, form, body, opened, current)
+            if merged.conflicts:
+                return _render_conflict(spec, key, form, merged, current, version)
+            form = {**merged.form, "geometry": json.dumps(merged.geometry), "coordinates": ""}
+            body, opened = form_body(spec, form), version
         with unit() as s:
             service.replace(s, spec.name, key, body, service.WriteContext(
                 by=principal, extent=settings().extent), expected_version=opened)
-    except StaleVersion:
-        return _render(spec, key=key, values=dict(request.form), geometry=_posted_geometry(),
-                       version=version, problems=[],
-                       conflict=_conflict(spec, request.form, current), status=409)
+    except StaleVersion:  # a save landed between reading and writing: show the merge, save nothing
+        current, version = _current(spec, key)
+        merged = _merge(spec, key, form, form_body(spec, form), opened, current)
+        return _render_conflict(spec, key, form, merged, current, version)
     except InvalidInput as error:
-        return _render(spec, key=key, values=dict(request.form), geometry=_posted_geometry(),
+        return _render(spec, key=key, values=form, geometry=_geometry_of(form),
                        version=opened, problems=error.problems, status=422)
     return redirect(url_for("assets.asset_page", name=spec.name, key=key, done="update"))
 
 
-def _posted_geometry() -> Any:
+def _current(spec: CollectionSpec, key: int) -> tuple[dict[str, Any], int]:
+    """The record as saved now (a Feature) and its version."""
+    with unit() as s:
+        obj = service.get_record(s, spec, key)
+        return service.as_feature(spec, obj), int(obj.version)
+
+
+def _opened(spec: CollectionSpec, key: int, version: int) -> dict[str, Any] | None:
+    """The record as it was at a version, from the audit trail (hidden originals could be forged)."""
+    for entry in reversed(audit.history(db(), spec.name, key)):
+        if entry.after is not None and entry.after.get("version") == version:
+            return entry.after
+    return None
+
+
+def _merge(spec: CollectionSpec, key: int, form: dict[str, str], body: dict[str, Any],
+           opened: int, current: dict[str, Any]) -> Merged:
+    return merge(editable_fields(spec), form, body["geometry"], base=_opened(spec, key, opened),
+                 saved={**current["properties"], "geometry": current["geometry"]})
+
+
+def _render_conflict(spec: CollectionSpec, key: int, form: dict[str, str], merged: Merged,
+                     current: dict[str, Any], version: int) -> tuple[str, int]:
+    """The merged form at the saved version, with the fields both people changed beside it."""
+    return _render(spec, key=key, values=merged.form, geometry=merged.geometry, version=version,
+                   problems=[], conflict=_conflict(spec, form, merged, current), status=409)
+
+
+def _geometry_of(form: dict[str, str]) -> Any:
     try:
-        return json.loads(request.form.get("geometry") or "null")
+        return json.loads(form.get("geometry") or "null")
     except ValueError:
         return None
 
 
-def _conflict(spec: CollectionSpec, form: Any, current: dict[str, Any]) -> dict[str, Any]:
-    """The fields where the colleague's saved version and this person's form differ."""
+def _posted_geometry() -> Any:
+    return _geometry_of(request.form.to_dict())
+
+
+def _conflict(spec: CollectionSpec, form: dict[str, str], merged: Merged,
+              current: dict[str, Any]) -> dict[str, Any]:
+    """The fields both people changed differently: this person's value and the saved one."""
     locale = select_locale()
+    saved = current["properties"]
     rows = []
     for f in editable_fields(spec):
-        theirs = current["properties"].get(f.name)
-        mine = (form.get(f.name) or "").strip()
-        theirs_text = "" if theirs is None else ("; ".join(map(str, theirs)) if isinstance(theirs, list)
-                                                 else str(theirs))
-        if mine != theirs_text:
-            rows.append({"name": f.name, "label": f.label(locale), "mine": mine or "—",
-                         "theirs": display(f, theirs, locale)["text"], "theirs_raw": theirs_text})
-    return {"rows": rows, "updated_by": current["properties"].get("updated_by"),
-            "updated_at": current["properties"].get("updated_at")}
+        if f.name in merged.conflicts:
+            mine = (form.get(f.name) or "").strip()
+            rows.append({"name": f.name, "label": f.label(locale),
+                         "mine": display(f, mine, locale)["text"],
+                         "theirs": display(f, saved.get(f.name), locale)["text"],
+                         "theirs_raw": as_text(saved.get(f.name))})
+    if "geometry" in merged.conflicts:
+        rows.append({"name": "coordinates", "label": _("Geometry"),
+                     "mine": _wkt(merged.geometry, short=True),
+                     "theirs": _wkt(current["geometry"], short=True),
+                     "theirs_raw": _wkt(current["geometry"])})
+    return {"rows": rows, "fields": {r["name"]: r["theirs"] for r in rows},
+            "updated_by": saved.get("updated_by"), "updated_at": saved.get("updated_at")}
 
+
+def _wkt(geometry: dict[str, Any] | None, *, short: bool = False) -> str:
+    """A geometry as WKT (what the coordinates box accepts); shortened for the table."""
+    if geometry is None:
+        return "—"
+    text = str(shape(geometry).wkt)
+    return text if not short or len(text) <= 60 else text[:57] + "…"
