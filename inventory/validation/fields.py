@@ -14,6 +14,7 @@ from inventory.assets import ChildSpec, CollectionSpec, FieldSpec
 from resilience.errors import Problem
 
 CACHE_SIZE = 100_000  # coerced values remembered per import (bounded: memory stays flat)
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # what an INTEGER column holds on PostgreSQL
 
 
 def coerce(spec: FieldSpec, raw: Any, today: date | None = None) -> tuple[Any, Problem | None]:
@@ -27,6 +28,8 @@ def coerce(spec: FieldSpec, raw: Any, today: date | None = None) -> tuple[Any, P
             if not isinstance(raw, str | int | float) or isinstance(raw, bool):
                 return None, Problem(name, "not_a_string", {"value": shortened(raw)})
             value: Any = str(raw).strip() if kind == "str" else str(raw)
+            if "\x00" in value:  # PostgreSQL text cannot hold NUL; SQLite would cut at it
+                return None, Problem(name, "invalid_character", {"value": "NUL"})
             if len(value) > spec.max_length:
                 return None, Problem(name, "too_long", {"max": spec.max_length})
             return value, None
@@ -51,6 +54,9 @@ def coerce(spec: FieldSpec, raw: Any, today: date | None = None) -> tuple[Any, P
                     return None, Problem(name, "unknown_code", _code_params(spec, raw))
                 raw = code
             value = int(raw)
+            if not INT_MIN <= value <= INT_MAX:  # the columns are 32-bit integers
+                return None, Problem(name, "out_of_range", {"value": shortened(raw),
+                                                            "min": INT_MIN, "max": INT_MAX})
             return _check_range(spec, value)
         if kind == "float":
             if isinstance(raw, bool):
@@ -143,14 +149,18 @@ def parse_properties(
             problems.append(Problem(prefix + problem.field, problem.code, problem.params))
         else:
             values[key] = value
-    if not partial:
+    if partial:  # a merge-patch null removes a value: a required one cannot be removed
+        problems.extend(Problem(prefix + key, "required", {}) for key, raw in props.items()
+                        if raw is None and (f := spec.field(key)) is not None and f.required
+                        and not f.readonly)
+    else:
         for field in spec.fields:
             if field.readonly:
                 continue
             if values.get(field.name) is None:
                 if field.required and not any(p.field == prefix + field.name for p in problems):
                     problems.append(Problem(prefix + field.name, "required", {}))
-                values.setdefault(field.name, field.default)
+                values[field.name] = field.default  # a null sent takes the default too
     return values, problems
 
 

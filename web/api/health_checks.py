@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 
 from resilience.errors import Forbidden, NotFound, Problem
+from resilience.profiles import YEARS
 from risk.healthcheck import checks
 from web.api.protocol import json_response
 from web.auth import caller, signed_in
@@ -51,6 +52,10 @@ def listing() -> Response:
         except ValueError:
             raise BadRequest("invalid year", [Problem("year", "not_an_integer",
                                                       {"value": request.args["year"]})]) from None
+        low, high = YEARS
+        if not low <= year <= high:
+            raise BadRequest("invalid year", [Problem("year", "out_of_range", {
+                "value": year, "min": low, "max": high})])
     if division is not None and not principal.sees(division):
         raise Forbidden("division not granted", division=division)
     rows = checks.checks_of(db(), divisions=(division,) if division else None, year=year)

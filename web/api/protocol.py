@@ -16,7 +16,7 @@ from inventory import CollectionSpec, service
 from inventory import repository as repo
 from resilience import geo
 from resilience.accounts import Principal
-from resilience.errors import Forbidden, Problem, StaleVersion
+from resilience.errors import Forbidden, NotFound, Problem, StaleVersion
 from resilience.geo import CRS84, CrsRef
 from web.errors import BadRequest
 from web.serializers import dumps
@@ -64,9 +64,12 @@ def key_of(spec: CollectionSpec, raw: str, field: str = "id") -> Any:
     if repo.pk_of(spec).name == "code":
         return raw
     try:
-        return int(raw)
+        key = int(raw)
     except ValueError as error:
         raise BadRequest("invalid id", [Problem(field, "invalid_value", {"value": raw})]) from error
+    if not 0 < key < 2**31:  # no id of a 32-bit key column: no such record
+        raise NotFound("no such record")
+    return key
 
 
 def etag(version: int) -> str:
