@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from resilience import passwords
 from resilience.codes import EDITING_ROLES, ROLES
 from resilience.divisions import Division, covers, division_prefix
 from resilience.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -71,6 +72,18 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginAttempt(Base):
+    """A failed password sign-in, kept (in the database, so every worker sees it) until the
+    account signs in or an admin unlocks it; resilience.logins counts them to throttle."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now, index=True)
+    username: Mapped[str] = mapped_column(String(64), nullable=False, index=True)  # as typed
+    address: Mapped[str | None] = mapped_column(String(45), index=True)
 
 
 @dataclass(frozen=True)
@@ -134,15 +147,22 @@ def add_user(
     password: str | None = None,
     divisions: list[str] | tuple[str, ...] = (),
     display_name: str | None = None,
+    policy: bool = False,
 ) -> User:
-    """Create a user after checking role, name and divisions; raises with every problem."""
+    """Create a user after checking role, name and divisions; raises with every problem.
+
+    ``policy``: hold the password to resilience.passwords (what people choose); without it
+    only a technical minimum (the demo's and the tests' seeded users).
+    """
     problems: list[Problem] = []
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "")\
             .replace("-", "").isalnum():
         problems.append(Problem("username", "invalid_username", {"value": username}))
     if role not in ROLES:
         problems.append(Problem("role", "unknown_code", {"value": role, "allowed": ROLES.values()}))
-    if password is not None and len(password) < MIN_PASSWORD:
+    if password is not None and policy:
+        problems.extend(passwords.problems(password, username))
+    elif password is not None and len(password) < MIN_PASSWORD:
         problems.append(Problem("password", "password_too_short", {"min": MIN_PASSWORD}))
     for code in divisions:
         if session.get(Division, code) is None:

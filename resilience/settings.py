@@ -65,6 +65,15 @@ class Settings:
     attachments_url: str = ""  # "s3://bucket/prefix" for S3-compatible storage; else the instance folder
     s3_endpoint_url: str = ""  # a MinIO or other S3-compatible server on the intranet
     token_days: int = 90
+    # Sign-in: a browser session ends after this long without a request, and this long after
+    # signing in whatever happens; an account (or an address) with ``login_max_failures`` (or
+    # ``login_max_failures_per_address``) failed sign-ins within ``login_window_minutes`` is
+    # refused for 1, 2, 4… minutes (resilience.logins).
+    session_idle_minutes: int = 120
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_minutes: int = 15
     default_locale: str = "zh_CN"
     page_limit_default: int = 100
     page_limit_max: int = 10_000
@@ -143,6 +152,9 @@ class Settings:
             "attachments_url": env.get("RESILIENCE_ATTACHMENTS_URL", ""),
             "s3_endpoint_url": env.get("RESILIENCE_S3_ENDPOINT_URL", ""),
             "token_days": int(env.get("RESILIENCE_TOKEN_DAYS", cls.token_days)),
+            **{name: int(env.get(f"RESILIENCE_{name.upper()}", getattr(cls, name)))
+               for name in ("session_idle_minutes", "session_hours", "login_max_failures",
+                            "login_max_failures_per_address", "login_window_minutes")},
             "default_locale": env.get("RESILIENCE_DEFAULT_LOCALE", cls.default_locale),
             "basemap_url": env.get("RESILIENCE_BASEMAP_URL", ""),
             "basemap_attribution": env.get("RESILIENCE_BASEMAP_ATTRIBUTION", ""),

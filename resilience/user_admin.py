@@ -12,9 +12,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from resilience import audit
+from resilience import audit, logins, passwords
 from resilience.accounts import (
-    MIN_PASSWORD,
     ApiToken,
     User,
     UserDivision,
@@ -52,24 +51,17 @@ def add(session: Session, username: str, *, role: str, password: str | None,
         divisions: list[str], by: str, display_name: str | None = None) -> User:
     """Create a user (every problem named at once) and audit it."""
     user = add_user(session, username, role=role, password=password, divisions=divisions,
-                    display_name=display_name)
+                    display_name=display_name, policy=True)
     session.refresh(user, ["divisions"])
     audit.record(session, actor=by, action="create", collection="users", record_id=user.id,
                  division_code=None, before=None, after=snapshot(user))
     return user
 
 
-def check_password(password: str) -> None:
-    """Refuse a password that is too short, naming the field."""
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput("invalid password",
-                           [Problem("password", "password_too_short", {"min": MIN_PASSWORD})])
-
-
 def set_password(session: Session, username: str, password: str, *, by: str) -> User:
-    """Give a user a new password (an office resetting a forgotten one)."""
-    check_password(password)
+    """Give a user a new password (an office resetting a forgotten one), held to the policy."""
     user = get_user(session, username)
+    passwords.check(password, user.username)
     before = snapshot(user)
     user.password_hash = hash_password(password)
     _record(session, user, before, by, "update", "password reset")
@@ -130,3 +122,14 @@ def set_role(session: Session, username: str, role: str, *, by: str) -> User:
     user.role = role
     _record(session, user, before, by, "update", "role changed")
     return user
+
+
+def unlock(session: Session, username: str, *, by: str) -> int:
+    """Let a user locked out by failed sign-ins try again at once; how many failures were
+    forgotten (audited when there were any)."""
+    user = get_user(session, username)
+    forgotten = logins.unlock(session, user.username)
+    if forgotten:
+        before = snapshot(user)
+        _record(session, user, before, by, "update", f"unlocked ({forgotten} failed sign-ins)")
+    return forgotten

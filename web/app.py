@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 import inventory
 import risk
@@ -27,7 +28,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         WTF_CSRF_CHECK_DEFAULT=False,  # pages call csrf.protect(); the API checks its own way
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="zh",
@@ -41,6 +42,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     }
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+
+    # Path integers are ids and years of 32-bit columns: beyond that no route matches (404),
+    # instead of an overflow deep in the database driver (500).
+    app.url_map.converters["int"] = BoundedInt
 
     from inventory.assets import importable_collections
     from web import api, basemap, errors, pages
@@ -62,6 +67,29 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         """A request that may write takes SQLite's write lock when its transaction begins, so
         racing edits queue and the later one gets 412, not "database is locked" (intent)."""
         intent.declare(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.before_request
+    def _sane_query() -> None:
+        """A query string that is not UTF-8 text, or holds a NUL, is refused at the edge (400
+        naming the parameter) rather than replaced by U+FFFD or sent to the database."""
+        from urllib.parse import parse_qsl
+
+        from resilience.errors import Problem
+        from web.errors import BadRequest
+
+        raw = request.query_string
+        if not raw:
+            return
+        try:
+            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8",
+                              errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            raise BadRequest("query string is not UTF-8", [
+                Problem("query", "not_utf8", {})]) from None
+        bad = [k for k, v in pairs if "\x00" in k or "\x00" in v]
+        if bad:
+            raise BadRequest("NUL in the query string", [
+                Problem(bad[0].replace("\x00", ""), "invalid_character", {"value": "NUL"})])
 
     @app.teardown_request
     def _undeclare(_exc: BaseException | None = None) -> None:
@@ -96,3 +124,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         return resp
 
     return app
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` no larger than a PostgreSQL INTEGER (2³¹ − 1)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 (werkzeug's)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)

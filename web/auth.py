@@ -18,9 +18,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from resilience.accounts import Principal
-from resilience.errors import Forbidden, Problem, Unauthenticated
+from resilience.errors import Forbidden, Problem
 from web.errors import wants_problem_json
-from web.session import current_principal
+from web.session import current_principal, unauthenticated
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -71,7 +71,7 @@ def signed_in(view: View | None = None, /, *, login_page: bool = True) -> Any:
             if current_principal(optional=True) is None:
                 if login_page and not wants_problem_json():
                     return login_redirect()
-                raise Unauthenticated("credentials required")
+                raise unauthenticated()
             return view(*args, **kwargs)
 
         return cast(View, checked)

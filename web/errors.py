@@ -21,6 +21,7 @@ from resilience.errors import (
     StaleVersion,
     Unauthenticated,
 )
+from resilience.logins import TooManyAttempts
 from resilience.messages import as_dicts, describe
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ STATUS: dict[type[ResilienceError], int] = {
     StaleVersion: 412,
     PayloadTooLarge: 413,
     ServiceUnavailable: 503,
+    TooManyAttempts: 429,
 }
 
 TITLES: dict[int, tuple[str, str]] = {
@@ -48,6 +50,7 @@ TITLES: dict[int, tuple[str, str]] = {
     415: ("Unsupported media type", "不支持的媒体类型"),
     422: ("Invalid input", "输入无效"),
     428: ("Precondition required", "缺少前置条件"),
+    429: ("Too many failed sign-ins", "登录失败次数过多"),
     500: ("Internal error", "服务器内部错误"),
     503: ("Service unavailable", "服务不可用"),
 }
@@ -114,6 +117,8 @@ def from_domain(error: ResilienceError) -> Response:
     headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="resilience", Bearer realm="resilience"'
+    if isinstance(error, TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after)
     extra: dict[str, Any] = {}
     if isinstance(error, StaleVersion):
         extra["current_version"] = error.current

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, g, request, session, url_for
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory import attachments
-from resilience import accounts
+from resilience import accounts, logins
 from resilience.accounts import Principal, User
 from resilience.db import committing
-from resilience.errors import Unauthenticated
+from resilience.errors import Problem, Unauthenticated
 from resilience.settings import Settings
 
 
@@ -101,18 +103,42 @@ def _from_header(s: Session) -> tuple[Principal | None, bool]:
         username, sep, password = decoded.partition(":")
         if not sep:
             return None, True
-        return accounts.authenticate_password(s, username, password), True
+        return check_password(username, password, via="basic"), True
     return None, True
+
+
+def throttle() -> logins.Throttle:
+    """How failed sign-ins lock an account or an address, as the settings say."""
+    s = settings()
+    return logins.Throttle(failures=s.login_max_failures,
+                           address_failures=s.login_max_failures_per_address,
+                           window=timedelta(minutes=s.login_window_minutes))
+
+
+def check_password(username: str, password: str, *, via: str) -> Principal | None:
+    """A password sign-in, throttled and audited; its own unit of work, so a failure is kept
+    even though the request goes on to fail (TooManyAttempts while locked)."""
+    with unit() as s:
+        return logins.sign_in(s, username, password, address=request.remote_addr, via=via,
+                              throttle=throttle(), audit_success=via != "basic")
 
 
 def _from_cookie(s: Session) -> Principal | None:
     user_id = session.get("user_id")
     if user_id is None:
         return None
+    stamp, conf = int(time.time()), settings()
+    seen, since = session.get("seen", 0), session.get("since", 0)
+    if (stamp - seen > conf.session_idle_minutes * 60
+            or stamp - since > conf.session_hours * 3600):
+        session.clear()  # idle too long, or signed in too long ago
+        return None
     user = s.get(User, user_id)
     if user is None or not user.active:
         session.clear()
         return None
+    if stamp - seen >= 60:  # a new cookie at most once a minute
+        session["seen"] = stamp
     return accounts.principal_of(user)
 
 
@@ -125,16 +151,27 @@ def current_principal(optional: bool = False) -> Principal | None:
         if principal is None and not sent:
             principal = _from_cookie(s)
             g.via_cookie = principal is not None
-        g.principal = principal
+        g.principal, g.credentials_sent = principal, sent
     if g.principal is None and not optional:
-        raise Unauthenticated("credentials required")
+        raise unauthenticated()
     return g.principal  # type: ignore[no-any-return]
 
 
-def login(user: User) -> None:
-    """Start a browser session for the user."""
+def unauthenticated() -> Unauthenticated:
+    """The 401 for this request: wrong credentials told apart from none, never saying whether
+    the user exists."""
+    if g.get("credentials_sent"):
+        return Unauthenticated("invalid credentials",
+                               [Problem("credentials", "invalid_credentials")])
+    return Unauthenticated("credentials required",
+                           [Problem("credentials", "credentials_required")])
+
+
+def login(user_id: int) -> None:
+    """Start a browser session for the user (idle and absolute limits from the settings)."""
     session.clear()
-    session["user_id"] = user.id
+    stamp = int(time.time())
+    session.update(user_id=user_id, since=stamp, seen=stamp)
     session.permanent = True
 
 

@@ -110,6 +110,18 @@ def users_enable(ctx: Context, name: str) -> None:
     click.echo(f"{name} enabled")
 
 
+@users.command("unlock")
+@click.argument("name")
+@pass_ctx
+@clean_errors
+def users_unlock(ctx: Context, name: str) -> None:
+    """Let a user locked out by failed sign-ins try again at once."""
+    ctx.require_schema()
+    with unit_of_work(ctx.sessions()) as session:
+        forgotten = _admin().unlock(session, name, by=CLI)
+    click.echo(f"{name} unlocked ({forgotten} failed sign-ins forgotten)")
+
+
 @users.command("grant")
 @click.argument("name")
 @click.option("--division", "divisions", multiple=True, required=True,

@@ -31,7 +31,7 @@ def test_an_admin_manages_an_office(client: Any, session: Session) -> None:
     assert session.scalar(select(User).where(User.username == "li si")) is None
     made = client.post("/admin/users", data={"csrf_token": token, "username": "lisi",
                                              "display_name": "李四", "role": "inspector",
-                                             "divisions": "330106，330102", "password": "lisi-pass-2026"})
+                                             "divisions": "330106，330102", "password": "river-gate-2026"})
     assert made.status_code == 302
     page = client.get("/admin/users/lisi").get_data(as_text=True)
     assert "李四" in page and "330102,330106" in page
@@ -39,14 +39,14 @@ def test_an_admin_manages_an_office(client: Any, session: Session) -> None:
                                                      "role": "engineer", "divisions": "330106"})
     assert changed.status_code == 302
     assert client.post("/admin/users/lisi", data={"csrf_token": token, "action": "password",
-                                                  "password": "new-lisi-pass"}).status_code == 302
+                                                  "password": "new-river-gate-7"}).status_code == 302
     assert client.post("/admin/users/lisi", data={"csrf_token": token,
                                                   "action": "disable"}).status_code == 302
     session.expire_all()
     user = session.scalar(select(User).where(User.username == "lisi"))
     assert user is not None and user.role == "engineer" and not user.active
     assert [d.division_code for d in user.divisions] == ["330106"]
-    assert authenticate_password(session, "lisi", "new-lisi-pass") is None  # disabled
+    assert authenticate_password(session, "lisi", "new-river-gate-7") is None  # disabled
     reasons = session.scalars(select(AuditEntry.reason).where(
         AuditEntry.collection == "users", AuditEntry.record_id == user.id)
         .order_by(AuditEntry.id)).all()

@@ -12,7 +12,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from resilience import user_admin
+from resilience import logins, user_admin
 from resilience.accounts import get_user
 from resilience.audit import AuditEntry
 from resilience.codes import ROLES
@@ -21,7 +21,7 @@ from resilience.errors import ResilienceError
 from resilience.messages import describe
 from web.auth import caller, roles
 from web.extensions import csrf, select_locale
-from web.session import db, unit
+from web.session import db, throttle, unit
 
 bp = Blueprint("users", __name__)
 WHY = "only administrators manage users"
@@ -47,6 +47,7 @@ def _render_list(form: dict[str, str], messages: list[str], status: int = 200) -
     divisions = list(db().execute(select(Division.code, Division.name).order_by(Division.code)))
     return render_template("admin_users.html", users=user_admin.list_users(db()), roles=ROLES,
                            divisions=divisions, form=form, messages=messages,
+                           locked=logins.locked_names(db(), throttle()),
                            done=request.args.get("done")), status
 
 
@@ -81,6 +82,8 @@ def _render_user(name: str, messages: list[str], status: int = 200) -> Any:
                                                        AuditEntry.record_id == user.id)
                               .order_by(AuditEntry.id.desc()).limit(50)))
     return render_template("admin_user.html", user=user, roles=ROLES, trail=trail,
+                           locked_until=logins.locked_until(db(), user.username, None,
+                                                            throttle()),
                            granted=",".join(sorted(d.division_code for d in user.divisions)),
                            messages=messages, done=request.args.get("done")), status
 
@@ -103,8 +106,18 @@ def change_user(name: str) -> Any:
                 if action == "disable" and name == by:
                     return _render_user(name, [_("You cannot disable yourself.")], 422)
                 user_admin.set_active(s, name, action == "enable", by=by)
+            elif action == "unlock":
+                user_admin.unlock(s, name, by=by)
             else:
                 return _render_user(name, [_("Unknown action.")], 400)
     except ResilienceError as error:
         return _render_user(name, _messages(error), 422)
     return redirect(url_for("users.user_page", name=name, done=action))
+
+
+@bp.get("/admin/logins")
+@roles("admin", why=WHY)
+def logins_page() -> Any:
+    """Sign-ins and failed ones, newest first; ``?user=`` keeps one name's."""
+    name = request.args.get("user", "").strip() or None
+    return render_template("admin_logins.html", entries=logins.recent(db(), name), user=name)

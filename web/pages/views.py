@@ -25,16 +25,16 @@ from wtforms.validators import DataRequired, Length
 
 from inventory import COLLECTIONS, CollectionSpec, repository, search, service
 from inventory.assets import importable_collections
-from resilience import accounts
 from resilience.accounts import SYSTEM, Principal
 from resilience.errors import Forbidden, InvalidInput
+from resilience.logins import TooManyAttempts
 from resilience.messages import describe
 from web import basemap, maps
 from web.auth import caller, signed_in
 from web.errors import BadRequest
 from web.extensions import LOCALES, csrf, select_locale
 from web.pages import tables
-from web.session import current_principal, db, login, logout, settings
+from web.session import check_password, current_principal, db, login, logout, settings
 
 bp = Blueprint("pages", __name__)
 
@@ -67,18 +67,21 @@ def index() -> Response:
 @bp.route("/login", methods=["GET", "POST"])
 def login_page() -> Any:
     """Sign in with user name and password."""
-    form = LoginForm()
-    error = None
+    form, error, status = LoginForm(), None, 200
     if request.method == "POST":
         csrf.protect()
+        error, status = _("Enter your user name and password."), 401
         if form.validate():
-            principal = accounts.authenticate_password(db(), form.username.data,
-                                                       form.password.data)
+            try:
+                principal = check_password(form.username.data, form.password.data, via="page")
+            except TooManyAttempts as refused:
+                error, status = describe(refused.problems[0], select_locale()), 429
+                return render_template("login.html", form=form, error=error), status, {
+                    "Retry-After": str(refused.retry_after)}
             if principal is not None:
-                login(accounts.get_user(db(), principal.username))
+                login(principal.user_id)
                 return redirect(_safe_next(request.args.get("next")))
-        error = _("Wrong user name or password.")
-    status = 401 if error else 200
+            error = _("Wrong user name or password.")
     return render_template("login.html", form=form, error=error), status
 
 
