@@ -45,4 +45,10 @@ def scheduler(ctx: Context, once: bool) -> None:
         click.echo(f"ran {ran} job(s)")
         return
     click.echo("scheduler running; Ctrl-C stops it")
+    from resilience import intent
+
+    # The job store's look-ups write next run times: on SQLite this thread takes the write
+    # lock at each of its transactions' start, so it never meets "database is locked"
+    # (the jobs themselves run in pool threads and say for themselves).
+    intent.declare(True)
     sched.build_scheduler(ctx.settings, blocking=True).start()

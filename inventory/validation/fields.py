@@ -202,7 +202,8 @@ def parse_rows(spec: CollectionSpec, rows: list[dict[str, Any]], today: date,
         for i, raw in enumerate(column):
             if raw is _ABSENT:
                 continue
-            if plain_text and type(raw) is str and len(raw) <= field.max_length:
+            if plain_text and type(raw) is str and len(raw) <= field.max_length \
+                    and "\x00" not in raw:  # a NUL goes to coerce, which refuses it
                 values[i][key] = raw.strip() or None
                 continue
             if cached and type(raw) in (str, int, float):
@@ -230,5 +231,5 @@ def parse_rows(spec: CollectionSpec, rows: list[dict[str, Any]], today: date,
             if values[i].get(name) is None:
                 if field.required and not any(p.field == name for p in problems[i]):
                     problems[i].append(Problem(name, "required", {}))
-                values[i].setdefault(name, field.default)
+                values[i][name] = field.default  # as parse_properties: null takes it too
     return list(zip(values, problems, strict=True))
