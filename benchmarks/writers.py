@@ -91,6 +91,12 @@ def main() -> None:
                 path = f"/api/collections/pipelines/items/{target}"
                 try:
                     got, headers, feature = _call(args.port, "GET", path)
+                    if got != 200:
+                        with lock:
+                            counts[f"read {got}"] += 1
+                            if got >= 500:
+                                errors.append(f"writer {k}: GET {got} {feature}")
+                        continue
                     value = int(feature["properties"].get("diameter_mm") or 0)
                     status, _, body = _call(args.port, "PATCH", path, {
                         "properties": {"diameter_mm": value + 1}},

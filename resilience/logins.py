@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Result, delete, select, update
+from sqlalchemy import Result, delete, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from resilience import accounts, audit
@@ -110,12 +110,20 @@ def sign_in(session: Session, username: str, password: str, *, address: str | No
         user_id = session.scalar(select(User.id).where(User.username == username))
         _audit(session, "login_failed", username, user_id or 0, address, via)
         return None
-    cleared = _rowcount(session.execute(delete(LoginAttempt)
-                                        .where(LoginAttempt.username == username)))
-    if address:  # the address starts afresh; other names' failures still count for them
-        cleared += _rowcount(session.execute(update(LoginAttempt)
-                                             .where(LoginAttempt.address == address)
-                                             .values(address=None)))
+    mine = LoginAttempt.username == username
+    if address:
+        mine = or_(mine, LoginAttempt.address == address)
+    cleared = 0
+    # Only when there is something to clear: a success is then a pure read, and the requests
+    # that sign in every time (HTTP Basic: QGIS, scripts) never become writers (on SQLite a
+    # reader that writes can meet "database is locked" under load).
+    if session.scalar(select(LoginAttempt.id).where(mine).limit(1)) is not None:
+        cleared = _rowcount(session.execute(delete(LoginAttempt)
+                                            .where(LoginAttempt.username == username)))
+        if address:  # the address starts afresh; other names' failures still count for them
+            cleared += _rowcount(session.execute(update(LoginAttempt)
+                                                 .where(LoginAttempt.address == address)
+                                                 .values(address=None)))
     if audit_success or cleared:
         _audit(session, "login", username, principal.user_id, address, via)
     return principal
