@@ -55,13 +55,20 @@ def test_two_racing_edits_give_200_and_412_never_a_lock_error(live: Any) -> None
             got.append(call(url, "PATCH", {"properties": {"diameter_mm": depth}},
                             {"If-Match": etag})[0])
 
+        reads: list[int] = []
+
+        def read(url: str, reads: list[int]) -> None:  # signing in must not make it a writer
+            reads.extend(call(url)[0] for _ in range(5))
+
         racers = [threading.Thread(target=edit, args=(d, url, etag, gate, got))
-                  for d in (300, 400)]
+                  for d in (300, 400)] + [threading.Thread(target=read, args=(url, reads))
+                                          for _ in range(3)]
         for t in racers:
             t.start()
         for t in racers:
             t.join()
         seen.append(sorted(got))
+        assert set(reads) == {200}, reads
     assert all(pair == [200, 412] for pair in seen), seen
 
 
