@@ -164,6 +164,6 @@ def etag(tile_layer: TileLayer, principal: Principal, stamp: str, z: int, x: int
     The caller's divisions are part of it: two users of one browser never share a tile.
     """
     viewer = _viewer(tile_layer, principal)
-    scope = "*" if viewer.is_admin else ",".join(sorted(viewer.prefixes))
+    scope = "*" if viewer.everywhere else ",".join(sorted(viewer.prefixes))
     raw = "|".join((FORMAT, tile_layer.name, f"{z}/{x}/{y}", scope, stamp))
     return 'W/"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'

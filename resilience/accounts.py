@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
 from resilience import passwords
 from resilience.codes import EDITING_ROLES, ROLES
@@ -88,16 +88,22 @@ class LoginAttempt(Base):
 
 @dataclass(frozen=True)
 class Principal:
-    """The signed-in user as the domain sees them: role and division prefixes."""
+    """The signed-in user as the domain sees them: role and division prefixes.
+
+    The role says what a user may do, the divisions where: an admin granted 上城区 manages
+    上城区 only. ``everywhere`` marks a grant of a root division (the province the registry
+    was initialised under): such a user also sees records that lie in no division at all.
+    """
 
     user_id: int
     username: str
     role: str
     prefixes: tuple[str, ...]
+    everywhere: bool = False
 
     @property
     def is_admin(self) -> bool:
-        """Admins see and change every division."""
+        """The admin role: users, schemes and retiring records — within the granted divisions."""
         return self.role == "admin"
 
     @property
@@ -107,12 +113,24 @@ class Principal:
 
     def sees(self, division_code: str | None) -> bool:
         """True when a record in this division is visible to the user."""
-        return self.is_admin or covers(self.prefixes, division_code)
+        return self.everywhere or covers(self.prefixes, division_code)
+
+    def covers_all(self, codes: list[str] | tuple[str, ...] | set[str]) -> bool:
+        """True when every one of these divisions is within the grant (an empty set is the
+        whole registry's business, so only an everywhere user covers it)."""
+        return self.everywhere or (bool(codes) and all(covers(self.prefixes, c) for c in codes))
 
     def require_read(self, division_code: str | None) -> None:
         """Raise Forbidden when the record's division is not granted."""
         if not self.sees(division_code):
             raise Forbidden("division not granted", division=division_code)
+
+    def require_everywhere(self) -> None:
+        """Raise Forbidden unless the grant is the whole registry: what changes every
+        division at once (the city's risk schemes and tables) is no district's to change."""
+        if not self.everywhere:
+            raise Forbidden("whole registry only", [Problem("division", "whole_registry_only",
+                                                            {})])
 
     def require_edit(self, division_code: str | None) -> None:
         """Raise Forbidden unless the role may edit and the division is granted."""
@@ -121,7 +139,8 @@ class Principal:
         self.require_read(division_code)
 
 
-SYSTEM = Principal(0, "system", "admin", ())
+SYSTEM = Principal(0, "system", "admin", (), everywhere=True)
+CONSOLE = Principal(0, "cli", "admin", (), everywhere=True)  # whoever holds the server's shell
 
 
 def hash_password(password: str) -> str:
@@ -134,9 +153,14 @@ def _digest(token: str) -> str:
 
 
 def principal_of(user: User) -> Principal:
-    """The principal for a user row."""
-    prefixes = tuple(sorted({division_prefix(d.division_code) for d in user.divisions}))
-    return Principal(user.id, user.username, user.role, prefixes)
+    """The principal for a user row (in a session: whether a grant is a root is looked up)."""
+    codes = {d.division_code for d in user.divisions}
+    prefixes = tuple(sorted({division_prefix(c) for c in codes}))
+    session = object_session(user)
+    everywhere = bool(codes) and session is not None and session.scalar(
+        select(Division.code).where(Division.code.in_(codes), Division.parent_code.is_(None))
+        .limit(1)) is not None
+    return Principal(user.id, user.username, user.role, prefixes, everywhere)
 
 
 def add_user(
@@ -225,10 +249,12 @@ def authenticate_token(session: Session, plain: str) -> Principal | None:
     if not plain.startswith(TOKEN_PREFIX):
         return None
     t, u, d = ApiToken.__table__, User.__table__, UserDivision.__table__
+    v = Division.__table__
     stmt = (
         select(u.c.id, u.c.username, u.c.role, u.c.active, t.c.expires_at, t.c.revoked_at,
-               d.c.division_code)
-        .select_from(t.join(u, u.c.id == t.c.user_id).outerjoin(d, d.c.user_id == u.c.id))
+               d.c.division_code, v.c.parent_code.is_(None).label("root"))
+        .select_from(t.join(u, u.c.id == t.c.user_id).outerjoin(d, d.c.user_id == u.c.id)
+                     .outerjoin(v, v.c.code == d.c.division_code))
         .where(t.c.digest == _digest(plain))
     )
     rows = session.execute(stmt).all()
@@ -240,7 +266,8 @@ def authenticate_token(session: Session, plain: str) -> Principal | None:
     if first.expires_at is not None and first.expires_at <= now():
         return None
     prefixes = tuple(sorted({division_prefix(r.division_code) for r in rows if r.division_code}))
-    return Principal(first.id, first.username, first.role, prefixes)
+    everywhere = any(r.division_code and r.root for r in rows)
+    return Principal(first.id, first.username, first.role, prefixes, everywhere)
 
 
 class _PasswordCache:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resilience import profiles
+from resilience.accounts import Principal
 from resilience.divisions import Division
 from resilience.errors import InvalidInput, Problem
 from resilience.sheets import safe_text, unescape
@@ -43,12 +44,15 @@ def header(field: str, lang: str) -> str:
     return zh if lang.startswith("zh") else en
 
 
-def write(session: Session, path: Path, *, lang: str = "zh", year: int | None = None) -> int:
-    """Every entered row (of a year) to XLSX or CSV (UTF-8 with BOM, for Excel and WPS)."""
+def write(session: Session, path: Path, *, lang: str = "zh", year: int | None = None,
+          actor: Principal | None = None) -> int:
+    """Every entered row (of a year; of the actor's divisions) to XLSX or CSV (UTF-8 with
+    BOM, for Excel and WPS)."""
     names = dict(session.execute(select(Division.code, Division.name)).tuples().all())
     rows = [[p.division_code, names.get(p.division_code, ""), p.year, p.built_up_area_km2,
              p.population, p.built_up_population, p.source or ""]
-            for p in profiles.listing(session, year)]
+            for p in profiles.listing(session, year)
+            if actor is None or actor.sees(p.division_code)]
     heads = [header(f, lang) for f in COLUMNS]
     if path.suffix.lower() == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -82,7 +86,7 @@ def _records(path: Path) -> list[list[Any]]:
     return [list(r) for r in sheet.iter_rows(values_only=True)]
 
 
-def read(session: Session, path: Path, *, by: str) -> int:
+def read(session: Session, path: Path, *, by: str, actor: Principal | None = None) -> int:
     """Store every row of a file (all or nothing); returns how many rows were stored."""
     records = [r for r in _records(path) if any(v not in (None, "") for v in r)]
     if not records:
@@ -99,7 +103,8 @@ def read(session: Session, path: Path, *, by: str) -> int:
         code = str(values.get("division_code") or "").strip()
         try:
             profiles.save(session, code, values.get("year"), values, by=by,
-                          source=str(values.get("source") or "") or None, row=number)
+                          source=str(values.get("source") or "") or None, row=number,
+                          actor=actor)
             stored += 1
         except InvalidInput as error:
             problems += [p if p.row is not None else p.at_row(number) for p in error.problems]

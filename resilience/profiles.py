@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resilience import audit
+from resilience.accounts import Principal
 from resilience.divisions import Division, DivisionProfile
 from resilience.errors import InvalidInput, NotFound, Problem
 from resilience.model import now
@@ -88,12 +89,18 @@ def check(values: dict[str, Any], year: Any, *, row: int | None = None
 
 
 def save(session: Session, code: str, year: Any, values: dict[str, Any], *, by: str,
-         source: str | None = None, example: bool = False, row: int | None = None
-         ) -> DivisionProfile:
-    """Set a division's figures for a year (fields not given keep their value); audited."""
+         source: str | None = None, example: bool = False, row: int | None = None,
+         actor: Principal | None = None) -> DivisionProfile:
+    """Set a division's figures for a year (fields not given keep their value); audited.
+
+    ``actor``: the user saving, whose divisions bound what they may set (None: the console).
+    """
     if session.get(Division, code) is None:
         raise InvalidInput("unknown division", [Problem("division_code", "unknown_division",
                                                         {"value": code}, row)])
+    if actor is not None and not actor.sees(code):
+        raise InvalidInput("division not granted", [Problem(
+            "division_code", "division_not_granted", {"value": code}, row)])
     given = {k: v for k, v in values.items() if k in FIELDS}
     checked, number, problems = check(given, year, row=row)
     if problems:
@@ -163,8 +170,11 @@ def all_figures(session: Session, year: int) -> dict[str, Figures]:
     return out
 
 
-def delete(session: Session, code: str, year: int, *, by: str) -> None:
+def delete(session: Session, code: str, year: int, *, by: str,
+           actor: Principal | None = None) -> None:
     """Remove a wrongly entered year (audited); figures fall back to the year before."""
+    if actor is not None:
+        actor.require_read(code)
     profile = session.scalar(select(DivisionProfile).where(
         DivisionProfile.division_code == code, DivisionProfile.year == year))
     if profile is None:

@@ -3,6 +3,12 @@
 The administrator's use cases behind ``resilience users …`` and the admin page. Each change is
 audited (collection ``users``, the user's id) with the actor and what changed — a password's
 change is recorded, never the password. Callers own the transaction.
+
+An admin manages the users within their own grant: a user is theirs when every division the
+user holds lies within the admin's divisions, and the admin grants only divisions within
+their own (an admin granted 上城区 cannot make anyone a city-wide user, themselves included).
+Users with no division at all are the whole registry's business (a root-granted admin's).
+``actor`` defaults to the console: whoever holds the server's shell manages everyone.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from resilience import audit, logins, passwords
 from resilience.accounts import (
+    CONSOLE,
     ApiToken,
+    Principal,
     User,
     UserDivision,
     add_user,
@@ -23,14 +31,46 @@ from resilience.accounts import (
 )
 from resilience.codes import ROLES
 from resilience.divisions import Division
-from resilience.errors import InvalidInput, Problem
+from resilience.errors import Forbidden, InvalidInput, Problem
 from resilience.model import now
 
 
-def list_users(session: Session) -> list[User]:
-    """Every user with their granted divisions, by name."""
-    return list(session.scalars(select(User).options(selectinload(User.divisions))
-                                .order_by(User.username)))
+def list_users(session: Session, actor: Principal = CONSOLE) -> list[User]:
+    """The users the actor manages, with their granted divisions, by name."""
+    users = session.scalars(select(User).options(selectinload(User.divisions))
+                            .order_by(User.username))
+    return [u for u in users if manages(actor, u)]
+
+
+def manages(actor: Principal, user: User) -> bool:
+    """Whether every division the user holds lies within the actor's grant."""
+    return actor.covers_all({d.division_code for d in user.divisions})
+
+
+def _managed(session: Session, username: str, actor: Principal) -> User:
+    """A user the actor manages; someone else's user is refused without telling them apart
+    from a name that does not exist (a district admin learns nothing of other districts)."""
+    user = get_user(session, username)
+    if not manages(actor, user):
+        raise Forbidden("user not managed", [Problem("username", "user_not_managed",
+                                                     {"value": username})])
+    return user
+
+
+def _grantable(actor: Principal, codes: list[str]) -> None:
+    """Refuse divisions beyond the actor's own grant, naming each."""
+    beyond = [c for c in codes if not actor.sees(c)]
+    if beyond:
+        raise Forbidden("division not granted", [Problem("division", "division_not_granted",
+                                                         {"value": c}) for c in beyond])
+    if not codes and not actor.everywhere:
+        raise Forbidden("division required", [Problem("division", "division_required", {})])
+
+
+def root_divisions(session: Session) -> list[str]:
+    """The divisions with no parent: granting one makes a user see the whole registry."""
+    return list(session.scalars(select(Division.code).where(Division.parent_code.is_(None))
+                                .order_by(Division.code)))
 
 
 def snapshot(user: User) -> dict[str, Any]:
@@ -48,8 +88,10 @@ def _record(session: Session, user: User, before: dict[str, Any], by: str, actio
 
 
 def add(session: Session, username: str, *, role: str, password: str | None,
-        divisions: list[str], by: str, display_name: str | None = None) -> User:
+        divisions: list[str], by: str, display_name: str | None = None,
+        actor: Principal = CONSOLE) -> User:
     """Create a user (every problem named at once) and audit it."""
+    _grantable(actor, divisions)
     user = add_user(session, username, role=role, password=password, divisions=divisions,
                     display_name=display_name, policy=True)
     session.refresh(user, ["divisions"])
@@ -58,9 +100,10 @@ def add(session: Session, username: str, *, role: str, password: str | None,
     return user
 
 
-def set_password(session: Session, username: str, password: str, *, by: str) -> User:
+def set_password(session: Session, username: str, password: str, *, by: str,
+                 actor: Principal = CONSOLE) -> User:
     """Give a user a new password (an office resetting a forgotten one), held to the policy."""
-    user = get_user(session, username)
+    user = _managed(session, username, actor)
     passwords.check(password, user.username)
     before = snapshot(user)
     user.password_hash = hash_password(password)
@@ -68,9 +111,10 @@ def set_password(session: Session, username: str, password: str, *, by: str) -> 
     return user
 
 
-def set_active(session: Session, username: str, active: bool, *, by: str) -> User:
+def set_active(session: Session, username: str, active: bool, *, by: str,
+               actor: Principal = CONSOLE) -> User:
     """Disable a user (sign-in and every token stop at once) or enable them again."""
-    user = get_user(session, username)
+    user = _managed(session, username, actor)
     before = snapshot(user)
     user.active = active
     if not active:  # a departed colleague's scripts must stop too
@@ -89,10 +133,12 @@ def _known(session: Session, codes: list[str]) -> None:
 
 
 def grant(session: Session, username: str, codes: list[str], *, by: str,
-          replace: bool = False) -> User:
+          replace: bool = False, actor: Principal = CONSOLE) -> User:
     """Grant divisions (with everything below them); ``replace`` sets exactly these."""
     _known(session, codes)
-    user = get_user(session, username)
+    user = _managed(session, username, actor)
+    if codes or replace:  # replacing with nothing leaves the user no division: refused below
+        _grantable(actor, codes)
     before = snapshot(user)
     have = {d.division_code for d in user.divisions}
     if replace:
@@ -103,31 +149,36 @@ def grant(session: Session, username: str, codes: list[str], *, by: str,
     return user
 
 
-def revoke(session: Session, username: str, codes: list[str], *, by: str) -> User:
-    """Take divisions away from a user."""
-    user = get_user(session, username)
+def revoke(session: Session, username: str, codes: list[str], *, by: str,
+           actor: Principal = CONSOLE) -> User:
+    """Take divisions away from a user (never the last one unless the actor sees everything:
+    a user with no division is the whole registry's business)."""
+    user = _managed(session, username, actor)
+    if not actor.everywhere and not [d for d in user.divisions if d.division_code not in codes]:
+        raise Forbidden("division required", [Problem("division", "division_required", {})])
     before = snapshot(user)
     user.divisions = [d for d in user.divisions if d.division_code not in codes]
     _record(session, user, before, by, "update", "divisions revoked")
     return user
 
 
-def set_role(session: Session, username: str, role: str, *, by: str) -> User:
+def set_role(session: Session, username: str, role: str, *, by: str,
+             actor: Principal = CONSOLE) -> User:
     """Change what a user may do."""
     if role not in ROLES:
         raise InvalidInput("invalid role", [Problem("role", "unknown_code",
                                                     {"value": role, "allowed": ROLES.values()})])
-    user = get_user(session, username)
+    user = _managed(session, username, actor)
     before = snapshot(user)
     user.role = role
     _record(session, user, before, by, "update", "role changed")
     return user
 
 
-def unlock(session: Session, username: str, *, by: str) -> int:
+def unlock(session: Session, username: str, *, by: str, actor: Principal = CONSOLE) -> int:
     """Let a user locked out by failed sign-ins try again at once; how many failures were
     forgotten (audited when there were any)."""
-    user = get_user(session, username)
+    user = _managed(session, username, actor)
     forgotten = logins.unlock(session, user.username)
     if forgotten:
         before = snapshot(user)

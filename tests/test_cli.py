@@ -41,6 +41,10 @@ def test_init_users_tokens(fresh: str, tmp_path: Path) -> None:
     added = run(["users", "add", "ann", "--role", "engineer", "--password", "long-enough-1"],
                 fresh, tmp_path)
     assert added.returncode == 0, added.stderr
+    assert "granted no division" in added.stdout  # told, not left to find out
+    chief = run(["users", "add", "chief", "--role", "admin", "--password", "river-gate-2026"],
+                fresh, tmp_path)
+    assert chief.returncode == 0 and "granted 330000" in chief.stdout  # the whole registry
     dup = run(["users", "add", "ann", "--role", "engineer", "--password", "long-enough-1"],
               fresh, tmp_path)
     assert dup.returncode == 75 and "Traceback" not in dup.stderr

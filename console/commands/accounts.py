@@ -36,7 +36,8 @@ def users() -> None:
 @click.option("--role", required=True,
               type=click.Choice(ROLE_NAMES))
 @click.option("--division", "divisions", multiple=True,
-              help="GB/T 2260 code granted (with everything below it); repeatable.")
+              help="GB/T 2260 code granted (with everything below it); repeatable. "
+                   "An admin given none is granted the root (the whole registry).")
 @click.option("--password", default=None, help="Password (prompted when omitted).")
 @click.option("--no-password", is_flag=True, help="Token-only user (no password login).")
 @pass_ctx
@@ -48,9 +49,14 @@ def users_add(ctx: Context, name: str, role: str, divisions: tuple[str, ...],
     if password is None and not no_password:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     with unit_of_work(ctx.sessions()) as session:
+        granted = list(divisions)
+        if role == "admin" and not granted:  # the first admin manages the whole registry
+            granted = _admin().root_divisions(session)
         user = _admin().add(session, name, role=role, password=password,
-                              divisions=list(divisions), by=CLI)
-        click.echo(f"user {user.username} ({user.role}) added with id {user.id}")
+                              divisions=granted, by=CLI)
+        click.echo(f"user {user.username} ({user.role}) added with id {user.id}"
+                   + (f", granted {', '.join(granted)}" if granted else
+                      ", granted no division: they see nothing until one is granted"))
 
 
 @users.command("list")
@@ -125,7 +131,8 @@ def users_unlock(ctx: Context, name: str) -> None:
 @users.command("grant")
 @click.argument("name")
 @click.option("--division", "divisions", multiple=True, required=True,
-              help="GB/T 2260 code granted (with everything below it); repeatable.")
+              help="GB/T 2260 code granted (with everything below it); repeatable. "
+                   "An admin given none is granted the root (the whole registry).")
 @click.option("--only", is_flag=True, help="Grant exactly these (revoke the others).")
 @pass_ctx
 @clean_errors

@@ -56,7 +56,7 @@ def export_(ctx: Context, collection: str, fmt: str | None, output: str, crs: st
     ctx.compose()  # risk's collections are exportable too
     with unit_of_work(ctx.sessions()) as session, contextlib.ExitStack() as bars:
         principal = (accounts.principal_of(accounts.get_user(session, username)) if username
-                     else accounts.Principal(0, "cli", "admin", ()))
+                     else accounts.CONSOLE)
         plan = exporting.plan(collection, fmt, crs=crs, division=division, bbox=bbox,
                               filters=filters, by=principal, lang=lang.lower(),
                               zone=ctx.settings.zone)

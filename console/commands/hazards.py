@@ -51,7 +51,7 @@ def report(ctx: Context, period: str | None, start: str | None, end: str | None,
     zh = lang.lower() == "zh"
     with unit_of_work(ctx.sessions()) as session:
         principal = (accounts.principal_of(accounts.get_user(session, username)) if username
-                     else accounts.Principal(0, "cli", "admin", ()))
+                     else accounts.CONSOLE)
         data = hazard_report.report(session, principal, chosen, zone, today,
                                     lambda i: f"{base}/hazards/{i}", zh)
         body = hazard_report.workbook(

@@ -52,7 +52,7 @@ def import_(ctx: Context, args: tuple[str, ...], collection: str | None, crs: st
     ctx.compose()  # risk's collections are importable too
     with unit_of_work(ctx.sessions()) as session:
         principal = (accounts.principal_of(accounts.get_user(session, username)) if username
-                     else accounts.Principal(0, "cli", "admin", ()))
+                     else accounts.CONSOLE)
         wctx = WriteContext(by=principal, extent=ctx.settings.extent)
         if args[0] == "undo":
             if len(args) != 2 or not args[1].isdigit():

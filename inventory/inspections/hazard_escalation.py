@@ -40,7 +40,7 @@ def escalate_overdue(session: Session, today: date) -> int:
     new = 0
     for hazard in late:
         who = [p.username for p in people if p.role == "emergency_manager"
-               and p.sees(hazard.division_code)] or [p.username for p in people if p.is_admin]
+               and p.sees(hazard.division_code)] or [p.username for p in people if p.is_admin and p.everywhere]
         due = hazard.due
         rows = [{"username": name, "kind": "hazard_overdue", "subject_id": hazard.id,
                  "occasion": due.isoformat() if due else "",

@@ -123,7 +123,7 @@ def report(session: Session, by: Principal, period: Period, zone: ZoneInfo, toda
         Hazard.found_at < datetime.combine(period.end + slack * 2, datetime.min.time()),
         or_(Hazard.closed_at.is_(None),
             Hazard.closed_at >= datetime.combine(period.start - slack, datetime.min.time())))
-    if not by.is_admin:
+    if not by.everywhere:
         stmt = stmt.where(within(Hazard.division_code, by.prefixes))
     found = list(session.scalars(stmt.order_by(Hazard.id)))
     trails: dict[int, list[HazardEvent]] = {h.id: [] for h in found}

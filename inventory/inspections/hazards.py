@@ -322,7 +322,7 @@ def find(session: Session, by: Principal, *, state: str | None = None, grade: st
          ) -> list[Hazard]:
     """Hazards the user sees, newest first; ``overdue_on`` keeps those overdue on that day."""
     stmt = select(Hazard).where(Hazard.retired_at.is_(None))
-    if not by.is_admin:
+    if not by.everywhere:
         stmt = stmt.where(within(Hazard.division_code, by.prefixes))
     if division:
         stmt = stmt.where(within(Hazard.division_code, (division_prefix(division),)))
@@ -342,7 +342,7 @@ def find(session: Session, by: Principal, *, state: str | None = None, grade: st
 def overdue(session: Session, today: date, by: Principal | None = None) -> list[Hazard]:
     """Open hazards past their due day, most overdue first (to flag and escalate)."""
     stmt = select(Hazard).where(Hazard.retired_at.is_(None), overdue_condition(today))
-    if by is not None and not by.is_admin:
+    if by is not None and not by.everywhere:
         stmt = stmt.where(within(Hazard.division_code, by.prefixes))
     return sorted(session.scalars(stmt), key=lambda h: (h.due or today, h.id))
 
@@ -361,7 +361,7 @@ def photos(session: Session, hazard_id: int) -> list[attachments.Attachment]:
 def counts(session: Session, by: Principal, today: date) -> dict[str, int]:
     """Open, overdue, major-open and supervised hazards the user sees (the list's header)."""
     base = [Hazard.retired_at.is_(None), Hazard.state != flow.CLOSED]
-    if not by.is_admin:
+    if not by.everywhere:
         base.append(within(Hazard.division_code, by.prefixes))
     one = session.execute(select(
         func.count(),

@@ -182,7 +182,7 @@ def listing(session: Session, principal: Principal, q: TaskQuery
     """Tasks the user sees, filtered; nearest first (with distances) when ``near`` is given."""
     t = InspectionTask
     stmt = select(t).where(t.status.in_(q.statuses))
-    if not principal.is_admin:
+    if not principal.everywhere:
         if not principal.prefixes:
             return [], {}
         stmt = stmt.where(or_(*[t.division_code.startswith(p) for p in principal.prefixes]))

@@ -69,7 +69,7 @@ def scope(session: Session, principal: Principal, division: str | None) -> str |
 def readable_divisions(session: Session, principal: Principal) -> list[Division]:
     """The divisions a user may choose from (granted ones and everything below), by code."""
     stmt = select(Division).order_by(Division.code)
-    if not principal.is_admin:
+    if not principal.everywhere:
         stmt = stmt.where(within(Division.__table__.c.code, principal.prefixes))
     return list(session.scalars(stmt))
 

@@ -20,7 +20,7 @@ def changes(session: Session, principal: Principal, code: str | None, out: Overv
     """The week's audit entries by collection and action, and the newest few one by one."""
     a = AuditEntry.__table__.c
     conditions: list[ColumnElement[bool]] = [a.at >= out.since]
-    if not principal.is_admin:
+    if not principal.everywhere:
         conditions.append(within(a.division_code, principal.prefixes))
     if code is not None:
         conditions.append(within(a.division_code, (division_prefix(code),)))

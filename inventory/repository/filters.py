@@ -51,7 +51,7 @@ def visibility(spec: CollectionSpec, principal: Principal,
                indexed: bool = True) -> ColumnElement[bool] | None:
     """The division filter for a user; None when they see everything."""
     table = table_of(spec)
-    if principal.is_admin or "division_code" not in table.c:
+    if principal.everywhere or "division_code" not in table.c:
         return None
     return within(table.c.division_code, principal.prefixes, indexed=indexed)
 
@@ -120,7 +120,7 @@ def visible_divisions(session: Session, principal: Principal) -> list[Row[Any]]:
 
     d = Division.__table__.c
     stmt = select(d.code, d.name, d.name_en, d.level, d.parent_code).order_by(d.code)
-    if not principal.is_admin:
+    if not principal.everywhere:
         stmt = stmt.where(within(d.code, principal.prefixes))
     return list(session.execute(stmt).all())
 

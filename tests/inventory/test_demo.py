@@ -62,7 +62,7 @@ def _count(session: Session, model: Any) -> int:
 
 def test_demo_users_are_the_documented_logins() -> None:
     assert [(u.username, u.role, u.divisions, u.password) for u in DEMO_USERS] == [
-        ("admin", "admin", ("330100",), "admin-demo-2026"),
+        ("admin", "admin", ("330000",), "admin-demo-2026"),
         ("engineer", "engineer", ("330106",), "engineer-demo-2026"),
         ("engineer_sc", "engineer", ("330102",), "engineer-demo-2026"),
         ("manager", "emergency_manager", ("330100",), "manager-demo-2026"),

@@ -38,7 +38,7 @@ REFS = "导出测试-引用"  # records the exported ones point at (kept when th
 WRITABLE = ["pipelines", "network-points", "tunnels", "shelters", "flood-points",
             "hazard-zones", "risk-points"]
 FORMATS = list(exporting.FORMATS)
-ADMIN = accounts.Principal(0, "cli", "admin", ())
+ADMIN = accounts.CONSOLE
 XIHU_B = (120.085, 30.283)  # 西湖区, a second place
 
 

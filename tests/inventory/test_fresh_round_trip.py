@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from inventory import COLLECTIONS, exporting, importing, service
 from inventory.formats import open_source
 from inventory.service import WriteContext
-from resilience import accounts
+from resilience import accounts, user_admin
 from resilience.db import make_engine, make_sessions, unit_of_work
 from tests import factories as f
 from tests.conftest import POSTGIS_ADMIN_URL, _pg_url, fresh_database
@@ -31,7 +31,7 @@ from tests.test_cli import run
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 EXTENT = (118.3, 29.1, 120.8, 30.6)
 MARK = "全新安装往返"
-ADMIN = accounts.Principal(0, "cli", "admin", ())
+ADMIN = accounts.CONSOLE
 ORDER = ["network-points", "pipelines", "tunnels", "shelters", "flood-points"]  # points first
 FORMS = [("csv", "zh"), ("csv", "en"), ("csv", "machine"), ("xlsx", "zh"), ("xlsx", "en"),
          ("xlsx", "machine"), ("geojson", None), ("gpkg", None), ("shp", None)]
@@ -194,7 +194,8 @@ def test_from_init_to_a_chinese_export_and_into_a_second_install(
     first = clone(installed, f"resilience_fresh_{WORKER}_first")
     opened.append(eng := make_engine(first))
     with unit_of_work(make_sessions(eng)) as s:
-        accounts.add_user(s, "admin", role="admin", password="admin-long-enough-1")
+        accounts.add_user(s, "admin", role="admin", password="admin-long-enough-1",
+                          divisions=user_admin.root_divisions(s))  # as `users add` grants
         counts = survey(s)
     eng.dispose()
     outputs = {"network-points": tmp_path / "点.csv", "pipelines": tmp_path / "管线.xlsx"}

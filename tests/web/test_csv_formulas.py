@@ -33,7 +33,7 @@ from resilience.sheets import FORMULA_START, safe_text, unescape
 from tests import factories as f
 
 EXTENT = (118.3, 29.1, 120.8, 30.6)
-ADMIN = accounts.Principal(0, "cli", "admin", ())
+ADMIN = accounts.CONSOLE
 # One value per dangerous first character, then text that already holds the mark, text that
 # merely begins with an apostrophe, and text that reads as a (negative) number.
 RISKY = [f'{c}HYPERLINK("//e/{i}","x")' for i, c in enumerate(FORMULA_START)]

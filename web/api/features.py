@@ -72,7 +72,7 @@ def _page_query(spec: CollectionSpec, principal: Principal) -> tuple[repo.Query,
     crs = crs_param("crs")
     bbox_crs = crs_param("bbox-crs")
     division = request.args.get("division")
-    if division and not principal.is_admin and not principal.sees(division) \
+    if division and not principal.everywhere and not principal.sees(division) \
             and spec.name != "divisions":
         raise Forbidden("division not granted",
                         [Problem("division", "division_not_granted", {"value": division})])

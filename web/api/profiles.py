@@ -77,7 +77,8 @@ def put(code: str, year: int) -> Response:
     source = body.get("source")
     with unit() as s:
         row = profiles.save(s, code, year, body, by=caller().username,
-                            source=str(source) if source is not None else None)
+                            source=str(source) if source is not None else None,
+                            actor=caller())
         out = as_json(row)
     return json_response(out)
 
@@ -88,5 +89,5 @@ def delete(code: str, year: int) -> Response:
     """Remove a wrongly entered year (figures fall back to the year before)."""
     check_csrf()
     with unit() as s:
-        profiles.delete(s, code, year, by=caller().username)
+        profiles.delete(s, code, year, by=caller().username, actor=caller())
     return Response(status=204)

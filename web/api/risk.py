@@ -163,6 +163,7 @@ def scheme_list() -> Response:
 def scheme_save() -> Response:
     """A new version of a five-colour scheme (admins only): ``{name, params, note}`` → 201."""
     principal = caller()
+    principal.require_everywhere()
     check_csrf()
     body, note = _scheme_body(request.get_json(silent=True), {"name", "params", "note"})
     try:
@@ -205,6 +206,7 @@ def preset_defaults() -> Response:
     may be left out) → 200 with both; a new version, generated points follow at the next
     full run."""
     principal = caller()
+    principal.require_everywhere()
     check_csrf()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -224,6 +226,7 @@ def preset_save() -> Response:
     """A city's own LEC or LS table (admins only): ``{name, method, params: {bands}, note}`` →
     201; every score the method can give must fall in one band, a higher one never lower."""
     principal = caller()
+    principal.require_everywhere()
     check_csrf()
     body, note = _scheme_body(request.get_json(silent=True),
                               {"name", "method", "params", "note"})

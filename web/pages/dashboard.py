@@ -247,7 +247,7 @@ def _load(principal: Principal) -> tuple[ov.Overview, list[Table]]:
 
 def _scope_name(principal: Principal, o: ov.Overview, divisions: list[Any]) -> str:
     if o.division is None:
-        return _("Whole city") if principal.is_admin else _("All my divisions")
+        return _("Whole city") if principal.everywhere else _("All my divisions")
     for d in divisions:
         if d.code == o.division:
             return str(d.name if select_locale().startswith("zh") or not d.name_en else d.name_en)
@@ -269,7 +269,7 @@ def dashboard_page() -> Any:
         "dashboard.html", o=o, tables=by_key, totals={r.key: r.values[0] for r in by_key["totals"].rows},
         charts=charts(o, by_key), choices=choices,
         scope=_scope_name(principal, o, divisions), everything_label=(
-            _("Whole city") if principal.is_admin else _("All my divisions")),
+            _("Whole city") if principal.everywhere else _("All my divisions")),
         fmt=fmt, as_of=as_of(ov.now()), query={"division": o.division} if o.division else {})
 
 

@@ -43,7 +43,9 @@ def profile_page() -> Any:
 
 def _render(year: int, typed: dict[str, dict[str, str]], problems: list[Problem],
             status: int = 200) -> Any:
-    divisions = list(db().scalars(select(Division).order_by(Division.code)))
+    actor = caller()
+    divisions = [d for d in db().scalars(select(Division).order_by(Division.code))
+                 if actor.sees(d.code)]
     entered = {p.division_code: p for p in profiles.listing(db(), year)}
     locale = select_locale()
     names = {d.code: d.name for d in divisions}
@@ -76,7 +78,7 @@ def save_profile() -> Any:
                     continue
                 try:
                     profiles.save(s, code, year, {f: values[f] for f in profiles.FIELDS},
-                                  by=by, source=values["source"])
+                                  by=by, source=values["source"], actor=caller())
                     changed += 1
                 except InvalidInput as error:
                     problems += [Problem(p.field, p.code, {**p.params, "division": code})
@@ -104,7 +106,7 @@ def upload_sheet() -> Any:
         upload.save(path)
         try:
             with unit() as s:
-                stored = profile_sheets.read(s, path, by=caller().username)
+                stored = profile_sheets.read(s, path, by=caller().username, actor=caller())
         except InvalidInput as error:
             return _render(year, {}, [Problem(p.field, p.code, {**p.params, "division":
                                                                 f"#{p.row}"})
@@ -118,7 +120,8 @@ def download() -> Any:
     """Every entered row as a sheet in the page's language, to fill in and send back."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "profile.xlsx"
-        profile_sheets.write(db(), path, lang="zh" if select_locale().startswith("zh") else "en")
+        profile_sheets.write(db(), path, lang="zh" if select_locale().startswith("zh") else "en",
+                             actor=caller())
         body = path.read_bytes()
     resp = Response(body, mimetype=XLSX)
     resp.headers["Content-Disposition"] = 'attachment; filename="city-profile.xlsx"'

@@ -41,7 +41,7 @@ class StatsTable:
 
 
 def _visible(principal: Principal) -> set[str] | None:
-    if principal.is_admin:
+    if principal.everywhere:
         return None
     return {c for c in division_codes() if principal.sees(c)}
 

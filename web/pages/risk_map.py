@@ -118,9 +118,9 @@ def tiles_available(layer: str) -> bool:
 
 def _results_extent(map_: str, principal: Principal) -> tuple[float, float, float, float] | None:
     """Open a map on the published results the user sees (the whole city when there are none)."""
-    if not principal.is_admin and not principal.prefixes:
+    if not principal.everywhere and not principal.prefixes:
         return None
-    return stats.results_extent(db(), map_, None if principal.is_admin else principal.prefixes)
+    return stats.results_extent(db(), map_, None if principal.everywhere else principal.prefixes)
 
 
 class RiskMapHook(MacroElement):  # type: ignore[misc]

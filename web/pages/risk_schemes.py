@@ -39,6 +39,7 @@ def schemes_page() -> Any:
 def save_scheme() -> Any:
     """A new version of a five-colour scheme, typed by an admin; problems shown beside the form."""
     principal = caller()
+    principal.require_everywhere()
     csrf.protect()
     name = request.form.get("name", "").strip()
     text, note = request.form.get("params", ""), request.form.get("note", "").strip() or None
@@ -66,6 +67,7 @@ STARTER = "ls_r15_considerable"
 def save_preset() -> Any:
     """A city's own four-colour table, typed by an admin; problems shown beside the form."""
     principal = caller()
+    principal.require_everywhere()
     csrf.protect()
     form = {"name": request.form.get("name", "").strip(),
             "method": request.form.get("method", "ls"), "bands": request.form.get("bands", ""),
@@ -90,6 +92,7 @@ def save_preset() -> Any:
 def save_choice() -> Any:
     """The city's tables for points that name none, chosen by an admin (a new version)."""
     principal = caller()
+    principal.require_everywhere()
     csrf.protect()
     chosen = {m: request.form[m] for m in ("lec", "ls") if request.form.get(m)}
     try:
@@ -125,7 +128,7 @@ def _render(*, name: str, text: str, note: str, problems: list[Problem],
     every = presets.every(db())
     tables = [legends.preset(every[n], locale) for n in sorted(every)]
     return render_template("risk_schemes.html", rows=rows, name=name, text=text, note=note,
-                           messages=messages, may_edit=principal.is_admin,
+                           messages=messages, may_edit=principal.is_admin and principal.everywhere,
                            saved=request.args.get("saved"), tables=tables,
                            preset=preset or _starter(),
                            preset_messages=[f"{p.field}: {describe(p, locale)}"

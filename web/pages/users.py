@@ -17,7 +17,7 @@ from resilience.accounts import get_user
 from resilience.audit import AuditEntry
 from resilience.codes import ROLES
 from resilience.divisions import Division
-from resilience.errors import ResilienceError
+from resilience.errors import NotFound, Problem, ResilienceError
 from resilience.messages import describe
 from web.auth import caller, roles
 from web.extensions import csrf, select_locale
@@ -44,8 +44,11 @@ def users_page() -> Any:
 
 
 def _render_list(form: dict[str, str], messages: list[str], status: int = 200) -> Any:
-    divisions = list(db().execute(select(Division.code, Division.name).order_by(Division.code)))
-    return render_template("admin_users.html", users=user_admin.list_users(db()), roles=ROLES,
+    actor = caller()
+    divisions = [d for d in db().execute(select(Division.code, Division.name)
+                                         .order_by(Division.code)) if actor.sees(d.code)]
+    return render_template("admin_users.html", users=user_admin.list_users(db(), actor),
+                           roles=ROLES,
                            divisions=divisions, form=form, messages=messages,
                            locked=logins.locked_names(db(), throttle()),
                            done=request.args.get("done")), status
@@ -63,7 +66,7 @@ def add_user() -> Any:
             user_admin.add(s, form["username"], role=form["role"],
                            password=request.form.get("password") or None,
                            divisions=_codes(form["divisions"]), by=caller().username,
-                           display_name=form["display_name"] or None)
+                           display_name=form["display_name"] or None, actor=caller())
     except ResilienceError as error:
         return _render_list(form, _messages(error), 422)
     return redirect(url_for("users.users_page", done=form["username"]))
@@ -78,6 +81,8 @@ def user_page(name: str) -> Any:
 
 def _render_user(name: str, messages: list[str], status: int = 200) -> Any:
     user = get_user(db(), name)
+    if not user_admin.manages(caller(), user):
+        raise NotFound("no such user", [Problem("username", "not_found", {"value": name})])
     trail = list(db().scalars(select(AuditEntry).where(AuditEntry.collection == "users",
                                                        AuditEntry.record_id == user.id)
                               .order_by(AuditEntry.id.desc()).limit(50)))
@@ -93,21 +98,23 @@ def _render_user(name: str, messages: list[str], status: int = 200) -> Any:
 def change_user(name: str) -> Any:
     """One change to a user, named by the form's ``action``."""
     csrf.protect()
-    action, by = request.form.get("action", ""), caller().username
+    action, actor = request.form.get("action", ""), caller()
+    by = actor.username
     try:
         with unit() as s:
             if action == "access":
-                user_admin.set_role(s, name, request.form.get("role", ""), by=by)
+                user_admin.set_role(s, name, request.form.get("role", ""), by=by, actor=actor)
                 user_admin.grant(s, name, _codes(request.form.get("divisions", "")), by=by,
-                                 replace=True)
+                                 replace=True, actor=actor)
             elif action == "password":
-                user_admin.set_password(s, name, request.form.get("password", ""), by=by)
+                user_admin.set_password(s, name, request.form.get("password", ""), by=by,
+                                        actor=actor)
             elif action in ("disable", "enable"):
                 if action == "disable" and name == by:
                     return _render_user(name, [_("You cannot disable yourself.")], 422)
-                user_admin.set_active(s, name, action == "enable", by=by)
+                user_admin.set_active(s, name, action == "enable", by=by, actor=actor)
             elif action == "unlock":
-                user_admin.unlock(s, name, by=by)
+                user_admin.unlock(s, name, by=by, actor=actor)
             else:
                 return _render_user(name, [_("Unknown action.")], 400)
     except ResilienceError as error:
@@ -120,4 +127,7 @@ def change_user(name: str) -> Any:
 def logins_page() -> Any:
     """Sign-ins and failed ones, newest first; ``?user=`` keeps one name's."""
     name = request.args.get("user", "").strip() or None
-    return render_template("admin_logins.html", entries=logins.recent(db(), name), user=name)
+    actor = caller()
+    mine = None if actor.everywhere else {u.username for u in user_admin.list_users(db(), actor)}
+    entries = [e for e in logins.recent(db(), name) if mine is None or e.actor in mine]
+    return render_template("admin_logins.html", entries=entries, user=name)

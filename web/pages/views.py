@@ -151,7 +151,7 @@ def _view_bounds() -> tuple[float, float, float, float] | None:
     from inventory.service import collection
 
     principal = caller()
-    key = (settings().database_url, *(("*",) if principal.is_admin else principal.prefixes))
+    key = (settings().database_url, *(("*",) if principal.everywhere else principal.prefixes))
     cached = _BOUNDS.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]  # type: ignore[no-any-return]
