@@ -5,7 +5,7 @@ long work the web queued, runs the nightly and incremental risk runs, and keeps 
 going: tasks created ahead for a horizon (hourly), re-planned when a risk run changed
 levels, overdue ones marked and escalated (every 15 minutes); once a year, on the day
 ``RESILIENCE_HEALTH_CHECK_AT`` names, it computes the year's 城市体检 drafts. Every job is
-idempotent.
+idempotent, and one that fails is retried soon (console.job_retry).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from console import job_retry
 from console.handlers import HANDLERS
 from resilience import jobs
 from resilience.db import make_engine, make_sessions, unit_of_work
@@ -216,4 +217,5 @@ def build_scheduler(settings: Settings, *, blocking: bool = False) -> BaseSchedu
         minute=hc_minute, args=[settings.database_url, settings.timezone],
         id="health_check_yearly", replace_existing=True,
     )
+    job_retry.install(scheduler)
     return scheduler
