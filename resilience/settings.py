@@ -55,6 +55,10 @@ class Settings:
     # The address people reach the registry at (QR labels, e-mails, notifications); empty:
     # the address of the request.
     public_url: str = ""
+    # How many reverse proxies stand in front of the app and set X-Forwarded-For/-Proto: their
+    # headers are believed only then (0: ignored, as anyone can send them), for the client's
+    # address (sign-in throttling) and whether it came over HTTPS (Secure session cookie).
+    trusted_proxies: int = 0
     max_body_bytes: int = 16 * 1024 * 1024
     # Uploaded survey files (imports): larger than an API body, still bounded; a zip may
     # unpack to at most ``max_unpacked_bytes``.
@@ -154,7 +158,8 @@ class Settings:
             "token_days": int(env.get("RESILIENCE_TOKEN_DAYS", cls.token_days)),
             **{name: int(env.get(f"RESILIENCE_{name.upper()}", getattr(cls, name)))
                for name in ("session_idle_minutes", "session_hours", "login_max_failures",
-                            "login_max_failures_per_address", "login_window_minutes")},
+                            "login_max_failures_per_address", "login_window_minutes",
+                            "trusted_proxies")},
             "default_locale": env.get("RESILIENCE_DEFAULT_LOCALE", cls.default_locale),
             "basemap_url": env.get("RESILIENCE_BASEMAP_URL", ""),
             "basemap_attribution": env.get("RESILIENCE_BASEMAP_ATTRIBUTION", ""),
@@ -192,6 +197,9 @@ class Settings:
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise ValueError(f"RESILIENCE_PUBLIC_URL: {self.public_url!r} must start with "
                              "http:// or https://")
+        if self.trusted_proxies < 0:
+            raise ValueError(f"RESILIENCE_TRUSTED_PROXIES: {self.trusted_proxies} is not a number "
+                             "of proxies (0 or more)")
         url = self.database_url or f"sqlite:///{self.instance_path / 'resilience.db'}"
         key = self.secret_key or self._instance_secret()
         return replace(self, database_url=url, secret_key=key)

@@ -115,13 +115,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         may_import=may_import, unread_notifications=notifications_pages.unread_count,
     )
 
-    @app.after_request
-    def _security_headers(resp):  # type: ignore[no-untyped-def]
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        if resp.mimetype == "text/html":
-            resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        return resp
+    from web import map_scripts, security_headers
+
+    map_scripts.register(app, settings.instance_path)  # folium's script as a file (CSP)
+    security_headers.register(app, settings)
 
     return app
 

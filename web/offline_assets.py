@@ -6,6 +6,12 @@ are vendored under ``web/static/vendor/<package>-<version>/`` and this module re
 folium element tree to point at them, refusing to render anything that would still reach
 outside the app.
 
+The pages' Content-Security-Policy (``script-src 'self'``, web/security_headers.py) runs no
+inline script either, so the same pass readies the tree for that: the map's header loses
+folium's one inline ``<script>`` (Leaflet's global switches, at their defaults), and every
+element gets a stable name, so the same map renders the same script, which the page loads
+as a file (web/map_scripts.py) and the browser caches.
+
 Usage in a view::
 
     m = folium.Map(tiles=None, ...)
@@ -19,11 +25,15 @@ rewritten.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 from urllib.parse import urlsplit
 
 from branca.element import CssLink, Element, JavascriptLink
+from folium import Map
 
 StaticUrl = Callable[[str], str]
 Assets = list[tuple[str, str]]
@@ -31,6 +41,10 @@ Assets = list[tuple[str, str]]
 
 class OfflineAssetError(RuntimeError):
     """Raised so that an external asset with no vendored copy fails loudly instead of reaching a CDN."""
+
+
+class InlineScriptError(RuntimeError):
+    """Raised so that a folium map needing an inline script fails here, not as a CSP refusal in a browser."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +158,8 @@ def _walk(element: Element) -> Iterator[tuple[Element | None, str | None, Elemen
 
 
 def make_offline(element: Element, static_url: StaticUrl) -> None:
-    """Point every default_js/default_css (and header link) at vendored files so the page works offline."""
+    """Point every default_js/default_css (and header link) at vendored files so the page works offline,
+    and leave the page no inline script to run (the module's docstring says how)."""
     # Start at the root Figure so links a previous render put in its header are covered too;
     # replacements are instance attributes, folium's class attributes are never mutated.
     for parent, key, node in _walk(element.get_root()):
@@ -156,3 +171,59 @@ def make_offline(element: Element, static_url: StaticUrl) -> None:
         if isinstance(node, (JavascriptLink, CssLink)) and key is not None:
             kind = "js" if isinstance(node, JavascriptLink) else "css"
             node.url = _localize(kind, key, node.url, parent or node, static_url)
+    _without_inline_header_script(element.get_root())
+    _stable_names(element.get_root())
+
+
+# Leaflet reads these globals once, when leaflet.js loads; left undefined they count as false.
+_SWITCHES = re.compile(r"\s*<script>\s*L_NO_TOUCH = false;\s*L_DISABLE_3D = false;\s*</script>")
+
+
+def _without_inline_header_script(root: Element) -> None:
+    """Give each folium Map (an instance attribute, never the class) a header without its inline script."""
+    for _, _, node in _walk(root):
+        if isinstance(node, Map) and not isinstance(node._template, _MapMacros):
+            node._template = _MapMacros(node._template)
+
+
+class _MapMacros:
+    """folium's Map macros, the header's ``<script>`` of global switches left out.
+
+    Stands in for the Map's template: branca renders a MacroElement through
+    ``_template.module``'s ``header``, ``html`` and ``script`` macros only.
+    """
+
+    def __init__(self, template: Any) -> None:
+        base = template.module
+        self.module = SimpleNamespace(html=base.html, script=base.script,
+                                      header=lambda this, kwargs: _header(base.header, this, kwargs))
+
+
+def _header(macro: Callable[[Any, Any], str], this: Any, kwargs: Any) -> str:
+    """The Map's header as folium writes it, minus the switches (refused when not their defaults)."""
+    switches = this.global_switches
+    if switches.no_touch or switches.disable_3d:
+        raise InlineScriptError("folium.Map(no_touch=True or disable_3d=True) needs an inline script, "
+                                "which the pages' Content-Security-Policy refuses")
+    html, found = _SWITCHES.subn("", str(macro(this, kwargs)))
+    if found != 1:
+        raise InlineScriptError("folium's Map header no longer holds the expected global-switches "
+                                "script: check web/offline_assets.py against the new folium version")
+    return html
+
+
+def _stable_names(root: Element) -> None:
+    """Name the elements by their place in the tree, not by a random uuid.
+
+    The same map then renders the same script, byte for byte, so it is stored and cached
+    once per view rather than once per page load. Names are only read at render time (in
+    the ``get_name()`` calls of folium's templates), so renaming before rendering is safe.
+    The root Figure's header, html and script sections hold what a render wrote; they are
+    left out, so a second call after a render gives every element the same name again.
+    """
+    rendered = {id(node) for part in ("header", "html", "script")
+                if (section := getattr(root, part, None)) is not None
+                for _, _, node in _walk(section)}
+    built = (node for _, _, node in _walk(root) if id(node) not in rendered)
+    for index, node in enumerate(built):
+        node._id = f"{index:032x}"

@@ -63,7 +63,7 @@ def test_draw_a_new_segment(page: tuple[Any, list[str]], live: Any, dialect: str
         p.mouse.up()
         p.wait_for_timeout(400)
     p.click(".leaflet-draw-actions a:first-child")  # 完成 / Finish
-    p.wait_for_function("document.getElementById('geometry-input').value.includes('LineString')")
+    p.wait_for_function("() => document.getElementById('geometry-input').value.includes('LineString')")
     p.screenshot(path=str(ARTIFACTS / f"edit-draw-{dialect}-{p.viewport_size['width']}.png"), full_page=True)
     p.click("button.primary[type=submit]")
     p.wait_for_selector(".notice")

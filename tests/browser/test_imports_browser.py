@@ -137,7 +137,7 @@ def test_upload_report_rejected_rows_undo_and_export(engineer: Page, live: Any,
     assert "已撤销" in _row(page, skipped).inner_text()
     assert _row(page, good).get_attribute("data-status") == "stored"
     page.wait_for_function(
-        "document.getElementById('report-summary').textContent.endsWith('已撤销')")
+        "() => document.getElementById('report-summary').textContent.endsWith('已撤销')")
     ARTIFACTS.mkdir(exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / f"imports-{dialect}-1280.png"), full_page=True)
@@ -173,7 +173,7 @@ def test_problem_answers_are_shown_beside_the_form(engineer: Page) -> None:
     page.set_input_files("#import-file", files=[{"name": "plan.pdf", "mimeType": "application/pdf",
                                                  "buffer": b"%PDF-1.4"}])
     page.click("#import-submit")
-    page.wait_for_function("document.getElementById('import-error').innerText.includes('输入无效')")
+    page.wait_for_function("() => document.getElementById('import-error').innerText.includes('输入无效')")
     text = page.inner_text("#import-error")
     assert "file" in text and ".pdf" in text
     assert page.is_hidden("#import-report") and page.is_enabled("#import-submit")
@@ -216,7 +216,7 @@ def test_a_queued_import_is_followed_until_it_ends(engineer: Page, live: Any) ->
     page.set_checked("#import-dry-run", True)
     page.click("#import-submit")
     page.wait_for_function(
-        "document.getElementById('progress-text').textContent.includes('已排队')", timeout=20000)
+        "() => document.getElementById('progress-text').textContent.includes('已排队')", timeout=20000)
     assert page.get_attribute("#job-bar", "value") is None  # indeterminate while queued
     assert page.get_attribute("#upload-bar", "value") == "100"
     assert page.is_disabled("#import-submit")

@@ -125,7 +125,7 @@ def test_an_inspection_survives_a_lost_connection_and_lands_once(browser: Any, l
     try:
         page.click("a.nav-inspect")
         page.wait_for_selector(f"a.task-link[href$='/inspect/tasks/{task_id}']")
-        page.wait_for_function("document.getElementById('where').textContent.indexOf('由近到远') >= 0")
+        page.wait_for_function("() => document.getElementById('where').textContent.indexOf('由近到远') >= 0")
         ours = page.locator(f"a.task-link[href$='/inspect/tasks/{task_id}']")
         assert "待巡检" in ours.inner_text() and ("米" in ours.inner_text() or "公里" in ours.inner_text())
         _shot(page, "today", dialect)
@@ -221,7 +221,7 @@ def test_the_status_page_a_label_opens(browser: Any, live: Any, phone_task: dict
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.goto(f"{live.url}/lang/en?next=/inspect")
         page.wait_for_selector("a.task-link")
-        page.wait_for_function("document.getElementById('where').textContent.indexOf('Nearest first') >= 0")
+        page.wait_for_function("() => document.getElementById('where').textContent.indexOf('Nearest first') >= 0")
         assert "Today's inspections" in page.locator("h1").inner_text()
         assert page.locator(".badge.due, .badge.overdue").first.inner_text() in ("Due", "Overdue")
         _shot(page, "today-en", dialect)

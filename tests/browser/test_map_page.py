@@ -33,13 +33,13 @@ def test_map_shows_demo_layers_and_stays_local(live: Any, browser: Any, dialect:
     _login(page, live.url)
     page.wait_for_url(f"{live.url}/map")
     page.wait_for_function(
-        "Number(document.body.getAttribute('data-loaded-pipelines') || 0) > 0", timeout=20000)
+        "() => Number(document.body.getAttribute('data-loaded-pipelines') || 0) > 0", timeout=20000)
     assert page.locator(".leaflet-control-layers").count() == 1
     page.hover(".leaflet-control-layers")
     assert "管线段" in page.inner_text(".leaflet-control-layers-list")
     # Features drawn, from vector tiles at this zoom (tests/browser/test_map_tiles.py) or GeoJSON.
     page.wait_for_function(
-        "Number(document.body.getAttribute('data-loaded-pipelines') || 0) > 10", timeout=20000)
+        "() => Number(document.body.getAttribute('data-loaded-pipelines') || 0) > 10", timeout=20000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"map-{dialect}-{width}.png"))
     assert outside == [] and failed == []
@@ -68,11 +68,11 @@ def test_popup_shows_stored_text_as_text(live: Any, browser: Any) -> None:
     _login(page, live.url, "admin", "admin-demo-2026")
     page.wait_for_url(f"{live.url}/map")
     page.wait_for_function(
-        "Number(document.body.getAttribute('data-loaded-pipelines') || 0) > 0", timeout=20000)
+        "() => Number(document.body.getAttribute('data-loaded-pipelines') || 0) > 0", timeout=20000)
     page.evaluate("document.body.removeAttribute('data-loaded-flood-points')")
     page.evaluate(f"void window.resilienceLayers[0].map.setView([{y}, {x}], 18)")
     page.wait_for_function(
-        "Number(document.body.getAttribute('data-loaded-flood-points') || 0) > 0", timeout=20000)
+        "() => Number(document.body.getAttribute('data-loaded-flood-points') || 0) > 0", timeout=20000)
     point = page.evaluate(f"(() => {{ const m = window.resilienceLayers[0].map;"
                           f" const p = m.latLngToContainerPoint([{y}, {x}]);"
                           f" const r = m.getContainer().getBoundingClientRect();"
@@ -103,7 +103,7 @@ def test_risk_layers_are_drawn_in_their_colours(live: Any, browser: Any, dialect
     for collection, query in (("risk-points", ""), ("hazard-zones", "&kind=waterlogging")):
         page.goto(f"{live.url}/map?collection={collection}{query}")
         page.wait_for_function(
-            f"Number(document.body.getAttribute('data-loaded-{collection}') || 0) > 0",
+            f"() => Number(document.body.getAttribute('data-loaded-{collection}') || 0) > 0",
             timeout=20000)
         assert page.evaluate(f"document.body.getAttribute('data-error-{collection}')") is None
         found[collection] = page.evaluate(fills, collection)

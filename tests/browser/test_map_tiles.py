@@ -52,7 +52,7 @@ def _container_point(page: Any, lat: float, lon: float) -> tuple[float, float]:
 def _set_view(page: Any, lat: float, lon: float, zoom: int) -> None:
     """Jump to a view once the page's own fitBounds animation is over (Leaflet drops a zoom
     asked for while another one animates)."""
-    page.wait_for_function("!window.resilienceLayers[0].map._animatingZoom", timeout=20000)
+    page.wait_for_function("() => !window.resilienceLayers[0].map._animatingZoom", timeout=20000)
     page.evaluate(f"void window.resilienceLayers[0].map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
     assert page.evaluate("window.resilienceLayers[0].map.getZoom()") == zoom
 
@@ -78,7 +78,7 @@ def test_low_zoom_draws_vector_tiles_and_stays_local(live: Any, browser: Any, di
     page.fill("#password", "engineer-demo-2026")
     page.click("button[type=submit]")
     page.wait_for_url(f"{live.url}/map")
-    page.wait_for_function("document.body.hasAttribute('data-mode-pipelines')", timeout=20000)
+    page.wait_for_function("() => document.body.hasAttribute('data-mode-pipelines')", timeout=20000)
 
     # City scale: the pipelines come as vector tiles, drawn on canvas tiles.
     with page.expect_response(lambda r: "/tiles/pipelines/13/" in r.url, timeout=20000):
@@ -108,7 +108,7 @@ def test_low_zoom_draws_vector_tiles_and_stays_local(live: Any, browser: Any, di
     # Street scale: GeoJSON again, with every property.
     page.evaluate("void window.resilienceLayers[0].map.closePopup()")
     _set_view(page, lat, lon, 17)
-    page.wait_for_function("document.body.getAttribute('data-mode-pipelines') === 'geojson'",
+    page.wait_for_function("() => document.body.getAttribute('data-mode-pipelines') === 'geojson'",
                            timeout=20000)
     page.screenshot(path=str(ARTIFACTS / f"map-tiles-{dialect}-z17-geojson.png"))
     assert outside == [] and failed == [] and errors == []

@@ -92,7 +92,7 @@ def test_a_manager_clicks_a_coloured_cell_and_reads_why(risk_live: Any, browser:
         assert "R = " in page.inner_text("#risk-explain")
         _shot(page, "five-why-tiled", dialect)
         _open_on(page, lon, lat, 16)
-        page.wait_for_function("document.body.getAttribute('data-loaded-cell') > 0", timeout=20000)
+        page.wait_for_function("() => document.body.getAttribute('data-loaded-cell') > 0", timeout=20000)
         page.wait_for_timeout(300)
         _click_at(page, lon, lat)
         page.wait_for_selector("#risk-explain table", timeout=10000)
@@ -126,7 +126,7 @@ def test_an_asset_says_which_cell_decided_its_colour(risk_live: Any, browser: An
         assert asset is not None
         lon, lat = _centre(asset)
         _open_on(page, lon, lat, 18)
-        page.wait_for_function("document.body.getAttribute('data-loaded-asset') > 0", timeout=20000)
+        page.wait_for_function("() => document.body.getAttribute('data-loaded-asset') > 0", timeout=20000)
         page.wait_for_timeout(300)
         _click_at(page, lon, lat)
         page.wait_for_selector("body[data-explained-cell]", timeout=10000)
@@ -156,7 +156,7 @@ def test_four_colour_zone_names_the_point_that_decided_it(risk_live: Any, browse
         page.uncheck("input[name=unit][value=point]")
         page.uncheck("input[name=unit][value=tunnel]")
         _open_on(page, lon, lat, 17)
-        page.wait_for_function("document.body.getAttribute('data-loaded-cell') > 0", timeout=20000)
+        page.wait_for_function("() => document.body.getAttribute('data-loaded-cell') > 0", timeout=20000)
         page.wait_for_timeout(300)
         _click_at(page, lon, lat)
         page.wait_for_selector("#risk-explain table", timeout=10000)
@@ -224,7 +224,7 @@ def test_run_now_queues_a_run_and_follows_it_to_the_end(risk_live: Any, browser:
         assert made.status == 201, made.text()
         page.check("#risk-run-incremental")
         page.click("#risk-run-button")
-        page.wait_for_function("document.getElementById('risk-run-status').textContent.length > 0")
+        page.wait_for_function("() => document.getElementById('risk-run-status').textContent.length > 0")
         assert page.is_disabled("#risk-run-button")
         sessions = _sessions(risk_live)
         with sessions() as s:
@@ -235,7 +235,7 @@ def test_run_now_queues_a_run_and_follows_it_to_the_end(risk_live: Any, browser:
         from console.handlers import HANDLERS
 
         jobs.run_job(sessions, job_id, HANDLERS)  # the scheduler's part, done here
-        page.wait_for_function("document.body.getAttribute('data-run-status') === 'succeeded'",
+        page.wait_for_function("() => document.body.getAttribute('data-run-status') === 'succeeded'",
                                timeout=30000)
         assert "完成" in page.inner_text("#risk-run-status")
         _shot(page, "run-done", dialect)
@@ -264,7 +264,7 @@ def test_a_division_reads_its_shares_and_only_the_finest_divisions_are_filled(
             page.uncheck("input[name=unit][value=asset]")
             page.check("input[name=unit][value=division]")
             _open_on(page, 120.10, 30.25, 11)
-            page.wait_for_function("document.body.getAttribute('data-loaded-division') > 0",
+            page.wait_for_function("() => document.body.getAttribute('data-loaded-division') > 0",
                                    timeout=20000)
             drawn = page.evaluate("""() => { const out = {}; window.resilienceRiskMap.eachLayer(l => {
                 if (l.feature && l.feature.properties && l.feature.properties.ref && l.options)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests import factories as f
+from tests.web.map_script import with_map_script
 from tests.web.test_api import GEO, post
 
 
@@ -254,7 +255,7 @@ def test_pages_for_risk_data(client: Any, auth: Any, session: Any) -> None:
     assert (item["properties"]["score"], item["properties"]["level"]) == (540, "major")
     form = client.get("/collections/risk-points/new").get_data(as_text=True)
     assert 'name="score"' not in form and 'name="level"' not in form
-    shown = client.get("/map?collection=risk-four-colour&level=major").get_data(as_text=True)
+    shown = with_map_script(client, client.get("/map?collection=risk-four-colour&level=major").get_data(as_text=True))
     assert 'collection: "risk-four-colour"' in shown and '"colourProperty": "colour"' in shown
     assert '"query": "level=major"' in shown
     assert '"colourBy": "level"' in shown  # risk points in their four-colour level

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from risk import stats
+from tests.web.map_script import with_map_script
 from tests.web.test_dashboard import sign_in
 from tests.web.test_risk_api import make_published
 
@@ -92,7 +93,7 @@ def test_an_engineer_sees_the_statistics_of_their_division_only(client: Any,
 def test_print_view_fits_a_division_on_a_landscape_sheet(client: Any, session: Session) -> None:
     make_published(session)
     sign_in(client, "manager", "manager-demo-2026")
-    html = client.get("/risk/print/five?division=330106&size=A4").get_data(as_text=True)
+    html = with_map_script(client, client.get("/risk/print/five?division=330106&size=A4").get_data(as_text=True))
     assert "size: A4 landscape" in html and "西湖区" in html and "north-arrow" in html
     assert "较高风险" in html and "topbar" not in html
     assert "fitBounds" in html  # the map opens on the division
@@ -105,7 +106,7 @@ def test_maps_open_on_the_published_results_and_print_on_the_users_division(
         client: Any, session: Session) -> None:
     make_published(session)
     sign_in(client, "engineer", "engineer-demo-2026")  # 西湖区
-    html = client.get("/risk/five").get_data(as_text=True)
+    html = with_map_script(client, client.get("/risk/five").get_data(as_text=True))
     assert "fitBounds" in html and "30.26" in html  # the cell's extent, not the division's
     printed = client.get("/risk/print/four").get_data(as_text=True)
     assert "西湖区" in printed

@@ -15,6 +15,7 @@ from inventory import service
 from inventory.service import WriteContext
 from resilience.accounts import SYSTEM
 from tests import factories as f
+from tests.web.map_script import with_map_script
 
 EXTENT = (118.3, 29.1, 120.8, 30.6)
 XSS = "<script>document.title='pwned'</script>管"
@@ -247,6 +248,7 @@ def test_language_switch_keeps_the_table_state(client: Any, auth: Any) -> None:
 def test_map_opens_on_the_selection(client: Any, auth: Any, city: dict[str, Any]) -> None:
     status, page = _get(client, auth, "/map?collection=pipelines&category=gas&year_from=2000")
     assert status == 200
+    page = with_map_script(client, page, auth.headers("engineer"))
     assert '"query": "category=gas\\u0026build_year=2000%2C2001%2C' in page
     south, west, north, east = map(float, re.search(
         r"fitBounds\(\s*\[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", page).groups())
