@@ -28,7 +28,7 @@ def import_file(session: Session, job: Job, progress: Progress) -> dict[str, Any
 
 HANDLERS: dict[str, JobKind] = {
     "noop": JobKind(noop),
-    "import": JobKind(import_file),
+    "import": JobKind(import_file, writes=True),  # its job row is written at once
     "risk_run": runs.JOB,
 }
 assert set(HANDLERS) == KINDS, "every kind the queue accepts has a handler, and no other"

@@ -139,6 +139,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "division_mismatch": ("'{value}' does not contain the geometry (it lies in {found})",
                           "“{value}”不包含该几何（几何位于 {found}）"),
     "division_not_granted": ("division {value} is not granted to you", "您无权操作区划 {value}"),
+    "database_unavailable": ("the database cannot be reached; try again shortly",
+                             "暂时无法连接数据库，请稍后重试"),
     "user_not_managed": ("user {value} is not within your divisions",
                          "用户 {value} 不在您管辖的区划内"),
     "whole_registry_only": ("only a user granted the whole registry may change this",

@@ -6,7 +6,8 @@ import json
 import logging
 from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
+from sqlalchemy import exc
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from resilience.errors import (
@@ -139,11 +140,41 @@ def error_page(status: int, error: ResilienceError | None) -> tuple[str, int]:
     return render_template("error.html", status=status, details=details), status
 
 
+# A database that cannot be reached (stopped, restarting, the network away; SQLite busy past
+# its timeout): the request is answered 503 at once, and the pool's pre-ping reconnects by
+# itself once the server is back, so the next request succeeds without a restart.
+DATABASE_AWAY = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+RETRY_AFTER = "5"
+AWAY_DETAIL = {"en": "The database cannot be reached. Try again shortly.",
+               "zh": "暂时无法连接数据库，请稍后重试。"}
+
+
+def database_away(error: BaseException) -> bool:
+    """Whether a database error means the database is out of reach, not a bad statement."""
+    return isinstance(error, DATABASE_AWAY) or bool(
+        isinstance(error, exc.DBAPIError) and error.connection_invalidated)
+
+
+def database_unavailable() -> Any:
+    """The 503 of a database outage: problem+json (code ``database_unavailable``) for the API,
+    an error page (drawn as for a signed-out visitor: the menu needs the database) for pages."""
+    if not wants_problem_json():
+        g.principal = None
+        page, status = error_page(503, None)
+        return page, status, {"Retry-After": RETRY_AFTER}
+    detail = AWAY_DETAIL["zh" if locale().startswith("zh") else "en"]
+    return problem_response(503, [Problem("database", "database_unavailable", {})], detail,
+                            {"Retry-After": RETRY_AFTER}, code="database_unavailable")
+
+
 def register(app: Flask) -> None:
     """Install the handlers that turn errors into responses."""
 
     @app.errorhandler(ResilienceError)
     def _domain(error: ResilienceError) -> Any:
+        if isinstance(error, ServiceUnavailable) and error.__cause__ is not None and \
+                database_away(error.__cause__):  # a unit of work that lost the database
+            return database_unavailable()
         if not wants_problem_json():
             return error_page(status_of(error), error)
         return from_domain(error)
@@ -165,3 +196,11 @@ def register(app: Flask) -> None:
         if not wants_problem_json():
             return error_page(500, None)
         return problem_response(500, detail="internal error; the incident is logged")
+
+    @app.errorhandler(exc.SQLAlchemyError)
+    def _database(error: exc.SQLAlchemyError) -> Any:
+        if not database_away(error):
+            return _unexpected(error)
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines() or [""]
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, reason[0])
+        return database_unavailable()

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, g, request, session, url_for
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory import attachments
@@ -80,10 +81,15 @@ def db() -> Session:
 
 
 def close_db(_exc: BaseException | None = None) -> None:
-    """Teardown: close the request's read session."""
+    """Teardown: close the request's read session. A database lost mid-request cannot roll
+    back: its connection is dropped from the pool (SQLAlchemy invalidates it), and the answer
+    already given stands instead of turning into a 500 here."""
     s = g.pop("db", None)
     if s is not None:
-        s.close()
+        try:
+            s.close()
+        except DBAPIError:
+            s.invalidate()
 
 
 def _from_header(s: Session) -> tuple[Principal | None, bool]:

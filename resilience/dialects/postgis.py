@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,8 @@ from resilience.dialects.base import Backend
 from resilience.dialects.expressions import BBoxOverlaps, box_args
 from resilience.model import SRID
 from resilience.tilegrid import MERCATOR, MVT_BUFFER, MVT_EXTENT, tile_bbox
+
+CONNECT_TIMEOUT = 5  # seconds; a URL's own ``?connect_timeout=`` wins
 
 
 def _copy(connection: Connection, table: Table, rows: list[dict[str, Any]],
@@ -68,9 +71,13 @@ class PostGIS(Backend):
     name = "postgis"
 
     def make_engine(self, url: str, **kwargs: Any) -> Engine:
-        """A pooled engine that checks connections before use (a restarted server)."""
+        """A pooled engine that checks connections before use (a restarted server) and gives up
+        connecting after a few seconds (a server away answers 503 at once, never hangs)."""
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 10)
+        if "connect_timeout" not in make_url(url).query:
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT,
+                                      **kwargs.get("connect_args", {})}
         return create_engine(url, **kwargs)
 
     def prepare_database(self, conn: Connection) -> None:
