@@ -27,9 +27,14 @@ def risk() -> None:
 @clean_errors
 def risk_run(ctx: Context, incremental: bool) -> None:
     """Compute both colour maps now and print the run's summary."""
+    from console.handlers import HANDLERS
+    from resilience import intent, jobs
+    from resilience.db import unit_of_work
     from risk import runs
 
     ctx.require_schema()
+    with intent.writing(), unit_of_work(ctx.sessions()) as session:
+        jobs.recover(session, HANDLERS)  # a run whose worker was killed no longer blocks this one
     run = runs.run_now(ctx.sessions(), mode="incremental" if incremental else "full",
                        by="cli")
     click.echo(run_line(run))
