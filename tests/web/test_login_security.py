@@ -132,6 +132,7 @@ def test_sign_ins_are_in_the_trail_and_on_the_admin_page(client: Any, session: S
     page = client.get("/admin/logins").get_data(as_text=True)
     assert page.index('data-action="login"') < page.index('data-action="login_failed"')
     assert "ghost" in page and "engineer" in page
+    assert 'data-via="page">登录页<' in page  # said in words, not as the stored code
     one = client.get("/admin/logins?user=engineer").get_data(as_text=True)
     assert "ghost" not in one and "engineer" in one
     sign_in(client, "viewer", "viewer-demo-2026")
