@@ -7,7 +7,7 @@ export RESILIENCE_INSTANCE_PATH ?= instance
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test system-deps test-system-deps init demo lint translations clean
+.PHONY: run test fuzz install install-test system-deps test-system-deps init demo lint translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ run: demo
 
 test: install-test
 	$(BIN)/python -m pytest --require-all-dialects -p no:cacheprovider $(PYTEST_ARGS)
+
+# The API fuzzer's long run (issue 15 item 1): many seeded examples per operation and the
+# boundary-value phase, on both databases; CI runs the same test with a few (make test).
+FUZZ_EXAMPLES ?= 200
+fuzz: install-test
+	RESILIENCE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) RESILIENCE_FUZZ_COVERAGE=1 \
+	  $(BIN)/python -m pytest --require-all-dialects -p no:cacheprovider \
+	  tests/web/test_api_fuzz.py $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -8,11 +8,11 @@ same description, so a new field is added in one place.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from resilience.accounts import Principal
@@ -63,6 +63,18 @@ class ChildSpec:
 
 
 CrossCheck = Callable[[dict[str, Any]], list[Problem]]
+SMALLINT = (-(2**15), 2**15 - 1)
+
+
+def _held_by(spec: FieldSpec, table: Any) -> FieldSpec:
+    """An integer field bounded by its SMALLINT column too: PostgreSQL refuses 32768 there (a
+    500 on a write or a filter), so validation names the bound first, and the OpenAPI says it."""
+    column = table.c.get(spec.name)
+    if spec.kind != "int" or column is None or not isinstance(column.type, SmallInteger):
+        return spec
+    low, high = SMALLINT
+    return replace(spec, min=low if spec.min is None else max(spec.min, low),
+                   max=high if spec.max is None else min(spec.max, high))
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,9 @@ class CollectionSpec:
     _by_name: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        table = getattr(self.model, "__table__", None)
+        if table is not None:
+            object.__setattr__(self, "fields", tuple(_held_by(f, table) for f in self.fields))
         object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
 
     def field(self, name: str) -> FieldSpec | None:

@@ -45,7 +45,8 @@ class CodeList:
                     self._aliases.setdefault(alias.strip().lower(), c.value)
 
     def __contains__(self, value: object) -> bool:
-        return value in self._by_value
+        # Only text is a code: a JSON list or object asked about is simply not one (no TypeError).
+        return isinstance(value, str) and value in self._by_value
 
     def __iter__(self) -> Iterator[Code]:
         return iter(self.codes)

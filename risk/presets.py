@@ -53,13 +53,15 @@ def _bands(raw: Any, problems: list[Problem]) -> list[Band]:
                if v is not None and (isinstance(v, bool) or not isinstance(v, int | float))]
         problems += [Problem(f"{where}.{name}", "not_a_number", {"value": str(item.get(name))})
                      for name in bad]
-        if item.get("level") not in ORDER:
+        level = item.get("level")
+        known = isinstance(level, str) and level in ORDER
+        if not known:
             problems.append(Problem(f"{where}.level", "unknown_code",
-                                    {"value": item.get("level"), "allowed": list(ORDER)}))
+                                    {"value": level, "allowed": list(ORDER)}))
         name = item.get("name") or ""
         if not isinstance(name, str) or len(name) > 32:
             problems.append(Problem(f"{where}.name", "too_long", {"max": 32}))
-        if bad or item.get("level") not in ORDER or not isinstance(name, str):
+        if bad or not known or not isinstance(name, str):
             continue
         out.append(Band(-math.inf if low is None else float(low),
                         math.inf if high is None else float(high), str(item["level"]),
@@ -69,7 +71,7 @@ def _bands(raw: Any, problems: list[Problem]) -> list[Band]:
 
 def check_preset(method: Any, params: Any) -> tuple[list[Band], list[Problem]]:
     """A table's bands and every problem with them, by field path."""
-    if method not in VALUES:
+    if not isinstance(method, str) or method not in VALUES:  # a JSON list or object is no key
         return [], [Problem("method", "unknown_code", {"value": method, "allowed": list(VALUES)})]
     if not isinstance(params, dict):
         return [], [Problem("params", "not_an_object", {})]
@@ -182,7 +184,7 @@ def choose(session: Session, chosen: Any, *, by: str | None, note: str | None = 
         if method not in VALUES:
             problems.append(Problem(f"presets.{method}", "unknown_property",
                                     {"allowed": sorted(VALUES)}))
-        elif name not in known or known[name].method != method:
+        elif not isinstance(name, str) or name not in known or known[name].method != method:
             problems.append(Problem(f"presets.{method}", "unknown_code", {
                 "value": name, "allowed": sorted(n for n, t in known.items()
                                                  if t.method == method)}))

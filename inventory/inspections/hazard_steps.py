@@ -60,10 +60,11 @@ def _client_id(raw: Any) -> str:
 
 def _asset_position(session: Session, props: dict[str, Any]) -> dict[str, Any] | None:
     """A point on the named asset (its stored geometry's representative point), or None."""
-    spec = COLLECTIONS.get(str(props.get("asset_collection")))
-    if spec is None or props.get("asset_id") is None:
+    name, ident = props.get("asset_collection"), props.get("asset_id")
+    spec = COLLECTIONS.get(str(name)) if name in HAZARD_ASSETS else None
+    if spec is None or not isinstance(ident, int) or not 0 < ident < 2**31:  # no such key
         return None
-    obj = session.get(spec.model, props["asset_id"])
+    obj = session.get(spec.model, ident)
     if obj is None or obj.geom is None:
         return None
     return dict(mapping(to_shape(obj.geom).representative_point()))
@@ -74,7 +75,7 @@ def _asset_exists(session: Session, props: dict[str, Any]) -> list[Problem]:
     if name is None or ident is None or name not in HAZARD_ASSETS:
         return []
     spec = COLLECTIONS.get(name)
-    found = spec is not None and isinstance(ident, int) and session.scalar(
+    found = spec is not None and isinstance(ident, int) and 0 < ident < 2**31 and session.scalar(
         select(spec.model.id).where(spec.model.id == ident, spec.model.retired_at.is_(None)))
     if not found:
         return [Problem("asset_id", "reference_not_found", {"collection": name, "value": ident})]
@@ -102,7 +103,7 @@ def report(session: Session, values: dict[str, Any], ctx: WriteContext, *,
             return existing
     HAZARDS.require_edit(ctx.by)
     problems += _asset_exists(session, props)
-    if geom is None:
+    if geom is None and not problems:  # the asset is known to exist: its id is a sane key
         geom = _asset_position(session, props)
     if problems:
         raise InvalidInput("invalid hazard", problems)

@@ -129,7 +129,7 @@ def check_values(values: dict[str, Any], *, templates: Mapping[str, list[str]],
     selection = values.get("selection")
     problems += check_selection(selection)
     template = values.get("template")
-    if template not in templates:
+    if not isinstance(template, str) or template not in templates:
         problems.append(Problem("template", "unknown_code",
                                 {"value": template, "allowed": sorted(templates)}))
     elif (isinstance(selection, dict) and isinstance(template, str)
@@ -149,7 +149,11 @@ def check_values(values: dict[str, Any], *, templates: Mapping[str, list[str]],
             problems.append(Problem("recurrence", "recurrence_or_risk_based"))
         problems += _check_frequencies(values.get("frequencies") or {}, start)
     else:
-        problems += check_rule(values.get("recurrence"), starts_on=start)
+        rule = values.get("recurrence")
+        if isinstance(rule, str) and len(rule) > 500:  # the column's width
+            problems.append(Problem("recurrence", "too_long", {"max": 500}))
+        else:
+            problems += check_rule(rule, starts_on=start)
         if values.get("frequencies"):
             problems.append(Problem("frequencies", "recurrence_or_risk_based"))
     problems += _check_people(values, users)
@@ -180,6 +184,11 @@ def _check_frequencies(frequencies: Any, start: date) -> list[Problem]:
     return problems
 
 
+def _is_division_code(value: Any) -> bool:
+    """GB/T 2260 digits, no longer than the column holding them (12: a village)."""
+    return isinstance(value, str) and value.isdigit() and len(value) <= 12
+
+
 def _is_date(value: Any) -> bool:
     try:
         date.fromisoformat(value)
@@ -189,21 +198,23 @@ def _is_date(value: Any) -> bool:
 
 
 def _check_people(values: dict[str, Any], users: Mapping[str, str]) -> list[Problem]:
-    problems = []
+    """Who goes and who hears: names are text (a list or an object names nobody)."""
+    problems = [Problem(key, "not_a_string", {"value": values[key]})
+                for key in ("assignee", "team_role", "owner")
+                if values.get(key) is not None and not isinstance(values[key], str)]
     assignee, role = values.get("assignee"), values.get("team_role")
     if (assignee is None) == (role is None):
         problems.append(Problem("assignee", "assignee_or_team"))
-    if assignee is not None and assignee not in users:
+    if isinstance(assignee, str) and assignee not in users:
         problems.append(Problem("assignee", "unknown_user", {"value": assignee}))
-    if role is not None and role not in ROLES:
+    if isinstance(role, str) and role not in ROLES:
         problems.append(Problem("team_role", "unknown_code",
                                 {"value": role, "allowed": list(ROLES.values())}))
     team_division = values.get("team_division")
-    if team_division is not None and (not isinstance(team_division, str)
-                                      or not team_division.isdigit()):
+    if team_division is not None and not _is_division_code(team_division):
         problems.append(Problem("team_division", "unknown_division", {"value": team_division}))
     owner = values.get("owner")
-    if owner is not None and owner not in users:
+    if isinstance(owner, str) and owner not in users:
         problems.append(Problem("owner", "unknown_user", {"value": owner}))
     return problems
 
@@ -215,11 +226,11 @@ def check_selection(selection: Any) -> list[Problem]:
     problems = [Problem(f"selection.{k}", "unknown_property")
                 for k in sorted(set(selection) - set(SELECTION_KEYS))]
     collection = selection.get("collection")
-    if collection not in TYPE_FIELDS:
+    if not isinstance(collection, str) or collection not in TYPE_FIELDS:
         problems.append(Problem("selection.collection", "unknown_code",
                                 {"value": collection, "allowed": list(TYPE_FIELDS)}))
     division = selection.get("division")
-    if division is not None and (not isinstance(division, str) or not division.isdigit()):
+    if division is not None and not _is_division_code(division):
         problems.append(Problem("selection.division", "unknown_division", {"value": division}))
     types = selection.get("types")
     if types is not None and (not isinstance(types, list)
@@ -297,7 +308,7 @@ def listing(session: Session, *, active_only: bool = False) -> list[InspectionPl
 def visible(principal: Principal, plan: InspectionPlan) -> bool:
     """Whether a user sees a plan: its division (or the whole city for admins)."""
     division = plan.selection.get("division")
-    return principal.is_admin or (division is not None and principal.sees(division)) or (
+    return principal.everywhere or (division is not None and principal.sees(division)) or (
         division is None and bool(principal.prefixes))
 
 

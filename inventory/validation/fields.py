@@ -88,6 +88,10 @@ def coerce(spec: FieldSpec, raw: Any, today: date | None = None) -> tuple[Any, P
             if kind == "int_list":
                 if any(isinstance(x, bool) or not isinstance(x, int) for x in raw):
                     return None, Problem(name, "not_integers", {})
+                beyond = [x for x in raw if not INT_MIN <= x <= INT_MAX]  # ids of 32-bit keys
+                if beyond:
+                    return None, Problem(name, "out_of_range", {"value": shortened(beyond[0]),
+                                                                "min": INT_MIN, "max": INT_MAX})
                 return sorted(set(raw)), None
             if any(not isinstance(x, str) for x in raw):
                 return None, Problem(name, "not_strings", {})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,7 +22,7 @@ from resilience.errors import InvalidInput
 from web.auth import caller, signed_in
 from web.errors import BadRequest
 from web.extensions import select_locale
-from web.session import db, settings
+from web.session import db, sessions, settings
 
 bp = Blueprint("exports", __name__)
 
@@ -40,6 +41,14 @@ def _names(plan: exporting.Plan) -> tuple[str, str]:
     parts.append(today(settings().zone).strftime("%Y%m%d"))  # the city's date, not the server's
     tail = "-" + "-".join(parts) + plan.format.extension
     return plan.spec.name + tail, plan.spec.zh + tail
+
+
+def _streamed(plan: exporting.Plan) -> Iterator[bytes]:
+    """The file's chunks from a session of the stream's own: the request's is closed at teardown,
+    which runs when the view returns, before the server reads the body; a stream reading on
+    through it opened a connection nobody closed, and enough of them emptied the pool (500)."""
+    with sessions()() as session:
+        yield from exporting.stream(session, plan)
 
 
 @bp.get("/api/collections/<name>/export")
@@ -66,11 +75,10 @@ def export(name: str) -> Response:
     ascii_name, utf8_name = _names(plan)
     headers = {"Content-Disposition": attachment(ascii_name, utf8_name),
                "Cache-Control": "no-store", "Content-Crs": f"<{plan.crs.uri}>"}
-    session = db()
     if plan.format.streamable:
-        chunks = exporting.stream(session, plan)
-        return Response(stream_with_context(chunks), content_type=plan.format.media_type,
+        return Response(stream_with_context(_streamed(plan)), content_type=plan.format.media_type,
                         headers=headers)
+    session = db()
     scratch = Path(tempfile.mkdtemp(prefix="resilience-export-"))
     try:
         path = scratch / ascii_name

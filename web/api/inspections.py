@@ -300,8 +300,10 @@ def notification_read() -> Response:
     principal = caller()
     check_csrf()
     ids = _body().get("ids")
-    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                            for i in ids):
         raise BadRequest("ids must be integers", [Problem("ids", "not_integers", {})])
+    ids = [i for i in ids if 0 < i < 2**31]  # beyond a 32-bit key: no notification, as unknown
     with unit() as s:
         changed = notifications.mark_read(s, principal.username, ids)
     return json_response({"read": changed})

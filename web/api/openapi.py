@@ -52,7 +52,7 @@ def document(base: str) -> dict[str, Any]:
         # the registry's own too (a risk point's level, a published map's unit and level).
         columns = spec.model.__table__.c
         filters = [param(f.name, f"{f.zh} / {f.en} (equals; comma for several)",
-                         field_schema(f)) for f in spec.fields
+                         field_schema(f, openapi=True)) for f in spec.fields
                    if f.filterable and f.name in columns]
         base_path = f"/api/collections/{spec.name}"
         paths[base_path] = {"get": {"summary": spec.en, "responses": {

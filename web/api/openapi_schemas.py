@@ -7,7 +7,7 @@ from typing import Any
 
 from inventory import CollectionSpec, FieldSpec
 
-_TYPES = {
+_TYPES: dict[str, dict[str, Any]] = {
     "str": {"type": "string"}, "text": {"type": "string"}, "int": {"type": "integer"},
     "float": {"type": "number"}, "bool": {"type": "boolean"},
     "date": {"type": "string", "format": "date"},
@@ -16,14 +16,19 @@ _TYPES = {
 }
 
 
-def field_schema(field: FieldSpec) -> dict[str, Any]:
-    """JSON Schema of one property."""
+def field_schema(field: FieldSpec, *, openapi: bool = False) -> dict[str, Any]:
+    """JSON Schema of one property: 2019-09 for the queryables, or OpenAPI 3.0's dialect (draft 4,
+    where ``exclusiveMinimum`` is a flag on ``minimum``) for the OpenAPI document."""
     if field.kind == "code" and field.codes is not None:
         schema: dict[str, Any] = {"type": "string", "enum": field.codes.values()}
     else:
         schema = dict(_TYPES[field.kind])
-    if field.min is not None:
-        schema["exclusiveMinimum" if field.exclusive_min else "minimum"] = field.min
+    if field.min is not None and field.exclusive_min and not openapi:
+        schema["exclusiveMinimum"] = field.min
+    elif field.min is not None:
+        schema["minimum"] = field.min
+        if field.exclusive_min:
+            schema["exclusiveMinimum"] = True
     if field.max is not None:
         schema["maximum"] = field.max
     if field.kind in ("str", "text"):
@@ -36,15 +41,14 @@ def field_schema(field: FieldSpec) -> dict[str, Any]:
 
 def feature_schema(spec: CollectionSpec) -> dict[str, Any]:
     """JSON Schema of a collection's Feature."""
-    props = {f.name: field_schema(f) for f in spec.fields}
+    props = {f.name: field_schema(f, openapi=True) for f in spec.fields}
     for child in spec.children:
-        item = {f.name: field_schema(f) for f in child.fields}
+        item = {f.name: field_schema(f, openapi=True) for f in child.fields}
         if child.has_position:
             item["position"] = {"type": "array", "items": {"type": "number"}, "minItems": 2,
                                 "maxItems": 2, "description": "[lon, lat]"}
-        props[child.name] = {"type": "array", "items": {
-            "type": "object", "properties": item,
-            "required": [f.name for f in child.fields if f.required]}}
+        props[child.name] = {"type": "array", "items": _object(
+            item, [f.name for f in child.fields if f.required])}
     geometry_types = list(spec.geometry_types)
     return {
         "type": "object",
@@ -55,11 +59,18 @@ def feature_schema(spec: CollectionSpec) -> dict[str, Any]:
             "geometry": {"type": "object", "properties": {
                 "type": {"type": "string", "enum": geometry_types},
                 "coordinates": {"type": "array"}}},
-            "properties": {"type": "object", "properties": props,
-                           "required": [f.name for f in spec.fields if f.required],
+            "properties": {**_object(props, [f.name for f in spec.fields if f.required]),
                            "additionalProperties": False},
         },
     }
+
+
+def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """An object schema; OpenAPI 3.0 forbids an empty ``required`` list, so none is left out."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
 
 
 def param(name: str, description: str, schema: dict[str, Any],
