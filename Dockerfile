@@ -11,4 +11,4 @@ RUN pip install --no-cache-dir -e . \
  && mkdir -p /app/instance /backups && chown resilience /app/instance /backups
 USER resilience
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "4", "web.wsgi:app"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "8", "web.wsgi:app"]
