@@ -142,7 +142,17 @@ def test_paging_by_keyset_links(client: Any, auth: Any) -> None:
                         "&bbox=120.0799,30.2799,120.0821,30.2801", headers=auth.headers("viewer"))
     prev = [link["href"] for link in second.get_json()["links"] if link["rel"] == "prev"][0]
     assert parse_qs(urlsplit(prev).query)["before"] == [str(ids[3])]
-    assert "numberMatched" not in second.get_json()
+    assert second.get_json()["numberMatched"] == 7  # every page says the total (GDAL, QGIS)
+    assert second.get_json()["numberReturned"] == 3
+    division = client.get("/api/collections/network-points/items?limit=3&division=330102&bbox="
+                          "120.0799,30.2799,120.0821,30.2801", headers=auth.headers("viewer"))
+    assert division.get_json()["numberMatched"] == 0  # the same filter as the features
+    page = f"/api/collections/network-points/items?limit=3&after={ids[2]}" \
+           "&bbox=120.0799,30.2799,120.0821,30.2801"
+    post(client, auth, "network-points", f.network_point(at=(120.0815, 30.28)))
+    assert client.get(page, headers=auth.headers("viewer")).get_json()["numberMatched"] == 8
+    client.delete(f"/api/collections/network-points/items/{ids[0]}", headers=auth.headers("admin"))
+    assert client.get(page, headers=auth.headers("viewer")).get_json()["numberMatched"] == 7
 
 
 def test_output_crs_and_bbox_crs(client: Any, auth: Any) -> None:

@@ -56,3 +56,19 @@ def test_ogrinfo_reads_every_feature(live: Any, collection: str) -> None:
                      collection)
     assert "OGRFeature(" in sample and ("LINESTRING" in sample or "POINT" in sample
                                         or "POLYGON" in sample)
+
+
+def test_ogrinfo_counts_a_collection_in_a_few_requests(live: Any) -> None:
+    """``numberMatched`` on the first page: GDAL prints the count without paging through all
+    (it made ~600 requests for 6,000 segments before)."""
+    exe = shutil.which("ogrinfo")
+    assert exe is not None
+    out = subprocess.run(
+        [exe, "-ro", "-so", "--debug", "on", "--config", "GDAL_HTTP_AUTH", "BASIC",
+         "--config", "GDAL_HTTP_USERPWD", USERPWD, f"OAPIF:{live.url}/api", "pipelines"],
+        capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    count = int(re.search(r"Feature Count: (\d+)", out.stdout).group(1))  # type: ignore[union-attr]
+    assert count == api_count(live.url, "pipelines") > 10  # more than GDAL's first page
+    fetches = re.findall(r"HTTP: Fetch\(", out.stderr + out.stdout)
+    assert 1 <= len(fetches) <= 3, fetches

@@ -1,7 +1,8 @@
 """OGC API – Features (Parts 1 and 2): reading the registry's features, a page or one at a time.
 
 A page is read straight to GeoJSON text by the database (no objects in between); it carries
-keyset ``next``/``prev`` links and, when it holds the whole result, ``numberMatched``.
+keyset ``next``/``prev`` links and ``numberMatched``, the same filter counted (free when
+the page holds the whole result).
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ def items(name: str) -> Response:
     }
     if q.after is None and q.before is None and len(rows) < q.limit:
         head["numberMatched"] = len(rows)  # exact and free: the whole result is this page
+    else:  # the same filter counted once, so GDAL and QGIS know the total from one request
+        head["numberMatched"] = repo.number_matched(session, spec, viewer, q)
     body = dumps(head)[:-1] + ',"links":' + dumps(links) + ',"features":[' + features + "]}"
     resp = Response(body, mimetype=GEOJSON)
     resp.headers["Content-Crs"] = f"<{crs.uri}>"
