@@ -23,7 +23,7 @@ PUBLIC: dict[str, dict[str, int]] = {
     "inspect.service_worker": {"GET": 200},  # the offline shell of the inspection pages
 }
 # Page URLs that scripts fetch: a redirect would read as success there, so they answer 401.
-FETCHED = {"basemap.tile", "inspect.upload_photo"}
+FETCHED = {"basemap.tile", "inspect.upload_photo", "map_scripts.script"}  # loaded by a page: 401
 SAMPLES = {"name": "pipelines", "collection": "pipelines", "key": "1", "map_": "five",
            "division": "330106", "year": 2025, "fmt": "csv", "code": "en",
            "filename": "css/map.css", "z": "0", "x": "0", "y": "0"}
