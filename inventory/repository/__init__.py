@@ -4,12 +4,11 @@ range and text filters in any sort, counts and extents, and the rows writes look
 Callers use the names below (``repository.page``, ``repository.Query``…); the modules hold
 them by what they are about: ``tables`` (a collection's table, key, geometry and the JSON
 its features are read as), ``filters`` (what a query matches, a user's divisions),
-``paging`` (keyset pages, windows, counts, extents), ``counts`` (``numberMatched``, kept
-per query and data version), ``related`` (nested lists, referenced
+``paging`` (keyset pages, windows, counts, extents), ``summaries`` (``numberMatched`` and
+extents, kept per data version), ``related`` (nested lists, referenced
 ids, cabins).
 """
 
-from inventory.repository.counts import number_matched
 from inventory.repository.filters import (
     Query,
     matching_keys,
@@ -27,10 +26,12 @@ from inventory.repository.related import (
     ids_by_external_id,
     referenced_numbers,
 )
+from inventory.repository.summaries import extent_of, number_matched
 from inventory.repository.tables import geom_of, pk_of, stored_fields, table_of
 
 __all__ = [
     "Query", "Window", "cabins_holding", "count_matching", "derived", "existing_ids", "extent",
+    "extent_of",
     "external_ids", "geom_of", "ids_by_external_id", "matching_keys", "number_matched", "one",
     "page",
     "parse_filters", "pk_of", "referenced_numbers",

@@ -354,3 +354,20 @@ def test_a_patch_giving_a_subcategory_code_as_the_category_moves_both_levels(
                        headers=auth.headers("admin", **{"If-Match": patched.headers["ETag"]}))
     assert gas.status_code == 422  # gas with the stored 污水 小类: say both
     assert gas.get_json()["errors"][0]["field"] == "subcategory"
+
+
+def test_each_collection_states_the_extent_of_its_data(client: Any, auth: Any) -> None:
+    """Issue 16: "zoom to layer" goes to the data (as the caller sees it), and follows edits."""
+    post(client, auth, "tunnels", f.tunnel(at=f.XIHU))
+    first = client.get("/api/collections/tunnels", headers=auth.headers("admin")).get_json()
+    w, s, e, n = first["extent"]["spatial"]["bbox"][0]
+    assert w <= 120.08 <= e and s <= 30.28 <= n and e - w < 0.5  # the tunnel, not the city
+    post(client, auth, "tunnels", f.tunnel(at=f.SHANGCHENG))
+    wider = client.get("/api/collections/tunnels", headers=auth.headers("admin")).get_json()
+    assert wider["extent"]["spatial"]["bbox"][0][2] >= 120.20  # kept fresh after the edit
+    own = client.get("/api/collections/tunnels", headers=auth.headers("engineer")).get_json()
+    assert own["extent"]["spatial"]["bbox"][0][2] < 120.20  # 西湖区's engineer: 西湖区's only
+    listed = client.get("/api/collections", headers=auth.headers("admin")).get_json()
+    divisions = next(c for c in listed["collections"] if c["id"] == "divisions")
+    dw, ds, de, dn = divisions["extent"]["spatial"]["bbox"][0]
+    assert de - dw > 1.0  # the whole of 杭州市's divisions

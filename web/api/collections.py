@@ -8,12 +8,14 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from inventory import COLLECTIONS, CollectionSpec, service
+from inventory import repository as repo
 from inventory.exporting import FORMATS as EXPORT_FORMATS
 from resilience import geo
+from resilience.accounts import SYSTEM
 from resilience.geo import CRS84
 from web.api.openapi_schemas import field_schema
 from web.api.protocol import GEOJSON, json_response, link, supported_crs
-from web.auth import signed_in
+from web.auth import caller, signed_in
 from web.errors import locale
 from web.session import db, settings
 
@@ -55,7 +57,10 @@ def conformance() -> Response:
 
 
 def _collection_doc(spec: CollectionSpec, base: str, lang: str) -> dict[str, Any]:
-    ex = settings().extent
+    # What the caller sees of this collection, kept fresh by the data version; an empty one
+    # keeps the city's configured box so a client still opens somewhere sensible.
+    viewer = SYSTEM if spec.name == "divisions" else caller()
+    ex = repo.extent_of(db(), spec, viewer) or settings().extent
     return {
         "id": spec.name,
         "title": spec.title(lang),
