@@ -13,7 +13,7 @@ from tests.private_postgres import ClusterUnavailable, PrivateCluster, clusters
 @pytest.fixture
 def private_postgres(request: pytest.FixtureRequest) -> Iterator[Callable[..., PrivateCluster]]:
     """A maker of started throwaway PostgreSQL clusters (never the shared one on 5432), all
-    removed after the test; unavailable binaries skip, or fail under --require-all-dialects."""
+    removed after the test; unavailable binaries fail the test."""
     try:
         with clusters() as make:
             yield make

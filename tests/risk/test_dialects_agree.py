@@ -1,8 +1,7 @@
 """SpatiaLite and PostGIS publish the same maps for the same city (the engine reads arrays).
 
 Builds both databases itself (the session-scoped ``engine`` fixture holds one at a time), so
-this one test always runs on both; an unreachable database fails it under
-``--require-all-dialects``.
+this one test always runs on both; an unreachable database fails it.
 """
 
 from __future__ import annotations
