@@ -148,9 +148,13 @@ def locked_names(session: Session, throttle: Throttle = Throttle()) -> dict[str,
     return {n: u for n, u in locks.items() if u is not None}
 
 
-def recent(session: Session, username: str | None = None, limit: int = 200) -> list[AuditEntry]:
-    """The latest sign-ins and failed ones, newest first, of one name or of everyone."""
+def recent(session: Session, username: str | None = None, limit: int = 200,
+           among: set[str] | None = None) -> list[AuditEntry]:
+    """The latest sign-ins and failed ones, newest first, of one name or of everyone
+    (``among``: only these names, a district admin's users; None: no bound)."""
     stmt = select(AuditEntry).where(AuditEntry.collection == COLLECTION)
     if username:
         stmt = stmt.where(AuditEntry.actor == username)
+    if among is not None:
+        stmt = stmt.where(AuditEntry.actor.in_(sorted(among)))
     return list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit)))

@@ -129,5 +129,5 @@ def logins_page() -> Any:
     name = request.args.get("user", "").strip() or None
     actor = caller()
     mine = None if actor.everywhere else {u.username for u in user_admin.list_users(db(), actor)}
-    entries = [e for e in logins.recent(db(), name) if mine is None or e.actor in mine]
-    return render_template("admin_logins.html", entries=entries, user=name)
+    return render_template("admin_logins.html", entries=logins.recent(db(), name, among=mine),
+                           user=name)
