@@ -5,6 +5,6 @@ Importing the package defines its tables and registers its collections (``hazard
 the assets', so the API, importer and pages serve them like any other.
 """
 
-from risk import hazard_zones, layers, points, results, schemes
+from risk import hazard_zones, layers, map_layers, points, results, schemes
 
-__all__ = ["hazard_zones", "layers", "points", "results", "schemes"]
+__all__ = ["hazard_zones", "layers", "map_layers", "points", "results", "schemes"]

@@ -18,13 +18,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inventory.assets import CollectionSpec
-from inventory.repository.filters import Query
+from inventory.repository.filters import Query, matching_keys
 from inventory.repository.paging import count_matching, extent
 from inventory.repository.tables import table_of
 from resilience.accounts import Principal
@@ -87,8 +88,41 @@ def number_matched(session: Session, spec: CollectionSpec, principal: Principal,
                     lambda: count_matching(session, spec, principal, whole))
 
 
-def extent_of(session: Session, spec: CollectionSpec,
-              principal: Principal) -> tuple[float, float, float, float] | None:
-    """The lon/lat extent of what the caller sees in the collection (None: nothing)."""
-    return _kept_or(session, spec, principal, "extent",
-                    lambda: extent(session, spec, principal), untracked_for_ttl=True)
+def extent_of(session: Session, spec: CollectionSpec, principal: Principal,
+              layer: str | None = None) -> tuple[float, float, float, float] | None:
+    """The lon/lat extent of what the caller sees in the collection, or in one of its layers
+    (``inventory.layers``), None when that is nothing."""
+    q = None if layer is None else Query(layer=layer)
+    return _kept_or(session, spec, principal, f"extent {layer}",
+                    lambda: extent(session, spec, principal, q), untracked_for_ttl=True)
+
+
+def interval_of(session: Session, spec: CollectionSpec, principal: Principal,
+                layer: str | None = None) -> tuple[str, str] | None:
+    """The first and last value of the collection's temporal property (``spec.temporal``)
+    among what the caller sees, as ISO text (a date, or a UTC instant), None when there is no
+    such property or no value: the metadata's ``extent.temporal``."""
+    name = spec.temporal
+    if name is None or name not in table_of(spec).c:
+        return None
+
+    def work() -> tuple[str, str] | None:
+        keys, pk = matching_keys(session, spec, principal, Query(layer=layer))
+        column = table_of(spec).c[name]
+        low, high = session.execute(select(func.min(column), func.max(column))
+                                    .where(pk.in_(keys))).one()
+        if low is None:
+            return None
+        return _iso(low), _iso(high)
+
+    return _kept_or(session, spec, principal, f"interval {layer}", work, untracked_for_ttl=True)
+
+
+def _iso(value: object) -> str:
+    """A date as ``YYYY-MM-DD``; an instant (stored in UTC) as RFC 3339 with ``Z``."""
+    if isinstance(value, datetime):
+        stamp = value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+        return stamp.replace(microsecond=0).isoformat() + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Column, Table, null, or_, select
+from sqlalchemy import Column, Table, func, null, or_, select
 
 from inventory.assets import CollectionSpec
 from inventory.pipelines import Pipeline
@@ -68,8 +68,11 @@ def _derived_columns(spec: CollectionSpec) -> list[tuple[str, Any, str]]:
 
 
 @lru_cache(maxsize=64)
-def feature_columns(name: str, geometry: str) -> list[Any]:
+def feature_columns(name: str, geometry: str, multi: bool = False) -> list[Any]:
     """Key, geometry (GeoJSON text, WKB or none) and the properties as JSON text built by the DB.
+
+    ``multi`` reads every geometry as its multi type (a Polygon as a MultiPolygon of one), so
+    a layer GIS clients declare MultiPolygon holds nothing of another type.
 
     Built once per collection (the same on both databases): constructing ~40 expressions
     costs milliseconds.
@@ -79,7 +82,9 @@ def feature_columns(name: str, geometry: str) -> list[Any]:
     spec = COLLECTIONS[name]
     table = table_of(spec)
     pk = pk_of(spec)
-    geom = geom_of(spec)
+    geom: Any = geom_of(spec)
+    if multi:
+        geom = func.ST_Multi(geom)
     if geometry == "none":  # tables show attributes only
         geom_expr: Any = null()
     else:

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-COLLECTIONS = ["pipelines", "network-points", "tunnels", "shelters", "flood-points", "divisions",
-               "hazard-zones", "risk-points"]
-PUBLISHED = ["risk-five-colour", "risk-four-colour"]  # empty until a risk run: listed only
+COLLECTIONS = ["pipelines", "network-points", "tunnels", "shelters-points", "shelters-polygons",
+               "flood-points", "divisions", "hazard-zones", "risk-points"]
+# Empty until a risk run: listed only.
+PUBLISHED = ["risk-five-colour-cells", "risk-four-colour-cells", "risk-four-colour-tunnels"]
 USERPWD = "viewer:viewer-demo-2026"
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from inventory import COLLECTIONS, CollectionSpec, service
+from inventory import layers
 from inventory import repository as repo
 from inventory.exporting import FORMATS as EXPORT_FORMATS
+from inventory.layers import Layer
 from resilience import geo
 from resilience.accounts import SYSTEM
 from resilience.geo import CRS84
@@ -56,40 +57,65 @@ def conformance() -> Response:
     return json_response({"conformsTo": CONFORMANCE})
 
 
-def _collection_doc(spec: CollectionSpec, base: str, lang: str) -> dict[str, Any]:
-    # What the caller sees of this collection, kept fresh by the data version; an empty one
-    # keeps the city's configured box so a client still opens somewhere sensible.
+TRS = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+
+
+def _extent(part: Layer) -> dict[str, Any]:
+    """Where and when the layer's records lie, as the caller sees them (divisions: all of
+    them), kept fresh by the data version; an empty layer keeps the city's configured box, so
+    a client still opens somewhere sensible."""
+    spec = part.spec
     viewer = SYSTEM if spec.name == "divisions" else caller()
-    ex = repo.extent_of(db(), spec, viewer) or settings().extent
-    return {
-        "id": spec.name,
-        "title": spec.title(lang),
-        "description": f"{spec.zh} / {spec.en}",
+    layer_id = None if part.id == spec.name else part.id
+    ex = repo.extent_of(db(), spec, viewer, layer_id) or settings().extent
+    out: dict[str, Any] = {"spatial": {"bbox": [list(ex)], "crs": CRS84}}
+    interval = repo.interval_of(db(), spec, viewer, layer_id)
+    if interval is not None:
+        out["temporal"] = {"interval": [list(interval)], "trs": TRS}
+    return out
+
+
+def _collection_doc(part: Layer, base: str, lang: str) -> dict[str, Any]:
+    spec = part.spec
+    here = f"{base}/api/collections/{part.id}"
+    doc: dict[str, Any] = {
+        "id": part.id,
+        "title": part.title(lang),
+        "description": f"{part.zh} / {part.en}",
         "itemType": "feature",
-        "extent": {"spatial": {"bbox": [list(ex)], "crs": CRS84}},
+        "extent": _extent(part),
         "crs": supported_crs(),
         "storageCrs": geo.EPSG_URI.format(geo.STORAGE_EPSG),
         "links": [
-            link(f"{base}/api/collections/{spec.name}", "self"),
-            link(f"{base}/api/collections/{spec.name}/items", "items", GEOJSON),
-            link(f"{base}/api/collections/{spec.name}/queryables", "queryables",
-                 "application/schema+json"),
+            link(here, "self"),
+            link(f"{here}/items", "items", GEOJSON),
+            # The registered relation, and the short one clients written before it still seek.
+            *(link(f"{here}/queryables", rel, "application/schema+json")
+              for rel in ("http://www.opengis.net/def/rel/ogc/1.0/queryables", "queryables")),
             # OGC API's "enclosure": the whole collection as one download, in each format.
             *(link(f"{base}/api/collections/{spec.name}/export?format={f.name}", "enclosure",
                    f.media_type, f.title) for f in EXPORT_FORMATS.values()),
         ],
     }
+    if part.geometry_type is not None:
+        # Not a member OGC API Part 1 defines; the schema's primary geometry says it the
+        # standard way. Kept here too for people and scripts reading the metadata.
+        doc["geometryType"] = part.geometry_type
+    if spec.temporal is not None:
+        doc["temporalProperty"] = spec.temporal  # what ``datetime`` filters on
+    return doc
 
 
 @bp.get("/api/collections")
 @signed_in
 def collections() -> Response:
-    """Every collection with its extent, CRSs and links."""
+    """Every layer GIS clients read (collections of one geometry family, and the parts of
+    those that mix), with extents, CRSs and links."""
     base = request.url_root.rstrip("/")
     lang = locale()
     return json_response({
         "links": [link(f"{base}/api/collections", "self")],
-        "collections": [_collection_doc(s, base, lang) for s in COLLECTIONS.values()],
+        "collections": [_collection_doc(p, base, lang) for p in layers.listed_layers()],
         "crs": supported_crs(),
     })
 
@@ -97,8 +123,8 @@ def collections() -> Response:
 @bp.get("/api/collections/<name>")
 @signed_in
 def collection(name: str) -> Response:
-    """One collection's description."""
-    return json_response(_collection_doc(service.collection(name), request.url_root.rstrip("/"),
+    """One collection's or layer's description (a mixed collection's own name included)."""
+    return json_response(_collection_doc(layers.layer(name), request.url_root.rstrip("/"),
                                          locale()))
 
 
@@ -106,14 +132,15 @@ def collection(name: str) -> Response:
 @signed_in
 def queryables(name: str) -> Response:
     """The properties items can be filtered by, as JSON Schema."""
-    spec = service.collection(name)
+    part = layers.layer(name)
+    spec = part.spec
     props = {f.name: {"title": f.label(locale()), **field_schema(f)}
              for f in spec.fields if f.filterable}
     return json_response({
         "$schema": "https://json-schema.org/draft/2019-09/schema",
         "$id": request.base_url,
         "type": "object",
-        "title": spec.title(locale()),
+        "title": part.title(locale()),
         "properties": props,
     }, mimetype="application/schema+json")
 
