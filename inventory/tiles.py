@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Boolean, case, func, select
 from sqlalchemy.orm import Session
 
 from inventory import repository
@@ -64,6 +66,10 @@ TILE_LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (
     TileLayer("shelters", ("name", "kind", "shelter_class")),
     TileLayer("flood-points", ("name", "cause", "status")),
     TileLayer("divisions", ("code", "name", "level"), public=True),
+    # Hidden hazards (隐患), seen by the division rules of the items API; a 重大隐患 drawn
+    # last, on top of the general ones beside it.
+    TileLayer("hazards", ("name", "category", "grade", "state", "supervised"),
+              draw_order=("grade", ("general", "major"))),
 )}
 
 
@@ -81,17 +87,43 @@ def layer(name: str) -> TileLayer:
     return found
 
 
-def check_address(z: int, x: int, y: int) -> list[Problem]:
-    """What is wrong with a tile address: zoom 0–22, x and y on that zoom's grid."""
+def check_address(z: int, x: int, y: int,
+                  names: tuple[str, str, str] = ("z", "x", "y")) -> list[Problem]:
+    """What is wrong with a tile address: zoom 0–22, x and y on that zoom's grid.
+
+    ``names`` are the parameters as the caller spelled them (OGC API – Tiles says
+    ``tileMatrix``, ``tileCol`` and ``tileRow``), so each problem names what was sent.
+    """
     if not 0 <= z <= MAX_ZOOM:
-        return [Problem("z", "tile_zoom_out_of_range", {"value": z, "min": 0, "max": MAX_ZOOM})]
+        return [Problem(names[0], "tile_zoom_out_of_range",
+                        {"value": z, "min": 0, "max": MAX_ZOOM})]
     top = 2 ** z - 1
     return [Problem(name, "tile_index_out_of_range", {"value": value, "max": top, "zoom": z})
-            for name, value in (("x", x), ("y", y)) if not 0 <= value <= top]
+            for name, value in ((names[1], x), (names[2], y)) if not 0 <= value <= top]
 
 
-def _viewer(tile_layer: TileLayer, principal: Principal) -> Principal:
+def viewer(tile_layer: TileLayer, principal: Principal) -> Principal:
+    """Whose view a layer is drawn in: everyone's for a public layer, else the caller's own."""
     return SYSTEM if tile_layer.public else principal
+
+
+def property_types(tile_layer: TileLayer) -> dict[str, str]:
+    """Each property of the layer's features as TileJSON's ``fields`` name its type.
+
+    ``Number``, ``Boolean`` and ``String`` as tippecanoe writes them, which GDAL's MVT driver
+    reads back as field types; taken from the column, which is what the encoder is given.
+    """
+    table = repository.table_of(tile_layer.spec)
+    out = {}
+    for name in tile_layer.properties:
+        kind = table.c[name].type
+        if isinstance(kind, Boolean):
+            out[name] = "Boolean"
+        elif kind.python_type in (int, float, Decimal):
+            out[name] = "Number"
+        else:
+            out[name] = "String"
+    return out
 
 
 def render(session: Session, tile_layer: TileLayer, principal: Principal,
@@ -105,7 +137,7 @@ def render(session: Session, tile_layer: TileLayer, principal: Principal,
     pk = repository.pk_of(spec)
     conditions = []
     # The spatial index is the selective filter here: division tests ride along unindexed.
-    vis = repository.visibility(spec, _viewer(tile_layer, principal), indexed=False)
+    vis = repository.visibility(spec, viewer(tile_layer, principal), indexed=False)
     if vis is not None:
         conditions.append(vis)
     if "retired_at" in table.c:
@@ -158,12 +190,16 @@ def version(session: Session, tile_layer: TileLayer) -> str | None:
     return stamp.isoformat() if stamp is not None else "empty"
 
 
-def etag(tile_layer: TileLayer, principal: Principal, stamp: str, z: int, x: int, y: int) -> str:
-    """A weak ETag for one tile as one caller sees it, from the layer's version.
+def etag(tile_layers: Sequence[TileLayer], principal: Principal, stamps: Sequence[str],
+         z: int, x: int, y: int) -> str:
+    """A weak ETag for one tile of one or more layers as one caller sees it, from their versions.
 
     The caller's divisions are part of it: two users of one browser never share a tile.
     """
-    viewer = _viewer(tile_layer, principal)
-    scope = "*" if viewer.everywhere else ",".join(sorted(viewer.prefixes))
-    raw = "|".join((FORMAT, tile_layer.name, f"{z}/{x}/{y}", scope, stamp))
+    scopes = []
+    for tile_layer in tile_layers:
+        seen_by = viewer(tile_layer, principal)
+        scopes.append("*" if seen_by.everywhere else ",".join(sorted(seen_by.prefixes)))
+    raw = "|".join((FORMAT, "+".join(t.name for t in tile_layers), f"{z}/{x}/{y}",
+                    ";".join(scopes), ",".join(stamps)))
     return 'W/"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'

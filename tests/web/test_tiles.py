@@ -232,7 +232,7 @@ def test_bad_addresses_are_400_problems(client: Any, auth: Any, path: str, field
 
 
 def test_unknown_layers_are_404_problems(client: Any, auth: Any) -> None:
-    for layer in ("pipes", "hazards"):
+    for layer in ("pipes", "hazard"):
         resp = client.get(f"/tiles/{layer}/1/0/0.pbf", headers=auth.headers("admin"))
         assert resp.status_code == 404
         assert resp.mimetype == "application/problem+json"
@@ -246,7 +246,8 @@ def test_openapi_describes_the_tiles(client: Any) -> None:
     layer = next(p for p in tiles["parameters"] if p["name"] == "layer")
     assert set(layer["schema"]["enum"]) == {"pipelines", "network-points", "tunnels", "shelters",
                                             "flood-points", "divisions", "hazard-zones",
-                                            "risk-points", "risk-five-colour", "risk-four-colour"}
+                                            "risk-points", "risk-five-colour", "risk-four-colour",
+                                            "hazards"}
     assert {"200", "204", "304", "400", "401", "404"} <= set(tiles["responses"])
 
 

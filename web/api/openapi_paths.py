@@ -327,26 +327,70 @@ def profile_paths() -> dict[str, Any]:
 
 
 def tile_paths() -> dict[str, Any]:
-    """Mapbox Vector Tiles of the collections, for maps at city scale."""
+    """Mapbox Vector Tiles of the collections, for maps at city scale, and their OGC API – Tiles
+    metadata and TileJSON (``web/api/tilesets``)."""
     from inventory.tiles import MAX_ZOOM, TILE_LAYERS
 
     def path(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
         return param(name, description, schema, "path")
 
-    return {"/tiles/{layer}/{z}/{x}/{y}.pbf": {"get": {
-        "summary": "A vector tile of a collection (Web Mercator grid, extent 4096, one layer "
-                   "named after the collection), as the caller may see it",
-        "parameters": [
-            path("layer", "collection", {"type": "string", "enum": list(TILE_LAYERS)}),
-            path("z", "zoom", {"type": "integer", "minimum": 0, "maximum": MAX_ZOOM}),
-            path("x", "column, 0 to 2^z − 1", {"type": "integer", "minimum": 0}),
-            path("y", "row from the north, 0 to 2^z − 1", {"type": "integer", "minimum": 0}),
-            param("If-None-Match", "an ETag from an earlier answer", {"type": "string"}, "header"),
-        ],
-        "responses": {
-            "200": {"description": "the tile; ETag, Cache-Control: private, max-age=60",
-                    "content": {"application/vnd.mapbox-vector-tile": {
-                        "schema": {"type": "string", "format": "binary"}}}},
-            "204": {"description": "nothing to draw in this tile (same caching headers)"},
-            "304": {"description": "the caller's copy is current"},
-            "400": PROBLEM, "401": PROBLEM, "404": PROBLEM}}}}
+    tile_responses = {
+        "200": {"description": "the tile; ETag, Cache-Control: private, max-age=60",
+                "content": {"application/vnd.mapbox-vector-tile": {
+                    "schema": {"type": "string", "format": "binary"}}}},
+        "204": {"description": "nothing to draw in this tile (same caching headers)"},
+        "304": {"description": "the caller's copy is current"},
+        "400": PROBLEM, "401": PROBLEM, "404": PROBLEM}
+    if_none_match = param("If-None-Match", "an ETag from an earlier answer", {"type": "string"},
+                          "header")
+    collection = path("collectionId", "collection", {"type": "string", "enum": list(TILE_LAYERS)})
+    ogc_address = [
+        path("tileMatrix", "zoom (WebMercatorQuad tile matrix)",
+             {"type": "integer", "minimum": 0, "maximum": MAX_ZOOM}),
+        path("tileRow", "row from the north, 0 to 2^tileMatrix − 1", {"type": "integer", "minimum": 0}),
+        path("tileCol", "column, 0 to 2^tileMatrix − 1", {"type": "integer", "minimum": 0}),
+        if_none_match]
+
+    def doc(summary: str, parameters: list[dict[str, Any]] | None = None,
+            public: bool = False) -> dict[str, Any]:
+        ok = {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}
+        responses = {"200": ok, **({"404": PROBLEM} if parameters else {}),
+                     **({} if public else {"401": PROBLEM})}
+        return {"get": {"summary": summary, "responses": responses,
+                        **({"parameters": parameters} if parameters else {}),
+                        **({"security": []} if public else {})}}
+
+    tms = "/api/tileMatrixSets"
+    dataset = "/api/tiles/WebMercatorQuad"
+    one = "/api/collections/{collectionId}/tiles"
+    return {
+        "/tiles/{layer}/{z}/{x}/{y}.pbf": {"get": {
+            "summary": "A vector tile of a collection (Web Mercator grid, extent 4096, one layer "
+                       "named after the collection), as the caller may see it",
+            "parameters": [
+                path("layer", "collection", {"type": "string", "enum": list(TILE_LAYERS)}),
+                path("z", "zoom", {"type": "integer", "minimum": 0, "maximum": MAX_ZOOM}),
+                path("x", "column, 0 to 2^z − 1", {"type": "integer", "minimum": 0}),
+                path("y", "row from the north, 0 to 2^z − 1", {"type": "integer", "minimum": 0}),
+                if_none_match,
+            ],
+            "responses": tile_responses}},
+        tms: doc("Tile matrix sets (OGC API – Tiles; public)", public=True),
+        f"{tms}/WebMercatorQuad": doc("The WebMercatorQuad tile matrix set (OGC 2D TMS 2.0; "
+                                      "public)", public=True),
+        "/api/tiles": doc("The registry's vector tilesets: every layer in one tile, then each "
+                          "collection's"),
+        dataset: doc("Metadata of the tileset holding every layer, as the caller sees them"),
+        f"{dataset}/tilejson.json": doc("TileJSON 3.0.0 of the tileset holding every layer"),
+        dataset + "/{tileMatrix}/{tileRow}/{tileCol}": {"get": {
+            "summary": "A vector tile with every layer the caller may see (one MVT layer per "
+                       "collection)", "parameters": ogc_address, "responses": tile_responses}},
+        one: doc("A collection's vector tilesets (one, on WebMercatorQuad)", [collection]),
+        f"{one}/WebMercatorQuad": doc("Metadata of a collection's tileset: limits, bounds as the "
+                                      "caller sees them, its layer's properties", [collection]),
+        f"{one}/WebMercatorQuad/tilejson.json": doc(
+            "TileJSON 3.0.0 of a collection's tiles, bounds as the caller sees them", [collection]),
+        one + "/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}": {"get": {
+            "summary": "A collection's vector tile at an OGC address: the tile /tiles/… serves",
+            "parameters": [collection, *ogc_address], "responses": tile_responses}},
+    }
