@@ -21,7 +21,7 @@ from risk.results import FIVE_COLOUR, FOUR_COLOUR
 
 def unit_is(unit: str) -> Where:
     """Results of one kind of unit (the unique (unit, ref) index serves it)."""
-    return lambda table, geom: table.c.unit == unit  # type: ignore[no-any-return]
+    return lambda table, geom: table.c.unit == unit
 
 
 def _division_level(level: str) -> Where:
