@@ -41,6 +41,9 @@ class FieldSpec:
     filterable: bool = True
     default: Any = None
     future: bool = False  # a date that may lie ahead (a review date); others are history
+    # The unit of a measured value, as a UCUM code ("mm", "MPa", "m2", "a" for years): the
+    # schemas GIS clients read state it, since a bare number says nothing of its scale.
+    unit: str | None = None
 
     def label(self, locale: str) -> str:
         """The field's label for a locale."""
@@ -113,6 +116,9 @@ class CollectionSpec:
     searchable: bool = False
     # A coded field the overview counts its records by (a risk point's level), if any.
     counted_by: str | None = None
+    # The date or time ``datetime`` filters on and the temporal extent spans (OGC API –
+    # Features' "temporal property"); by default the survey date where the collection has one.
+    temporal: str | None = None
 
     # The fields by name, filled in once at construction (``field`` is called per value).
     _by_name: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
@@ -122,6 +128,8 @@ class CollectionSpec:
         if table is not None:
             object.__setattr__(self, "fields", tuple(_held_by(f, table) for f in self.fields))
         object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
+        if self.temporal is None and "survey_date" in self._by_name:
+            object.__setattr__(self, "temporal", "survey_date")
 
     def field(self, name: str) -> FieldSpec | None:
         """A field by name (None if the collection has no such property)."""

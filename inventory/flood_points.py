@@ -75,10 +75,10 @@ def _flood_checks(v: dict[str, Any]) -> list[Problem]:
 EVENTS = ChildSpec("events", "积水记录", "Waterlogging events", (
     F("id", "int", "编号", "Id", readonly=True),
     F("occurred_on", "date", "发生日期", "Date", required=True),
-    F("max_depth_cm", "float", "最大积水深度(cm)", "Max depth (cm)", min=0, max=1000),
-    F("duration_h", "float", "积水时长(h)", "Duration (h)", min=0, max=1000),
-    F("rainfall_mm", "float", "降雨量(mm)", "Rainfall (mm)", min=0, max=2000),
-    F("area_m2", "float", "积水面积(m²)", "Area (m²)", min=0, max=10_000_000),
+    F("max_depth_cm", "float", "最大积水深度(cm)", "Max depth (cm)", min=0, max=1000, unit="cm"),
+    F("duration_h", "float", "积水时长(h)", "Duration (h)", min=0, max=1000, unit="h"),
+    F("rainfall_mm", "float", "降雨量(mm)", "Rainfall (mm)", min=0, max=2000, unit="mm"),
+    F("area_m2", "float", "积水面积(m²)", "Area (m²)", min=0, max=10_000_000, unit="m2"),
     F("note", "text", "说明", "Note", max_length=2000),
 ))
 
@@ -93,7 +93,7 @@ FLOOD_POINTS = register(CollectionSpec(
           default="active"),
         F("eliminated_on", "date", "消除日期", "Eliminated on"),
         F("trigger_rainfall_mm_h", "float", "致涝雨强(mm/h)", "Trigger rainfall (mm/h)",
-          min=0, exclusive_min=True, max=500),
+          min=0, exclusive_min=True, max=500, unit="mm/h"),
         F("responsible_unit", "str", "责任单位", "Responsible unit"),
         F("contact_person", "str", "责任人", "Contact person", max_length=100),
         F("plan", "text", "一点一策", "Plan", max_length=4000, filterable=False),

@@ -68,7 +68,7 @@ SHELTERS = register(CollectionSpec(
         F("tier", "code", "层级", "Tier", codes=codes.SHELTER_TIERS),
         F("site_type", "code", "场地/场所", "Site type", codes=codes.SHELTER_SITE_TYPES),
         F("effective_area_m2", "float", "有效避难面积(m²)", "Effective area (m²)", min=0,
-          exclusive_min=True, max=10_000_000),
+          exclusive_min=True, max=10_000_000, unit="m2"),
         F("capacity_persons", "int", "容纳人数", "Capacity (persons)", min=0, max=2_000_000),
         F("facilities", "str_list", "配套设施", "Facilities", filterable=False),
         F("entrances", "int", "出入口数", "Entrances", min=0, max=100),

@@ -167,4 +167,5 @@ RISK_POINTS = register(CollectionSpec(
     references={"tunnel_id": "tunnels"},
     derive=derive,  # given the writer's session, to find a city's own preset
     editing_roles=codes.RISK_EDITING_ROLES,
+    temporal="assessed_at",  # when the point was graded, not when its site was surveyed
 ))

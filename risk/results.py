@@ -142,6 +142,7 @@ FIVE_COLOUR = register(CollectionSpec(
         *_RESULT_TAIL,
     ),
     readonly_collection=True,
+    temporal="computed_at",
 ))
 
 FOUR_COLOUR = register(CollectionSpec(
@@ -155,4 +156,5 @@ FOUR_COLOUR = register(CollectionSpec(
         *_RESULT_TAIL,
     ),
     readonly_collection=True,
+    temporal="computed_at",
 ))

@@ -297,6 +297,7 @@ HAZARDS = register(CollectionSpec(
     cross_checks=(_asset_check,),
     editing_roles=EDITING_ROLES,
     importable=False,
+    temporal="found_at",
 ))
 
 

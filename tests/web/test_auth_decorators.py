@@ -20,6 +20,9 @@ PUBLIC: dict[str, dict[str, int]] = {
     "api.conformance": {"GET": 200},
     "api.health": {"GET": 200},
     "openapi.openapi": {"GET": 200},
+    "api_docs.docs": {"GET": 200},  # the OpenAPI document for people: no registry data
+    "tilesets.tile_matrix_sets": {"GET": 200},  # standard definitions, no registry data
+    "tilesets.tile_matrix_set": {"GET": 200},
     "inspect.service_worker": {"GET": 200},  # the offline shell of the inspection pages
 }
 # Page URLs that scripts fetch: a redirect would read as success there, so they answer 401.

@@ -11,11 +11,14 @@ from inventory import layers
 from inventory import repository as repo
 from inventory.exporting import FORMATS as EXPORT_FORMATS
 from inventory.layers import Layer
+from inventory.schemas import queryables_document
 from resilience import geo
 from resilience.accounts import SYSTEM
 from resilience.geo import CRS84
-from web.api.openapi_schemas import field_schema
+from web.api.docs import docs_link
 from web.api.protocol import GEOJSON, json_response, link, supported_crs
+from web.api.schemas import SCHEMA_CONFORMANCE, schema_links
+from web.api.tilesets import TILES_CONFORMANCE, landing_links, tile_links
 from web.auth import caller, signed_in
 from web.errors import locale
 from web.session import db, settings
@@ -30,6 +33,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+    *SCHEMA_CONFORMANCE,
+    *TILES_CONFORMANCE,
 ]
 
 
@@ -47,6 +52,8 @@ def landing() -> Response:
                  "application/vnd.oai.openapi+json;version=3.0"),
             link(f"{base}/api/conformance", "conformance"),
             link(f"{base}/api/collections", "data"),
+            docs_link(base),
+            *landing_links(base),
         ],
     })
 
@@ -92,6 +99,8 @@ def _collection_doc(part: Layer, base: str, lang: str) -> dict[str, Any]:
             # The registered relation, and the short one clients written before it still seek.
             *(link(f"{here}/queryables", rel, "application/schema+json")
               for rel in ("http://www.opengis.net/def/rel/ogc/1.0/queryables", "queryables")),
+            *schema_links(part.id, base),
+            *tile_links(spec.name, base),  # tiles draw the whole collection, every geometry
             # OGC API's "enclosure": the whole collection as one download, in each format.
             *(link(f"{base}/api/collections/{spec.name}/export?format={f.name}", "enclosure",
                    f.media_type, f.title) for f in EXPORT_FORMATS.values()),
@@ -132,17 +141,8 @@ def collection(name: str) -> Response:
 @signed_in
 def queryables(name: str) -> Response:
     """The properties items can be filtered by, as JSON Schema."""
-    part = layers.layer(name)
-    spec = part.spec
-    props = {f.name: {"title": f.label(locale()), **field_schema(f)}
-             for f in spec.fields if f.filterable}
-    return json_response({
-        "$schema": "https://json-schema.org/draft/2019-09/schema",
-        "$id": request.base_url,
-        "type": "object",
-        "title": part.title(locale()),
-        "properties": props,
-    }, mimetype="application/schema+json")
+    return json_response(queryables_document(layers.layer(name), locale(), request.base_url),
+                         mimetype="application/schema+json")
 
 
 @bp.get("/api/health")

@@ -3,17 +3,11 @@ the problem+json answer; generated from the collection specs so they never drift
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from inventory import CollectionSpec, FieldSpec
-
-_TYPES: dict[str, dict[str, Any]] = {
-    "str": {"type": "string"}, "text": {"type": "string"}, "int": {"type": "integer"},
-    "float": {"type": "number"}, "bool": {"type": "boolean"},
-    "date": {"type": "string", "format": "date"},
-    "str_list": {"type": "array", "items": {"type": "string"}},
-    "int_list": {"type": "array", "items": {"type": "integer"}},
-}
+from inventory.schemas import KIND_TYPES
 
 
 def field_schema(field: FieldSpec, *, openapi: bool = False) -> dict[str, Any]:
@@ -22,7 +16,7 @@ def field_schema(field: FieldSpec, *, openapi: bool = False) -> dict[str, Any]:
     if field.kind == "code" and field.codes is not None:
         schema: dict[str, Any] = {"type": "string", "enum": field.codes.values()}
     else:
-        schema = dict(_TYPES[field.kind])
+        schema = copy.deepcopy(KIND_TYPES[field.kind])
     if field.min is not None and field.exclusive_min and not openapi:
         schema["exclusiveMinimum"] = field.min
     elif field.min is not None:
@@ -35,6 +29,8 @@ def field_schema(field: FieldSpec, *, openapi: bool = False) -> dict[str, Any]:
         schema["maxLength"] = field.max_length
     if field.readonly:
         schema["readOnly"] = True
+    if field.unit is not None:
+        schema["x-ogc-unit"] = field.unit  # UCUM, as the collection's schema has it
     schema["description"] = f"{field.zh} / {field.en}"
     return schema
 

@@ -32,6 +32,17 @@ DATASET_TITLE = ("城市地下基础设施与风险登记（全部图层）",
                  "The registry's underground infrastructure and risks (every layer)")
 
 
+# OGC API – Tiles conformance classes served (the collection tilesets, the registry's, MVT),
+# and the 2D Tile Matrix Set 2.0 definition in JSON.
+TILES_CONFORMANCE = [
+    *(f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{c}" for c in (
+        "core", "tileset", "tilesets-list", "dataset-tilesets", "geodata-tilesets", "mvt",
+        "oas30")),
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+]
+
+
 def tile_links(name: str, base: str) -> list[dict[str, str]]:
     """The tile links a collection's document carries (none for a collection without tiles)."""
     if name not in TILE_LAYERS:
