@@ -10,6 +10,7 @@ def register(app: Flask) -> None:
     """Register every API blueprint on the app (modules are imported here, not at package import)."""
     from web.api import (
         collections,
+        docs,
         exports,
         feature_writes,
         features,
@@ -20,9 +21,11 @@ def register(app: Flask) -> None:
         openapi,
         profiles,
         risk,
+        schemas,
         tiles,
+        tilesets,
     )
 
     for module in (collections, features, feature_writes, exports, imports, openapi, tiles, risk,
-                   inspections, hazards, health_checks, profiles):
+                   inspections, hazards, health_checks, profiles, tilesets, schemas, docs):
         app.register_blueprint(module.bp)
