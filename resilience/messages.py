@@ -74,6 +74,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "the registry, not edited or imported",
                              "“{value}”为只读数据集（由风险计算生成或由系统维护），不能编辑或导入"),
     "not_an_email": ("'{value}' is not an e-mail address", "“{value}”不是有效的电子邮件地址"),
+    "geometry_not_in_layer": ("a {value} does not belong in layer {layer}, which holds "
+                              "{expected} only: write it through the layer of its type or "
+                              "the whole collection",
+                              "图层 {layer} 只含 {expected}，{value} 不属于该图层："
+                              "请通过对应类型的图层或整个数据集写入"),
     "not_importable": ("'{value}' is not loaded from files: each record is filed on its own "
                        "and starts its own trail", "“{value}”不能通过文件导入：需逐条登记，各自留痕"),
     "missing_column": ("the file has no column for the required field {value} ({label})",
@@ -161,6 +166,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                 "{value} 不是缩放级别 {zoom} 下 0 到 {max} 之间的瓦片编号"),
     "unknown_parameter": ("is not a query parameter of this resource", "不是该资源的查询参数"),
     "not_sortable": ("'{value}' is not a column the list can be sorted by", "“{value}”不是可排序的列"),
+    # The items API's filter and datetime (inventory/repository/cql.py, temporal.py).
+    "invalid_filter": ("cannot be read: {reason} (at character {position})",
+                       "无法解析：{reason}（第 {position} 个字符处）"),
+    "invalid_literal": ("'{value}' is not a value of {property} ({expected})",
+                        "“{value}”不是 {property} 的有效取值（{expected}）"),
+    "property_comparison": ("compares {property} with another property; compare it with a value",
+                            "将 {property} 与另一属性比较；只能与取值比较"),
+    "invalid_filter_lang": ("'{value}' is not a filter language offered (offered: {allowed})",
+                            "“{value}”不是支持的筛选语言（支持：{allowed}）"),
+    "not_queryable": ("'{value}' is not a queryable of this collection (see its queryables)",
+                      "“{value}”不是该数据集的可查询属性（见其 queryables）"),
+    "unsupported_filter": ("{value} is not supported in filters", "筛选条件不支持 {value}"),
+    "operator_not_applicable": ("{value} does not apply to {property}", "{value} 不适用于 {property}"),
+    "filter_too_complex": ("has more than {max} conditions, values or levels of nesting",
+                           "条件、取值或嵌套层数超过 {max}"),
+    "invalid_datetime": ("'{value}' is not an instant or interval (RFC 3339; start/end, with "
+                         "'..' or nothing for an open end)",
+                         "“{value}”不是时刻或时间段（RFC 3339；起/止，开放端用“..”或留空）"),
     "invalid_page_size": ("'{value}' is not a page size (choose {allowed})",
                           "“{value}”不是可选的每页条数（可选 {allowed}）"),
     "invalid_json": ("is not valid JSON: {reason}", "不是有效的 JSON：{reason}"),

@@ -14,7 +14,11 @@ from sqlalchemy import Column, ColumnElement, Row, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from inventory.assets import CollectionSpec
+from inventory.repository import cql, temporal
+from inventory.repository.cql import Filter
+from inventory.repository.ordering import SortKey
 from inventory.repository.tables import geom_of, pk_of, table_of
+from inventory.repository.temporal import TimeRange
 from inventory.validation import coerce
 from resilience.accounts import Principal
 from resilience.divisions import within
@@ -30,7 +34,9 @@ class Query:
     ``after``/``before`` are the keys of the rows a page starts after or ends before, in the
     query's order; ``ranges`` hold inclusive bounds (None: open); ``search`` matches the
     id exactly or the name, external id and address anywhere, ignoring case; ``sort`` is a
-    field of :func:`sortable` (None: the key), ties broken by the key in the same direction.
+    field of :func:`sortable` (None: the key), ties broken by the key in the same direction;
+    ``sortby`` (the API's several keys) overrides it. ``datetime`` and ``cql`` (OGC API –
+    Features' ``datetime`` and Part 3's ``filter``) only narrow what the divisions let through.
     """
 
     bbox: BBox | None = None
@@ -45,6 +51,10 @@ class Query:
     search: str | None = None
     sort: str | None = None
     descending: bool = False
+    layer: str | None = None  # a part of the collection GIS clients read as one (layers.py)
+    sortby: tuple[SortKey, ...] = ()
+    datetime: TimeRange | None = None
+    cql: Filter | None = None
 
 
 def visibility(spec: CollectionSpec, principal: Principal,
@@ -89,6 +99,18 @@ def matching_keys(session: Session, spec: CollectionSpec, principal: Principal,
         conditions.append(bbox_filter(geom_of(spec), q.bbox))
     if q.ids is not None:
         conditions.append(pk.in_(list(q.ids)))
+    if q.datetime is not None:
+        span = temporal.condition(spec, q.datetime)
+        if span is not None:  # none: the collection has no temporal property (temporal.py)
+            conditions.append(span)
+    if q.cql is not None:
+        conditions.append(cql.condition(spec, q.cql))
+    if q.layer is not None:
+        from inventory.layers import layer_condition
+
+        part = layer_condition(q.layer, table, geom_of(spec))
+        if part is not None:
+            conditions.append(part)
     stmt = select(pk)
     if conditions:
         stmt = stmt.where(and_(*conditions))

@@ -1,4 +1,5 @@
-"""OGC API – Features (Parts 1 and 2): reading the registry's features, a page or one at a time.
+"""OGC API – Features (Parts 1, 2 and 3): reading the registry's features, a page or one at a
+time, filtered by CQL2 (``query_params``), in HTML the registry's own pages (``html_encoding``).
 
 A page is read straight to GeoJSON text by the database (no objects in between); it carries
 keyset ``next``/``prev`` links and ``numberMatched``, the same filter counted (free when
@@ -7,17 +8,19 @@ the page holds the whole result).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
-from inventory import CollectionSpec, service
+from inventory import CollectionSpec, layers
 from inventory import repository as repo
 from resilience import geo
 from resilience.accounts import SYSTEM, Principal
 from resilience.errors import Forbidden, InvalidInput, Problem
 from resilience.geo import CRS84, CrsRef
+from web.api import html_encoding, query_params
 from web.api.protocol import GEOJSON, crs_param, etag, key_of, link
 from web.auth import caller, signed_in
 from web.errors import BadRequest
@@ -26,7 +29,8 @@ from web.session import db, settings
 
 bp = Blueprint("features", __name__)
 
-PAGE_PARAMS = {"bbox", "bbox-crs", "crs", "limit", "after", "before", "division", "f"}
+PAGE_PARAMS = {"bbox", "bbox-crs", "crs", "limit", "after", "before", "division", "f",
+               *query_params.NAMES}
 
 
 def _bbox(crs: CrsRef) -> tuple[float, float, float, float] | None:
@@ -86,17 +90,44 @@ def _page_query(spec: CollectionSpec, principal: Principal) -> tuple[repo.Query,
         limit=_limit(),
         after=key_of(spec, after, "after") if after else None,
         before=key_of(spec, before, "before") if before else None,
+        sortby=query_params.sort_keys(spec),
+        datetime=query_params.datetime_range(),
+        cql=query_params.cql_filter(spec),
     )
     return q, crs
+
+
+def _feature(row: Any, key: Any, crs: CrsRef, extra: dict[str, Any] | None,
+             wanted: frozenset[str] | None) -> str:
+    """One feature's text, its properties cut to ``properties`` when asked (geometry kept)."""
+    if wanted is None:
+        return feature_text(row, key, crs, extra)
+    props, extra = query_params.selected(row.properties, extra, wanted)
+    return feature_text(_Cut(row.geometry, props), key, crs, extra)
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """A row's geometry with a narrower property object, as ``feature_text`` reads rows."""
+
+    geometry: Any
+    properties: str
 
 
 @bp.get("/api/collections/<name>/items")
 @signed_in
 def items(name: str) -> Response:
-    """A page of features: bbox, division, property filters, keyset links."""
+    """A page of features: bbox, division, property filters, datetime, a CQL2 filter, sortby
+    and properties, keyset links; HTML asked for is the collection's table page (303)."""
     principal = caller()
-    spec = service.collection(name)
+    part = layers.layer(name)  # a collection, or the part of one GIS clients read as a layer
+    spec = part.spec
+    html = html_encoding.collection_redirect(spec)
+    if html is not None:
+        return html
     q, crs = _page_query(spec, principal)
+    wanted = query_params.properties(spec)
+    q = replace(q, layer=part.id)  # its part of the collection, in its geometry type
     session = db()
     geometry = "geojson" if crs.is_crs84 else "wkb"
     # Division boundaries are public administrative data: every signed-in user reads them.
@@ -105,7 +136,8 @@ def items(name: str) -> Response:
     pk = repo.pk_of(spec).name
     keys = [r._mapping[pk] for r in rows]
     extra = repo.derived(session, spec, keys)
-    features = ",".join(feature_text(r, k, crs, extra.get(k)) for r, k in zip(rows, keys, strict=True))
+    features = ",".join(_feature(r, k, crs, extra.get(k), wanted)
+                        for r, k in zip(rows, keys, strict=True))
     links = _page_links(spec, q, keys)
     head = {
         "type": "FeatureCollection",
@@ -143,18 +175,24 @@ def _page_links(spec: CollectionSpec, q: repo.Query, keys: list[Any]) -> list[di
 @bp.get("/api/collections/<name>/items/<key>")
 @signed_in
 def item(name: str, key: str) -> Response:
-    """One feature with its ETag."""
+    """One feature with its ETag (``properties`` cuts it); HTML asked for is its page (303)."""
     principal = caller()
-    spec = service.collection(name)
+    part = layers.layer(name)
+    spec = part.spec
+    html = html_encoding.record_redirect(spec, key_of(spec, key))
+    if html is not None:
+        return html
     crs = crs_param("crs")
+    wanted = query_params.properties(spec)
     session = db()
     row = repo.one(session, spec, principal, key_of(spec, key),
-                   "geojson" if crs.is_crs84 else "wkb", include_retired=False)
+                   "geojson" if crs.is_crs84 else "wkb", include_retired=False,
+                   layer=part.id)
     pk = repo.pk_of(spec).name
     if spec.name != "divisions":
         principal.require_read(row._mapping.get("division_code"))
     extra = repo.derived(session, spec, [row._mapping[pk]])
-    resp = Response(feature_text(row, row._mapping[pk], crs, extra.get(row._mapping[pk])),
+    resp = Response(_feature(row, row._mapping[pk], crs, extra.get(row._mapping[pk]), wanted),
                     mimetype=GEOJSON)
     resp.headers["Content-Crs"] = f"<{crs.uri}>"
     if "version" in row._mapping:
@@ -162,15 +200,17 @@ def item(name: str, key: str) -> Response:
     return resp
 
 
-def written(spec: CollectionSpec, obj: Any, status: int) -> Response:
-    """The answer to a write: the feature as stored (as the caller may see it) and its new ETag."""
+def written(spec: CollectionSpec, obj: Any, status: int, layer: str | None = None) -> Response:
+    """The answer to a write: the feature as stored (as the caller may see it, and as the
+    layer written through reads it) and its new ETag."""
     session = db()
-    row = repo.one(session, spec, caller(), obj.id)
+    row = repo.one(session, spec, caller(), obj.id, layer=layer)
     extra = repo.derived(session, spec, [obj.id])
     resp = Response(feature_text(row, obj.id, geo.CRS84_REF, extra.get(obj.id)),
                     status=status, mimetype=GEOJSON)
     resp.headers["ETag"] = etag(obj.version)
     resp.headers["Content-Crs"] = f"<{CRS84}>"
     if status == 201:
-        resp.headers["Location"] = url_for("features.item", name=spec.name, key=obj.id, _external=True)
+        resp.headers["Location"] = url_for("features.item", name=layer or spec.name, key=obj.id,
+                                           _external=True)
     return resp
