@@ -29,9 +29,13 @@ def test_landing_conformance_openapi(client: Any) -> None:
     assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in conf
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    assert "/api/collections/pipelines/items" in doc["paths"]
-    assert "post" in doc["paths"]["/api/collections/pipelines/items"]
-    assert "post" not in doc["paths"]["/api/collections/divisions/items"]
+    assert "/collections/pipelines/items" in doc["paths"]
+    assert "post" in doc["paths"]["/collections/pipelines/items"]
+    assert "post" not in doc["paths"]["/collections/divisions/items"]
+    # Relative to the API's root, as OGC clients (GDAL) look them up; /tiles keeps the root.
+    assert doc["servers"] == [{"url": "http://localhost/api"}]
+    assert doc["paths"]["/tiles/{layer}/{z}/{x}/{y}.pbf"]["servers"] == [
+        {"url": "http://localhost"}]
 
 
 def test_collections_need_credentials(client: Any) -> None:

@@ -168,11 +168,11 @@ def test_a_defect_answer_shows_the_hazard_it_filed(client: Any, auth: Any,
 def test_the_openapi_document_lists_the_inspection_paths(client: Any) -> None:
     doc = client.get("/api/openapi.json").get_json()
     paths = doc["paths"]
-    assert {"get", "post"} <= set(paths["/api/inspections/plans"])
-    assert {"get", "post"} <= set(paths["/api/inspections/tasks/{id}"])
-    names = {p["name"] for p in paths["/api/inspections/tasks"]["get"]["parameters"]}
+    assert {"get", "post"} <= set(paths["/inspections/plans"])
+    assert {"get", "post"} <= set(paths["/inspections/tasks/{id}"])
+    names = {p["name"] for p in paths["/inspections/tasks"]["get"]["parameters"]}
     assert {"assignee", "status", "division", "near", "limit", "offset"} <= names
-    body = paths["/api/inspections/tasks/{id}"]["post"]["requestBody"]
+    body = paths["/inspections/tasks/{id}"]["post"]["requestBody"]
     assert "client_id" in body["content"]["application/json"]["schema"]["required"]
 
 

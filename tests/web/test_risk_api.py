@@ -237,9 +237,9 @@ def test_only_admins_save_schemes(client: Any, auth: Any) -> None:
 
 def test_the_risk_endpoints_are_in_the_openapi_document(client: Any) -> None:
     paths = client.get("/api/openapi.json").get_json()["paths"]
-    assert {"get", "post"} <= set(paths["/api/risk/runs"])
-    assert "409" in paths["/api/risk/runs"]["post"]["responses"]
-    assert "get" in paths["/api/risk/runs/{id}"] and "get" in paths["/api/risk/runs/{id}/changes"]
-    assert {"get", "post"} <= set(paths["/api/risk/schemes"])
-    assert "get" in paths["/api/collections/risk-five-colour/items"]
-    assert "get" in paths["/api/health-checks"] and "get" in paths["/api/health-checks/{id}"]
+    assert {"get", "post"} <= set(paths["/risk/runs"])
+    assert "409" in paths["/risk/runs"]["post"]["responses"]
+    assert "get" in paths["/risk/runs/{id}"] and "get" in paths["/risk/runs/{id}/changes"]
+    assert {"get", "post"} <= set(paths["/risk/schemes"])
+    assert "get" in paths["/collections/risk-five-colour/items"]
+    assert "get" in paths["/health-checks"] and "get" in paths["/health-checks/{id}"]

@@ -156,11 +156,11 @@ def test_published_maps_are_read_only(client: Any, auth: Any, collection: str, t
                      headers=auth.headers("viewer"))
     assert bad.status_code == 400
     doc = client.get("/api/openapi.json").get_json()
-    assert "post" not in doc["paths"][f"/api/collections/{collection}/items"]
-    params = {p["name"] for p in doc["paths"][f"/api/collections/{collection}/items"]["get"][
+    assert "post" not in doc["paths"][f"/collections/{collection}/items"]
+    params = {p["name"] for p in doc["paths"][f"/collections/{collection}/items"]["get"][
         "parameters"]}
     assert {"level", "unit", "division_code", "bbox"} <= params
-    assert "level" in {p["name"] for p in doc["paths"]["/api/collections/risk-points/items"][
+    assert "level" in {p["name"] for p in doc["paths"]["/collections/risk-points/items"][
         "get"]["parameters"]}
 
 

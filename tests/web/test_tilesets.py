@@ -293,13 +293,13 @@ def test_only_the_tile_matrix_sets_are_public(client: Any) -> None:
 
 def test_openapi_describes_the_ogc_tiles(client: Any) -> None:
     paths = client.get("/api/openapi.json").get_json()["paths"]
-    ogc = paths["/api/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}"]
+    ogc = paths["/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}"]
     names = [p["name"] for p in ogc["get"]["parameters"]]
     assert names == ["collectionId", "tileMatrix", "tileRow", "tileCol", "If-None-Match"]
     assert "hazards" in ogc["get"]["parameters"][0]["schema"]["enum"]
-    assert paths["/api/tileMatrixSets"]["get"]["security"] == []
-    for path in ("/api/tiles", "/api/tiles/WebMercatorQuad/tilejson.json",
-                 "/api/collections/{collectionId}/tiles/WebMercatorQuad"):
+    assert paths["/tileMatrixSets"]["get"]["security"] == []
+    for path in ("/tiles", "/tiles/WebMercatorQuad/tilejson.json",
+                 "/collections/{collectionId}/tiles/WebMercatorQuad"):
         assert "401" in paths[path]["get"]["responses"], path
 
 

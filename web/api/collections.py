@@ -16,6 +16,7 @@ from resilience import geo
 from resilience.accounts import SYSTEM
 from resilience.geo import CRS84
 from web.api.docs import docs_link
+from web.api.html_encoding import collection_redirect
 from web.api.protocol import GEOJSON, json_response, link, supported_crs
 from web.api.schemas import SCHEMA_CONFORMANCE, schema_links
 from web.api.tilesets import TILES_CONFORMANCE, landing_links, tile_links
@@ -33,6 +34,11 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+    *(f"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/{c}" for c in (
+        "filter", "features-filter", "queryables", "queryables-query-parameters")),
+    *(f"http://www.opengis.net/spec/cql2/1.0/conf/{c}" for c in (
+        "cql2-text", "cql2-json", "basic-cql2", "advanced-comparison-operators",
+        "case-insensitive-comparison", "basic-spatial-functions")),
     *SCHEMA_CONFORMANCE,
     *TILES_CONFORMANCE,
 ]
@@ -132,9 +138,13 @@ def collections() -> Response:
 @bp.get("/api/collections/<name>")
 @signed_in
 def collection(name: str) -> Response:
-    """One collection's or layer's description (a mixed collection's own name included)."""
-    return json_response(_collection_doc(layers.layer(name), request.url_root.rstrip("/"),
-                                         locale()))
+    """One collection's or layer's description (a mixed collection's own name included);
+    HTML asked for (``f=html``, a browser's Accept) is the collection's own table page."""
+    part = layers.layer(name)
+    page = collection_redirect(part.spec)
+    if page is not None:
+        return page
+    return json_response(_collection_doc(part, request.url_root.rstrip("/"), locale()))
 
 
 @bp.get("/api/collections/<name>/queryables")

@@ -10,7 +10,10 @@ from flask import Blueprint, Response, request
 
 from inventory import COLLECTIONS
 from web.api import openapi_paths
+from web.api.openapi_layers import add_layer_paths
 from web.api.openapi_schemas import PROBLEM, feature_schema, field_schema, param
+from web.api.query_params import FILTER_LANGS
+from web.api.schemas import schema_paths
 from web.serializers import dumps
 
 bp = Blueprint("openapi", __name__)
@@ -39,6 +42,22 @@ def document(base: str) -> dict[str, Any]:
         param("before", "keyset cursor: ids before this one", {"type": "string"}),
         param("division", "GB/T 2260 code: this division and below", {"type": "string"}),
     ]
+    # OGC API – Features Part 1's datetime, Part 3's filter, sorting and property selection
+    # (web/api/query_params.py): the items operation only.
+    query_params = [
+        param("datetime", "instant or interval on the collection's temporal property: "
+              "2024-01-01, 2024-01-01T08:00:00Z, start/end, ../end, start/.. (ignored by "
+              "collections without one)", {"type": "string"}),
+        param("filter", "CQL2 filter on the queryables (and geometry in S_INTERSECTS)",
+              {"type": "string"}),
+        param("filter-lang", "language of filter (cql-text: cql2-text as GDAL names it)",
+              {"type": "string", "enum": list(FILTER_LANGS), "default": "cql2-text"}),
+        param("filter-crs", "CRS of geometries in filter (CRS84 by default)", {"type": "string"}),
+        param("sortby", "comma-separated fields, - before one for descending "
+              "(empty values last)", {"type": "string"}),
+        param("properties", "comma-separated property names to return (the geometry always)",
+              {"type": "string"}),
+    ]
     schemas: dict[str, Any] = {"Problem": {"type": "object", "properties": {
         "title": {"type": "string"}, "status": {"type": "integer"},
         "detail": {"type": "string"},
@@ -59,7 +78,8 @@ def document(base: str) -> dict[str, Any]:
             "200": {"description": "ok"}, "404": PROBLEM}}}
         geojson = {"application/geo+json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
         items: dict[str, Any] = {"get": {
-            "summary": f"{spec.en} ({spec.zh})", "parameters": page_params + filters,
+            "summary": f"{spec.en} ({spec.zh})",
+            "parameters": page_params + query_params + filters,
             "responses": {"200": {"description": "FeatureCollection",
                                   "content": {"application/geo+json": {"schema": {
                                       "type": "object"}}}},
@@ -109,6 +129,8 @@ def document(base: str) -> dict[str, Any]:
     paths.update(openapi_paths.health_check_paths())
     paths.update(openapi_paths.profile_paths())
     paths.update(openapi_paths.tile_paths())
+    paths.update(schema_paths())
+    add_layer_paths(paths)  # after every collection's own paths: a layer's are copies
     return {
         "openapi": "3.0.3",
         "info": {"title": "resilience API", "version": "1.0.0",
@@ -126,8 +148,24 @@ def document(base: str) -> dict[str, Any]:
     }
 
 
+def served(base: str) -> dict[str, Any]:
+    """The document as served: its server is the API's root (``{base}/api``) and its paths are
+    relative to it, as OGC API clients expect. GDAL looks up ``/collections/{id}/items`` to
+    learn the filters an items request takes (the ``filter-lang`` it pushes ``-where`` down
+    in); under ``/api/collections/…`` it finds nothing and filters every page itself. Paths
+    outside the API's root (``/tiles``) keep the server root as their own server."""
+    doc = document(base)
+    paths: dict[str, Any] = {}
+    for path, item in doc["paths"].items():
+        if path == "/api" or path.startswith("/api/"):
+            paths[path[len("/api"):] or "/"] = item
+        else:
+            paths[path] = {**item, "servers": [{"url": base}]}
+    return {**doc, "servers": [{"url": f"{base}/api"}], "paths": paths}
+
+
 @bp.get("/api/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3 document (public, like the landing page)."""
-    return Response(dumps(document(request.url_root.rstrip("/"))),
+    return Response(dumps(served(request.url_root.rstrip("/"))),
                     mimetype="application/vnd.oai.openapi+json;version=3.0")
