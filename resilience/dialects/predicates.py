@@ -8,6 +8,7 @@ pattern's parts when the filter is read: each database gets its own bound parame
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, literal
@@ -42,29 +43,19 @@ def pattern_parts(pattern: str) -> list[object]:
     return parts
 
 
+def _spelled(parts: list[object], any_: str, one: str,
+             literal_text: Callable[[str], str]) -> str:
+    """A pattern in one dialect's wildcards, the literal characters escaped its way."""
+    return "".join(any_ if part is ANY else one if part is ONE else literal_text(str(part))
+                   for part in parts)
+
+
 def _like(parts: list[object]) -> str:
-    out = []
-    for part in parts:
-        if part is ANY:
-            out.append("%")
-        elif part is ONE:
-            out.append("_")
-        else:
-            text = str(part)
-            out.append("\\" + text if text in "%_\\" else text)
-    return "".join(out)
+    return _spelled(parts, "%", "_", lambda text: "\\" + text if text in "%_\\" else text)
 
 
 def _glob(parts: list[object]) -> str:
-    out = []
-    for part in parts:
-        if part is ANY:
-            out.append("*")
-        elif part is ONE:
-            out.append("?")
-        else:
-            out.append(_GLOB_SPECIAL.get(str(part), str(part)))
-    return "".join(out)
+    return _spelled(parts, "*", "?", lambda text: _GLOB_SPECIAL.get(text, text))
 
 
 class CaseSensitiveLike(FunctionElement[bool]):

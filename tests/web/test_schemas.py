@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import urllib.request
 from base64 import b64encode
 from typing import Any
@@ -18,6 +16,7 @@ from jsonschema import Draft202012Validator
 
 from inventory import COLLECTIONS, layers
 from inventory.schemas import feature_schema_document, queryables_document, schema_document
+from tests.web.test_ogrinfo import ogrinfo
 from web.api.schemas import SCHEMA_REL, schema_links
 
 USERPWD = "viewer:viewer-demo-2026"
@@ -224,21 +223,10 @@ def test_published_map_features_validate(client: Any, auth: Any, session: Any,
         assert isinstance(feature["properties"]["explanation"], dict)
 
 
-def ogrinfo(*args: str) -> str:
-    exe = shutil.which("ogrinfo")
-    if exe is None:
-        pytest.fail("ogrinfo missing: make test installs gdal-bin", pytrace=False)
-    out = subprocess.run(
-        [exe, "-ro", "-so", "--config", "GDAL_HTTP_AUTH", "BASIC", "--config",
-         "GDAL_HTTP_USERPWD", USERPWD, *args], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
-
-
 def test_gdal_types_the_fields_from_the_schema(live: Any) -> None:
     """With a first page of 1 feature (a water main: no voltage, no cables), GDAL 3.6 would
     make ``voltage_kv`` and ``cable_count`` text; read from ``describedBy``, they are numbers."""
-    out = ogrinfo("-oo", "PAGE_SIZE=1", f"OAPIF:{live.url}/api", "pipelines")
+    out = ogrinfo("-so", "-oo", "PAGE_SIZE=1", f"OAPIF:{live.url}/api", "pipelines")
     fields = dict(re.findall(r"^(\w+): (\w+) \(", out, re.M))
     assert {name: fields.get(name) for name in (*MEASURED, "build_year", "survey_date",
                                                  "created_at")} == {
@@ -246,7 +234,7 @@ def test_gdal_types_the_fields_from_the_schema(live: Any) -> None:
         "cable_count": "Integer", "build_year": "Integer", "survey_date": "Date",
         "created_at": "DateTime"}, out
     points = dict(re.findall(r"^(\w+): (\w+) \(", ogrinfo(
-        "-oo", "PAGE_SIZE=1", f"OAPIF:{live.url}/api", "shelters-points"), re.M))
+        "-so", "-oo", "PAGE_SIZE=1", f"OAPIF:{live.url}/api", "shelters-points"), re.M))
     assert points["effective_area_m2"] == "Real" and points["capacity_persons"] == "Integer"
     assert points["facilities"] == "StringList"
 
