@@ -11,9 +11,10 @@ idempotent, and one that fails is retried soon (console.job_retry).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, wraps
+from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -27,12 +28,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from console import job_retry
 from console.handlers import HANDLERS
-from resilience import jobs
+from resilience import jobs, logs
 from resilience.db import make_engine, make_sessions, unit_of_work
 from resilience.errors import ResilienceError
 from resilience.settings import Settings
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _logged(func: Callable[P, R]) -> Callable[P, R]:
+    """Records the job makes carry its name as ``job_id`` (JSON log lines, resilience.logs)."""
+    @wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with logs.job_context(func.__name__):
+            return func(*args, **kwargs)
+    return run
 
 
 @lru_cache(maxsize=4)
@@ -40,6 +53,7 @@ def _sessions(url: str) -> sessionmaker[Session]:
     return make_sessions(make_engine(url))
 
 
+@_logged
 def run_queued_jobs(database_url: str, limit: int = 20) -> int:
     """Carry out queued long work (imports, exports, risk runs); module-level for the store."""
     sessions = _sessions(database_url)
@@ -49,6 +63,7 @@ def run_queued_jobs(database_url: str, limit: int = 20) -> int:
     return ran
 
 
+@_logged
 def request_risk_run(database_url: str, mode: str = "full") -> int | None:
     """Queue a risk run (nightly full; incremental only when something changed since the last).
 
@@ -91,6 +106,7 @@ def published_asset_levels(session: Session) -> tuple[int | None, dict[tuple[str
     return (run.id if run is not None else None), levels
 
 
+@_logged
 def generate_inspection_tasks(database_url: str, horizon_days: int = 14,
                               timezone: str = "Asia/Shanghai",
                               today: date | None = None) -> dict[str, int]:
@@ -130,6 +146,7 @@ def generate_inspection_tasks(database_url: str, horizon_days: int = 14,
     return totals
 
 
+@_logged
 def check_overdue_inspections(database_url: str, smtp_host: str = "", smtp_port: int = 25,
                               smtp_from: str = "resilience@localhost",
                               timezone: str = "Asia/Shanghai", public_url: str = "",
@@ -152,6 +169,7 @@ def check_overdue_inspections(database_url: str, smtp_host: str = "", smtp_port:
             "emailed": emailed}
 
 
+@_logged
 def compute_health_checks(database_url: str, timezone: str = "Asia/Shanghai",
                           today: date | None = None) -> dict[str, int]:
     """Compute this year's health-check drafts of the city and every county (final checks are

@@ -46,12 +46,3 @@ class ZoneFormatter(logging.Formatter):
         """The record's moment in the zone (logging's default is the server's local clock)."""
         moment = datetime.fromtimestamp(record.created, self.zone)
         return moment.strftime(datefmt or "%Y-%m-%d %H:%M:%S%z")
-
-
-def log_to_stderr(zone: ZoneInfo = DEFAULT_ZONE, level: int = logging.INFO) -> None:
-    """Send the process's log (the scheduler's jobs, APScheduler's) to stderr in the zone."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(ZoneFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", zone))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -98,6 +99,15 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "resilience@localhost"
+    # Seeing it run: "json" logs one JSON object a line (with the request id); "text" else.
+    log_format: str = "text"
+    # /metrics answers a Bearer token equal to this when set; else only loopback and these
+    # CIDRs (the Prometheus host), so the job queue and timings stay off the open network.
+    metrics_token: str = ""
+    metrics_allow: tuple[str, ...] = ()
+    # prometheus-client's multiprocess folder (gunicorn workers share request timings there);
+    # read from PROMETHEUS_MULTIPROC_DIR, the name the library itself reads.
+    metrics_multiproc_dir: str = ""
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -175,6 +185,11 @@ class Settings:
             "smtp_host": env.get("RESILIENCE_SMTP_HOST", ""),
             "smtp_port": int(env.get("RESILIENCE_SMTP_PORT", cls.smtp_port)),
             "smtp_from": env.get("RESILIENCE_SMTP_FROM", cls.smtp_from),
+            "log_format": env.get("RESILIENCE_LOG_FORMAT", cls.log_format).strip().lower(),
+            "metrics_token": env.get("RESILIENCE_METRICS_TOKEN", ""),
+            "metrics_allow": tuple(p.strip() for p in env.get("RESILIENCE_METRICS_ALLOW", "")
+                                   .split(",") if p.strip()),
+            "metrics_multiproc_dir": env.get("PROMETHEUS_MULTIPROC_DIR", ""),
             "testing": _bool(env.get("RESILIENCE_TESTING", "0")),
         }
         if "RESILIENCE_CITY_EXTENT" in env:
@@ -200,6 +215,14 @@ class Settings:
         if self.trusted_proxies < 0:
             raise ValueError(f"RESILIENCE_TRUSTED_PROXIES: {self.trusted_proxies} is not a number "
                              "of proxies (0 or more)")
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"RESILIENCE_LOG_FORMAT: {self.log_format!r} is not text or json")
+        for cidr in self.metrics_allow:
+            try:
+                ip_network(cidr, strict=False)
+            except ValueError as error:
+                raise ValueError(f"RESILIENCE_METRICS_ALLOW: {cidr!r} is not an address or "
+                                 "network (such as 10.0.0.0/8)") from error
         url = self.database_url or f"sqlite:///{self.instance_path / 'resilience.db'}"
         key = self.secret_key or self._instance_secret()
         return replace(self, database_url=url, secret_key=key)

@@ -40,6 +40,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions["resilience"] = {
         "settings": settings, "engine": engine, "sessions": make_sessions(engine),
     }
+    from web import observability
+
+    observability.register(app, settings)  # first: every request gets its id and timing
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
 

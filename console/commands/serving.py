@@ -34,10 +34,11 @@ def serve(ctx: Context, host: str, port: int) -> None:
 def scheduler(ctx: Context, once: bool) -> None:
     """Run the scheduler process: periodic jobs and the queued long work."""
     from console import scheduler as sched
-    from resilience.clock import log_to_stderr
+    from resilience import logs
 
     ctx.require_schema()
-    log_to_stderr(ctx.settings.zone)
+    # Plain lines in the city's zone, or JSON lines (RESILIENCE_LOG_FORMAT=json) with job ids.
+    logs.install(logs.make_handler(ctx.settings.log_format, ctx.settings.zone))
     # One line per job run every few seconds would bury what matters; failures still show.
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     if once:

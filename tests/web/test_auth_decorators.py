@@ -24,6 +24,7 @@ PUBLIC: dict[str, dict[str, int]] = {
     "tilesets.tile_matrix_sets": {"GET": 200},  # standard definitions, no registry data
     "tilesets.tile_matrix_set": {"GET": 200},
     "inspect.service_worker": {"GET": 200},  # the offline shell of the inspection pages
+    "observability.metrics": {"GET": 200},  # the test client is loopback (token or CIDR else)
 }
 # Page URLs that scripts fetch: a redirect would read as success there, so they answer 401.
 FETCHED = {"basemap.tile", "inspect.upload_photo", "map_scripts.script"}  # loaded by a page: 401
