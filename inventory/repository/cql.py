@@ -113,7 +113,7 @@ class _Translator:
 
     def condition(self, node: Any, depth: int) -> ColumnElement[bool]:
         """A condition node as SQL (AND and OR chains read flat, so only nesting costs depth)."""
-        from pygeofilter import ast  # type: ignore[import-untyped]
+        from pygeofilter import ast
 
         if depth > MAX_DEPTH:
             raise _problem("filter_too_complex", max=MAX_DEPTH)

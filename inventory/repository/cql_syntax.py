@@ -62,7 +62,7 @@ def bad(reason: str, position: int = 1) -> InvalidInput:
 def _text_parser() -> Any:
     """pygeofilter's CQL2 text grammar with the corrections above, built once per process."""
     from lark import Lark
-    from pygeofilter.parsers import cql2_text  # type: ignore[import-untyped]
+    from pygeofilter.parsers import cql2_text
 
     parsers = os.path.dirname(os.path.dirname(cql2_text.__file__))
     with open(os.path.join(parsers, "cql2_text", "grammar.lark"), encoding="utf-8") as f:
@@ -82,7 +82,7 @@ def _as_is(text: str) -> Callable[[re.Match[str]], str]:
 
 def _transformer() -> Any:
     from lark import v_args
-    from pygeofilter.parsers.cql2_text.parser import CQLTransformer  # type: ignore[import-untyped]
+    from pygeofilter.parsers.cql2_text.parser import CQLTransformer
 
     @v_args(meta=False, inline=True)
     class Transformer(CQLTransformer):  # type: ignore[misc]
@@ -141,7 +141,7 @@ def _reason(error: Exception) -> str:
 
 
 def _parse_json(raw: str) -> Any:
-    from pygeofilter.parsers.cql2_json.parser import walk_cql_json  # type: ignore[import-untyped]
+    from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 
     try:
         tree = json.loads(raw)
