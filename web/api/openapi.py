@@ -22,12 +22,13 @@ bp = Blueprint("openapi", __name__)
 def document(base: str) -> dict[str, Any]:
     """The whole OpenAPI document for a server root."""
     paths: dict[str, Any] = {
-        "/api": {"get": {"summary": "Landing page", "responses": {"200": {"description": "ok"}}}},
-        "/api/conformance": {"get": {"summary": "Conformance classes",
+        "/api": {"get": {"summary": "Landing page", "x-summary-zh": "接口入口",
+                          "responses": {"200": {"description": "ok"}}}},
+        "/api/conformance": {"get": {"summary": "Conformance classes", "x-summary-zh": "符合的标准类",
                                      "responses": {"200": {"description": "ok"}}}},
-        "/api/collections": {"get": {"summary": "Collections",
+        "/api/collections": {"get": {"summary": "Collections", "x-summary-zh": "数据集列表",
                                      "responses": {"200": {"description": "ok"}}}},
-        "/api/health": {"get": {"summary": "Liveness and database", "security": [],
+        "/api/health": {"get": {"summary": "Liveness and database", "x-summary-zh": "服务与数据库状态", "security": [],
                                 "responses": {"200": {"description": "ok"},
                                               "503": {"description": "database down"}}}},
     }
@@ -74,18 +75,19 @@ def document(base: str) -> dict[str, Any]:
                          field_schema(f, openapi=True)) for f in spec.fields
                    if f.filterable and f.name in columns]
         base_path = f"/api/collections/{spec.name}"
-        paths[base_path] = {"get": {"summary": spec.en, "responses": {
+        paths[base_path] = {"get": {"summary": spec.en, "x-summary-zh": f"{spec.zh}数据集说明", "responses": {
             "200": {"description": "ok"}, "404": PROBLEM}}}
         geojson = {"application/geo+json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
         items: dict[str, Any] = {"get": {
-            "summary": f"{spec.en} ({spec.zh})",
+            "summary": f"{spec.en} ({spec.zh})", "x-summary-zh": f"查询{spec.zh}",
             "parameters": page_params + query_params + filters,
             "responses": {"200": {"description": "FeatureCollection",
                                   "content": {"application/geo+json": {"schema": {
                                       "type": "object"}}}},
                           "400": PROBLEM, "401": PROBLEM, "403": PROBLEM}}}
         key = param("key", "feature id", {"type": "string"}, "path")
-        one: dict[str, Any] = {"get": {"summary": f"One of {spec.en}", "parameters": [key],
+        one: dict[str, Any] = {"get": {"summary": f"One of {spec.en}",
+                                       "x-summary-zh": f"单个{spec.zh}", "parameters": [key],
                                        "responses": {"200": {"description": "Feature",
                                                              "content": geojson},
                                                      "404": PROBLEM}}}
@@ -96,22 +98,22 @@ def document(base: str) -> dict[str, Any]:
             write = {"requestBody": {"required": True, "content": geojson}}
             errors = {"400": PROBLEM, "401": PROBLEM, "403": PROBLEM, "412": PROBLEM,
                       "413": PROBLEM, "422": PROBLEM}
-            items["post"] = {"summary": f"Add to {spec.en}", **write,
+            items["post"] = {"summary": f"Add to {spec.en}", "x-summary-zh": f"新增{spec.zh}", **write,
                              "responses": {"201": {"description": "created"}, **errors}}
-            one["put"] = {"summary": "Replace", "parameters": [key, if_match], **write,
+            one["put"] = {"summary": "Replace", "x-summary-zh": "整体替换", "parameters": [key, if_match], **write,
                           "responses": {"200": {"description": "replaced"}, **errors}}
-            one["patch"] = {"summary": "Merge-patch", "parameters": [key, if_match],
+            one["patch"] = {"summary": "Merge-patch", "x-summary-zh": "部分更新(合并)", "parameters": [key, if_match],
                             "requestBody": {"required": True, "content": {
                                 "application/merge-patch+json": {"schema": {"type": "object"}}}},
                             "responses": {"200": {"description": "updated"}, **errors}}
-            one["delete"] = {"summary": "Retire (hidden, restorable)",
+            one["delete"] = {"summary": "Retire (hidden, restorable)", "x-summary-zh": "注销(隐藏,可恢复)",
                              "parameters": [key, if_match,
                                             param("reason", "why", {"type": "string"})],
                              "responses": {"204": {"description": "retired"}, **errors}}
         paths[f"{base_path}/items"] = items
         paths[f"{base_path}/items/{{key}}"] = one
         paths[f"{base_path}/export"] = {"get": {
-            "summary": f"Download {spec.en} as a file",
+            "summary": f"Download {spec.en} as a file", "x-summary-zh": f"下载{spec.zh}文件",
             "parameters": [param("format", "geojson, csv, gpkg, xlsx or shp (a zip)",
                                  {"type": "string", "default": "geojson"}),
                            param("crs", "EPSG:4490, EPSG:4326, a CGCS2000 zone or GCJ-02",

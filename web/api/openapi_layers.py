@@ -25,4 +25,6 @@ def add_layer_paths(paths: dict[str, Any]) -> None:
             for operation in mine.values():
                 if isinstance(operation, dict) and "summary" in operation:
                     operation["summary"] = f"{operation['summary']} — {part.en} ({part.zh})"
+                    if "x-summary-zh" in operation:
+                        operation["x-summary-zh"] = f"{operation['x-summary-zh']}——{part.zh}"
             paths[f"/api/collections/{part.id}{suffix}"] = mine
