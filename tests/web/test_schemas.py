@@ -182,7 +182,9 @@ def test_real_features_validate_against_their_schemas(live: Any) -> None:
         geojson = Draft202012Validator(_fetch(live.url, f"{base}/schema/geojson"),
                                        format_checker=CHECKER)
         page = _fetch(live.url, f"{base}/items?limit=10000")
-        assert not any(one["rel"] == "next" for one in page["links"])
+        # Every record; of the published maps (when a test has run them), the first 10,000.
+        assert layer.spec.readonly_collection or not any(
+            one["rel"] == "next" for one in page["links"])
         for feature in page["features"]:
             props = _present(feature["properties"])
             flat = {"id": feature["id"], "geometry": feature["geometry"], **props}
