@@ -38,14 +38,14 @@ run: demo
 	  $(BIN)/resilience serve --host $(HOST) --port $(PORT)
 
 test: install-test
-	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider --require-all-dialects $(PYTEST_ARGS)
 
 # The API fuzzer's long run (issue 15 item 1): many seeded examples per operation and the
 # boundary-value phase, on both databases; CI runs the same test with a few (make test).
 FUZZ_EXAMPLES ?= 200
 fuzz: install-test
 	RESILIENCE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) RESILIENCE_FUZZ_COVERAGE=1 \
-	  $(BIN)/python -m pytest -p no:cacheprovider \
+	  $(BIN)/python -m pytest -p no:cacheprovider --require-all-dialects \
 	  tests/web/test_api_fuzz.py $(PYTEST_ARGS)
 
 lint: install-test
