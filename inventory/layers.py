@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Table, and_, func
@@ -105,6 +106,7 @@ def both(first: Where, second: Where) -> Where:
 def register_layers(spec: CollectionSpec, layers: list[Layer]) -> None:
     """Split a collection into layers of one's own (the risk maps, by unit)."""
     _REGISTERED[spec.name] = layers
+    _by_names.cache_clear()
 
 
 def layers_of(spec: CollectionSpec) -> list[Layer]:
@@ -136,13 +138,19 @@ def listed_layers() -> list[Layer]:
     return [layer for spec in COLLECTIONS.values() for layer in layers_of(spec)]
 
 
-def _by_id() -> dict[str, Layer]:
-    """Every layer and whole collection by id (a few dozen objects: built per call, cheaply,
-    so a collection registered late is never missed)."""
+@lru_cache(maxsize=4)
+def _by_names(names: tuple[str, ...]) -> dict[str, Layer]:
+    """Every layer and whole collection by id, built once for a set of registered collections
+    (every items request asks several times)."""
     found = {spec.name: whole(spec) for spec in COLLECTIONS.values()}
     for one in listed_layers():
         found.setdefault(one.id, one)
     return found
+
+
+def _by_id() -> dict[str, Layer]:
+    """The table for the collections registered now (one registered late gets a new one)."""
+    return _by_names(tuple(COLLECTIONS))
 
 
 def layer(name: str) -> Layer:
